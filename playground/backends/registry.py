@@ -1,0 +1,31 @@
+"""Which backend runs a (backend kind, task) pair. Instances are shared: backends hold no per-user state."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from playground.backends.base import Backend
+from playground.catalog import Catalog, ModelSpec
+
+
+@cache
+def _local(kind: str, task: str) -> Backend | None:
+    from playground.backends import local_generate
+
+    table = {
+        ("causal-lm", "generate"): local_generate.CausalLMBackend,
+        ("seq2seq", "generate"): local_generate.Seq2SeqBackend,
+    }
+    factory = table.get((kind, task))
+    return factory() if factory else None
+
+
+def backend_for(catalog: Catalog, spec: ModelSpec, task: str) -> Backend | None:
+    """The backend for this model and task, or None when the model cannot do the task."""
+    if task not in spec.tasks:
+        return None
+    if spec.backend == "openai-compat":
+        from playground.backends.openai_compat import OpenAIChatBackend
+
+        return OpenAIChatBackend(catalog.providers)
+    return _local(spec.backend, task)

