@@ -23,21 +23,33 @@ class _Finished:
     model_id: str
 
 
-def _work(catalog: Catalog, model_id: str, request: Request, credentials: Credentials, out: queue.Queue) -> None:
-    """Run one model to completion on this thread; every outcome, even a crash, ends in a Result or Failure."""
+def _work(
+    catalog: Catalog, model_id: str, request: Request, credentials: Credentials, out: queue.Queue, cancel: threading.Event
+) -> None:
+    """Run one model on this thread; every outcome, even a crash, ends in a Result or Failure.
+
+    When ``cancel`` is set (timeout, or the page went away) the backend's generator is closed, so a local model
+    stops generating and frees its lock for the next user.
+    """
+    events = None
     try:
         spec = catalog.get(model_id)
         backend = backend_for(catalog, spec, request.task)
         if backend is None:
             out.put(Failure(model_id, f"{spec.name} cannot do '{request.task}'.", hint=f"It does: {', '.join(spec.tasks)}."))
             return
-        for event in backend.execute(spec, request, credentials):
+        events = backend.execute(spec, request, credentials)
+        for event in events:
+            if cancel.is_set():
+                break
             out.put(event)
     except CatalogError as exc:
         out.put(Failure(model_id, str(exc), hint="Check the model id in playground/catalog.toml."))
     except Exception as exc:  # a bug in one backend must not take the page down
         out.put(Failure(model_id, f"Unexpected error: {type(exc).__name__}: {exc}"))
     finally:
+        if events is not None:
+            events.close()
         out.put(_Finished(model_id))
 
 
@@ -50,14 +62,21 @@ def run_side_by_side(
 ) -> Iterator[Event]:
     """Yield every model's events as they happen. Each model ends with one Result or Failure.
 
-    A model still running after ``timeout_s`` gets a timeout Failure and its later events are dropped; its
-    thread is a daemon and finishes on its own (Python threads cannot be killed).
+    A model still running after ``timeout_s`` gets a timeout Failure and is cancelled: its backend is closed
+    at its next event, so a local model stops generating and frees its lock.
     """
     credentials = credentials or Credentials()
     events: queue.Queue = queue.Queue()
+    cancel = threading.Event()
     for model_id in dict.fromkeys(model_ids):
-        threading.Thread(target=_work, args=(catalog, model_id, request, credentials, events), daemon=True).start()
-    pending = set(model_ids)
+        threading.Thread(target=_work, args=(catalog, model_id, request, credentials, events, cancel), daemon=True).start()
+    try:
+        yield from _merge(events, set(model_ids), timeout_s)
+    finally:  # the deadline passed, or the consumer stopped listening
+        cancel.set()
+
+
+def _merge(events: queue.Queue, pending: set[str], timeout_s: float) -> Iterator[Event]:
     ended: set[str] = set()
     deadline = time.monotonic() + timeout_s
     while pending:
@@ -79,10 +98,16 @@ def run_side_by_side(
         yield event
 
 
-def run_one(catalog: Catalog, model_id: str, request: Request, credentials: Credentials | None = None) -> Result | Failure:
+def run_one(
+    catalog: Catalog,
+    model_id: str,
+    request: Request,
+    credentials: Credentials | None = None,
+    timeout_s: float = DEFAULT_MODEL_TIMEOUT_S,
+) -> Result | Failure:
     """Run a single model and return its final event (for batch jobs, benchmarks and tests)."""
     final = None
-    for event in run_side_by_side(catalog, [model_id], request, credentials):
+    for event in run_side_by_side(catalog, [model_id], request, credentials, timeout_s):
         if isinstance(event, (Result, Failure)):
             final = event
     return final

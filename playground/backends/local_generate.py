@@ -68,13 +68,19 @@ class _StreamingGenerator(LocalBackend):
         if request.params.seed is not None:
             torch.manual_seed(request.params.seed)
         streamer = TextIteratorStreamer(tokenizer, skip_prompt=self.skip_prompt, skip_special_tokens=True)
+        stop = threading.Event()
         output: dict = {}
         watch = Stopwatch()
 
         def work() -> None:
             try:
                 with torch.inference_mode():
-                    output["ids"] = model.generate(**inputs, streamer=streamer, **generate_kwargs(request, tokenizer))
+                    output["ids"] = model.generate(
+                        **inputs,
+                        streamer=streamer,
+                        stopping_criteria=[lambda *_args, **_kw: stop.is_set()],
+                        **generate_kwargs(request, tokenizer),
+                    )
             except Exception as exc:
                 output["error"] = exc
                 streamer.end()
@@ -82,12 +88,15 @@ class _StreamingGenerator(LocalBackend):
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
         pieces = []
-        for piece in streamer:
-            if piece:
-                watch.token()
-                pieces.append(piece)
-                yield Token(spec.id, piece)
-        thread.join()
+        try:
+            for piece in streamer:
+                if piece:
+                    watch.token()
+                    pieces.append(piece)
+                    yield Token(spec.id, piece)
+        finally:  # also when the runner gives up on us: stop generating before the model's lock is released
+            stop.set()
+            thread.join()
         watch.stop()
         if "error" in output:
             yield Failure(spec.id, f"{spec.name} failed while generating: {output['error']}", partial_text="".join(pieces))

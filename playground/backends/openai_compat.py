@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator
 
-import httpx
+import httpx2 as httpx  # the openai SDK 3.x is built on httpx2
 import openai
 
 from playground.backends.base import Credentials, Endpoint, Event, Failure, Request, Result, Token
@@ -97,7 +97,7 @@ class OpenAIChatBackend:
         try:
             endpoint = resolve_endpoint(spec, self.providers[spec.provider], credentials)
         except MissingKey as exc:
-            yield Failure(spec.id, f"{spec.name} is unavailable: no key.", hint=str(exc))
+            yield Failure(spec.id, f"{spec.name} is unavailable: it is not set up.", hint=str(exc))
             return
         client = openai.OpenAI(
             base_url=endpoint.base_url,

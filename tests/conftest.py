@@ -1,0 +1,83 @@
+"""Shared fixtures. Everything here is real: the converted SmolLM2, a real `transformers serve` process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no model hub here: fail fast instead of retrying DNS for a minute
+
+from playground.backends.base import Credentials, Endpoint  # noqa: E402
+from playground.catalog import load_catalog  # noqa: E402
+from playground.models_cache import ensure_smollm2  # noqa: E402
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def smollm2_folder() -> Path:
+    return ensure_smollm2()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def serve_endpoint(smollm2_folder, tmp_path_factory) -> Endpoint:
+    """A real OpenAI-compatible server: `transformers serve` on a free loopback port, serving SmolLM2."""
+    hf_home = tmp_path_factory.mktemp("hf_home")
+    (hf_home / "hub").mkdir()  # /v1/models answers 500 without it
+    port = free_port()
+    log = open(hf_home / "serve.log", "w")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("transformers")), "serve", str(smollm2_folder),
+         "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(hf_home)},
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", process, 120)
+        yield Endpoint(f"http://127.0.0.1:{port}/v1", str(smollm2_folder))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture
+def serve_credentials(serve_endpoint) -> Credentials:
+    return Credentials(self_hosted=serve_endpoint)
