@@ -8,7 +8,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from playground.backends.base import Credentials, Event, Failure, Request, Result
 from playground.backends.registry import backend_for
@@ -56,11 +56,13 @@ def _work(
 def run_side_by_side(
     catalog: Catalog,
     model_ids: list[str],
-    request: Request,
+    request: Request | Mapping[str, Request],
     credentials: Credentials | None = None,
     timeout_s: float = DEFAULT_MODEL_TIMEOUT_S,
 ) -> Iterator[Event]:
     """Yield every model's events as they happen. Each model ends with one Result or Failure.
+
+    ``request`` is shared by all models, or given per model id (when a model overrides the shared params).
 
     A model still running after ``timeout_s`` gets a timeout Failure and is cancelled: its backend is closed
     at its next event, so a local model stops generating and frees its lock.
@@ -69,7 +71,8 @@ def run_side_by_side(
     events: queue.Queue = queue.Queue()
     cancel = threading.Event()
     for model_id in dict.fromkeys(model_ids):
-        threading.Thread(target=_work, args=(catalog, model_id, request, credentials, events, cancel), daemon=True).start()
+        own = request[model_id] if isinstance(request, Mapping) else request
+        threading.Thread(target=_work, args=(catalog, model_id, own, credentials, events, cancel), daemon=True).start()
     try:
         yield from _merge(events, set(model_ids), timeout_s)
     finally:  # the deadline passed, or the consumer stopped listening

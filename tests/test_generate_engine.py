@@ -85,14 +85,14 @@ def test_runner_side_by_side_and_failure_isolation(catalog, serve_credentials):
     assert isinstance(finals["smollm2-135m"], Result) and "Paris" in finals["smollm2-135m"].text
     assert isinstance(finals["self-hosted"], Result) and "Paris" in finals["self-hosted"].text
     assert "Unknown model 'no-such-model'" in finals["no-such-model"].message
-    assert "OPENAI_API_KEY" in finals["gpt-4o"].hint and finals["gpt-4o"].metrics is None
+    assert "OPENAI_API_KEY" in finals["gpt-4o"].message and finals["gpt-4o"].metrics is None
 
 
 def test_runner_times_out_a_slow_model_but_keeps_the_others(catalog):
     slow = Request("generate", prompt="Count to a thousand.", params=GenParams(temperature=0, max_new_tokens=2000))
     _, finals, _ = collect(run_side_by_side(catalog, ["smollm2-135m", "gpt-4o"], slow, timeout_s=1.5))
     assert "No answer within" in finals["smollm2-135m"].message
-    assert "OPENAI_API_KEY" in finals["gpt-4o"].hint
+    assert "OPENAI_API_KEY" in finals["gpt-4o"].message
     # the timed-out generation was cancelled, so the shared model is free again well before 2000 tokens
     final = run_one(catalog, "smollm2-135m", FRANCE, timeout_s=20)
     assert isinstance(final, Result) and "Paris" in final.text

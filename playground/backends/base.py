@@ -62,10 +62,12 @@ class Token:
 
 @dataclass
 class Notice:
-    """Something the user should know that is not an error (e.g. the prompt was truncated)."""
+    """Something the user should know that is not an error: the prompt was truncated (kept with the result),
+    or progress such as loading and downloading (``progress=True``, gone once the result arrives)."""
 
     model_id: str
     message: str
+    progress: bool = False
 
 
 @dataclass

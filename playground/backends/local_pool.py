@@ -83,7 +83,7 @@ class LocalBackend:
                 return
         key = (spec.id, location)
         if not POOL.is_loaded(key):
-            yield Notice(spec.id, f"Loading {spec.name} (first use in this server process)...")
+            yield Notice(spec.id, f"Loading {spec.name} (first use in this server process)...", progress=True)
         try:
             loaded, load_s = POOL.get(key, lambda: self.load(location))
         except Exception as exc:  # a broken folder or an incompatible checkpoint
@@ -110,12 +110,12 @@ def _download_with_progress(spec: ModelSpec, repo_id: str):
             messages.put(None)
 
     threading.Thread(target=work, daemon=True).start()
-    yield Notice(spec.id, f"Downloading {repo_id} from the Hugging Face hub...")
+    yield Notice(spec.id, f"Downloading {repo_id} from the Hugging Face hub...", progress=True)
     last = 0.0
     while (message := messages.get()) is not None:
         if time.perf_counter() - last > 0.5:  # a notice every half second is plenty
             last = time.perf_counter()
-            yield Notice(spec.id, message)
+            yield Notice(spec.id, message, progress=True)
     if "error" in outcome:
         raise outcome["error"]
     return str(outcome["folder"])

@@ -20,6 +20,10 @@ DEFAULT_TIMEOUT_S = 60.0
 class MissingKey(Exception):
     """No key (or no self-hosted URL) for this provider: shown as unavailable, and no call is made."""
 
+    def __init__(self, status: str, how: str):
+        super().__init__(f"{status}: {how}")
+        self.status, self.how = status, how
+
 
 def resolve_endpoint(spec: ModelSpec, provider: ProviderSpec, credentials: Credentials) -> Endpoint:
     """Session settings first, then the environment. Raises MissingKey with how to fix it."""
@@ -30,11 +34,17 @@ def resolve_endpoint(spec: ModelSpec, provider: ProviderSpec, credentials: Crede
             os.environ.get(provider.key_env, ""),
         )
         if not own.base_url or not own.model:
-            raise MissingKey("Set the self-hosted base URL and model name in the sidebar (or PLAYGROUND_SELF_HOSTED_URL and _MODEL).")
+            raise MissingKey(
+                "needs a base URL and model name",
+                "set them under 'Self-hosted endpoint' in the sidebar (or PLAYGROUND_SELF_HOSTED_URL and _MODEL).",
+            )
         return Endpoint(own.base_url, own.model, own.api_key or "not-needed")
     key = credentials.api_keys.get(provider.id) or os.environ.get(provider.key_env, "")
     if not key and not provider.key_optional:
-        raise MissingKey(f"needs {provider.key_env}: paste it in the sidebar, or set it in the environment or .streamlit/secrets.toml.")
+        raise MissingKey(
+            f"needs {provider.key_env}",
+            f"paste the key under 'API keys' in the sidebar, or set {provider.key_env} in the environment or .streamlit/secrets.toml.",
+        )
     return Endpoint(provider.base_url, spec.source, key or "not-needed")
 
 
@@ -97,7 +107,7 @@ class OpenAIChatBackend:
         try:
             endpoint = resolve_endpoint(spec, self.providers[spec.provider], credentials)
         except MissingKey as exc:
-            yield Failure(spec.id, f"{spec.name} is unavailable: it is not set up.", hint=str(exc))
+            yield Failure(spec.id, f"{spec.name} is unavailable: it {exc.status}.", hint=exc.how)
             return
         client = openai.OpenAI(
             base_url=endpoint.base_url,

@@ -1,0 +1,1 @@
+"""Streamlit pieces the pages share. The engine lives in playground/ and knows nothing of these."""

@@ -1,0 +1,31 @@
+"""One picker for every page: the catalog's models for a task, labelled open or closed and with readiness."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from playground.availability import availability
+from playground.backends.base import Credentials
+from playground.catalog import Catalog
+
+
+def pick_models(catalog: Catalog, task: str, credentials: Credentials, default: list[str], key: str) -> list[str]:
+    models = catalog.for_task(task)
+    status = {m.id: availability(catalog, m, credentials) for m in models}
+
+    def label(model_id: str) -> str:
+        spec, state = catalog.get(model_id), status[model_id]
+        return f"{spec.label} · {state.status}" if state.status != "ready" else spec.label
+
+    chosen = st.multiselect(
+        "Models (pick 2 to 4)",
+        options=[m.id for m in models],
+        default=[d for d in default if d in status],
+        format_func=label,
+        max_selections=4,
+        key=key,
+        help="Open models run on this machine or your own server; closed models are reached through their API.",
+    )
+    if len(chosen) == 1:
+        st.caption("Add a second model to compare side by side.")
+    return chosen

@@ -1,0 +1,45 @@
+"""Per-process resources and per-session secrets.
+
+The catalog is shared by every session (it holds no secrets). Keys live only in this browser session's
+``st.session_state``; they are handed to the engine call by call and never cached, stored or rendered back.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from playground.backends.base import Credentials, Endpoint
+from playground.catalog import Catalog, load_catalog
+
+KEYS = "api_keys"  # session_state: provider id -> key typed in the sidebar
+
+
+@st.cache_resource
+def get_catalog() -> Catalog:
+    """The bundled catalog plus any extra files listed in PLAYGROUND_CATALOG (os.pathsep-separated)."""
+    extra = [p for p in os.environ.get("PLAYGROUND_CATALOG", "").split(os.pathsep) if p]
+    return load_catalog(*extra)
+
+
+def _secret(name: str) -> str:
+    try:
+        return str(st.secrets.get(name, ""))
+    except Exception:  # no secrets.toml at all is the normal case
+        return ""
+
+
+def session_keys() -> dict[str, str]:
+    return st.session_state.setdefault(KEYS, {})
+
+
+def credentials(catalog: Catalog) -> Credentials:
+    """This session's keys, then st.secrets; the engine falls back to the environment."""
+    keys = {}
+    for provider in catalog.providers.values():
+        if key := session_keys().get(provider.id) or (provider.key_env and _secret(provider.key_env)):
+            keys[provider.id] = key
+    url, model = st.session_state.get("self_hosted_url", ""), st.session_state.get("self_hosted_model", "")
+    self_hosted = Endpoint(url.strip(), model.strip(), keys.get("self-hosted", "")) if url and model else None
+    return Credentials(api_keys=keys, self_hosted=self_hosted)

@@ -1,0 +1,160 @@
+"""What a call costs, and where self-hosting breaks even.
+
+API models are priced by genai-prices from the usage the provider reported; we never keep a price table of our own.
+A local model costs no API fee, only machine time: an hourly hardware rate (a user setting) × wall time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import genai_prices
+from genai_prices import Usage, calc_price
+
+from playground.catalog import ModelSpec, ProviderSpec
+from playground.metrics import CallMetrics
+
+# Rough on-demand hourly rates in USD, as starting points the user edits in the sidebar; not a token price table.
+HARDWARE_PRESETS: dict[str, float] = {
+    "my laptop (free)": 0.0,
+    "cloud CPU (4 vCPU)": 0.15,
+    "cloud GPU (T4)": 0.35,
+    "cloud GPU (A10)": 1.00,
+    "cloud GPU (H100)": 3.00,
+}
+DEFAULT_PRESET = "my laptop (free)"
+HOURS_PER_MONTH = 730.0  # 24 × 365 / 12, as cloud bills count a month
+DAYS_PER_MONTH = 365 / 12
+
+
+@dataclass(frozen=True)
+class Cost:
+    """The cost of one call. ``usd`` is None when nothing prices it ("unpriced"), never a silent $0."""
+
+    usd: float | None
+    source: str  # where the number came from, shown next to it
+    api_usd: float | None = None
+    hardware_usd: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return "unpriced" if self.usd is None else format_usd(self.usd)
+
+
+def format_usd(usd: float) -> str:
+    """Dollars with enough digits that a fraction of a cent still shows."""
+    if usd == 0:
+        return "$0"
+    return f"${usd:.2f}" if usd >= 1 else f"${usd:.6f}".rstrip("0")
+
+
+def api_cost(
+    spec: ModelSpec,
+    provider: ProviderSpec,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    cached_tokens: int = 0,
+    when: datetime | None = None,
+) -> Cost:
+    """Price reported usage with genai-prices. ``input_tokens`` includes ``cached_tokens``, as OpenAI reports it
+    and as genai-prices expects; ``when`` matters for providers with time-of-day prices (DeepSeek)."""
+    if not spec.price_ref:
+        return Cost(None, f"unpriced: {spec.name} has no price_ref in the catalog")
+    if input_tokens is None or output_tokens is None:
+        return Cost(None, "unpriced: the provider reported no token usage")
+    usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens, cache_read_tokens=cached_tokens or None)
+    try:
+        price = calc_price(
+            usage,
+            model_ref=spec.price_ref,
+            provider_id=provider.price_provider or None,
+            genai_request_timestamp=when or datetime.now(timezone.utc),
+        )
+    except LookupError:
+        return Cost(None, f"unpriced: genai-prices {genai_prices.__version__} does not know '{spec.price_ref}'")
+    usd = float(price.total_price)
+    where = price.provider.pricing_urls[0] if price.provider.pricing_urls else price.provider.name
+    source = f"genai-prices {genai_prices.__version__}: {price.provider.name} {price.model.id} ({price.model_price}); {where}"
+    return Cost(usd, source, api_usd=usd)
+
+
+def hardware_cost(wall_s: float, hourly_usd: float) -> float:
+    return hourly_usd * wall_s / 3600.0
+
+
+def local_cost(metrics: CallMetrics, hourly_usd: float) -> Cost:
+    """$0 API fee plus machine time. A cold call's load time counts: the machine was busy loading."""
+    wall_s = (metrics.total_s or 0.0) + metrics.load_s
+    hw = hardware_cost(wall_s, hourly_usd)
+    return Cost(hw, f"$0 API + hardware ${hourly_usd:g}/h × {wall_s:.2f} s wall time", api_usd=0.0, hardware_usd=hw)
+
+
+def cost_of(
+    spec: ModelSpec,
+    provider: ProviderSpec,
+    metrics: CallMetrics | None,
+    cached_tokens: int = 0,
+    hourly_usd: float = 0.0,
+    when: datetime | None = None,
+) -> Cost | None:
+    """The cost of one finished call, or None when no call was made (e.g. a missing key)."""
+    if metrics is None:
+        return None
+    if spec.is_local:
+        return local_cost(metrics, hourly_usd)
+    return api_cost(spec, provider, metrics.input_tokens, metrics.output_tokens, cached_tokens, when)
+
+
+# ---------------------------------------------------------------- projection and break-even
+
+
+@dataclass(frozen=True)
+class Workload:
+    requests_per_day: float
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True)
+class SelfHosted:
+    """One machine serving a model one request at a time, at the speed measured in this playground."""
+
+    hourly_usd: float
+    ttft_s: float  # measured median time to first token
+    tokens_per_s: float  # measured median decode speed
+
+    def seconds_per_request(self, output_tokens: int) -> float:
+        return self.ttft_s + max(output_tokens - 1, 0) / self.tokens_per_s
+
+    def capacity_per_day(self, output_tokens: int) -> float:
+        """Requests one machine can answer in a day, busy around the clock."""
+        return 86400.0 / self.seconds_per_request(output_tokens)
+
+    def machines(self, requests_per_day: float, output_tokens: int) -> int:
+        return max(1, math.ceil(requests_per_day / self.capacity_per_day(output_tokens)))
+
+    def monthly_usd(self, requests_per_day: float, output_tokens: int) -> float:
+        """A fixed cost per machine, whatever the volume; more machines once one is saturated."""
+        return self.machines(requests_per_day, output_tokens) * self.hourly_usd * HOURS_PER_MONTH
+
+
+def api_monthly_usd(per_request_usd: float, requests_per_day: float) -> float:
+    return per_request_usd * requests_per_day * DAYS_PER_MONTH
+
+
+def break_even(per_request_usd: float, hosted: SelfHosted, output_tokens: int) -> float | None:
+    """The first volume (requests per day) at which self-hosting costs no more than the API, or None if never.
+
+    The API grows linearly; hosting is a staircase, one machine per step. The API line crosses the first step
+    before that machine is full exactly when a full machine is cheaper per request than the API, which also makes
+    hosting the cheaper choice at scale. (Just past each added machine the API can briefly be cheaper again.)
+    """
+    machine_monthly = hosted.hourly_usd * HOURS_PER_MONTH
+    if machine_monthly == 0:
+        return 0.0
+    if per_request_usd <= 0:
+        return None
+    crossing = machine_monthly / (per_request_usd * DAYS_PER_MONTH)
+    return crossing if crossing <= hosted.capacity_per_day(output_tokens) else None
