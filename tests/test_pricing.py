@@ -1,0 +1,127 @@
+"""Costs: API prices straight from genai-prices, the unpriced path, local hardware time, and break-even."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+
+import pytest
+from genai_prices import Usage, calc_price
+
+from playground.backends.base import GenParams, Request, Result
+from playground.metrics import CallMetrics
+from playground.pricing import (
+    HARDWARE_PRESETS,
+    SelfHosted,
+    api_cost,
+    api_monthly_usd,
+    break_even,
+    cost_of,
+    local_cost,
+)
+from playground.runner import run_one
+
+NOON = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
+NIGHT = datetime(2025, 6, 2, 20, 0, tzinfo=timezone.utc)  # DeepSeek's off-peak hours
+
+
+@pytest.mark.parametrize("model_id", ["gpt-4o-mini", "gpt-4o", "claude-haiku", "gemini-flash", "deepseek-chat"])
+@pytest.mark.parametrize("when", [NOON, NIGHT])
+def test_api_cost_equals_genai_prices(catalog, model_id, when):
+    spec = catalog.get(model_id)
+    provider = catalog.provider_of(spec)
+    cost = cost_of(spec, provider, CallMetrics(1.0, 2.0, input_tokens=1200, output_tokens=345), cached_tokens=200, when=when)
+    direct = calc_price(
+        Usage(input_tokens=1200, output_tokens=345, cache_read_tokens=200),
+        model_ref=spec.price_ref,
+        provider_id=provider.price_provider,
+        genai_request_timestamp=when,
+    )
+    assert cost.usd == pytest.approx(float(direct.total_price), rel=1e-12) and cost.usd > 0
+    assert cost.api_usd == cost.usd and cost.hardware_usd == 0
+    assert "genai-prices" in cost.source and direct.provider.name in cost.source
+    assert cost.label.startswith("$")
+
+
+def test_cached_tokens_are_cheaper_as_the_library_expects(catalog):
+    spec = catalog.get("gpt-4o")
+    provider = catalog.provider_of(spec)
+    fresh = api_cost(spec, provider, 1000, 100)
+    cached = api_cost(spec, provider, 1000, 100, cached_tokens=800)
+    assert cached.usd < fresh.usd
+
+
+def test_deepseek_price_depends_on_the_time_of_the_call(catalog):
+    spec = catalog.get("deepseek-chat")
+    provider = catalog.provider_of(spec)
+    assert api_cost(spec, provider, 1000, 1000, when=NOON).usd != api_cost(spec, provider, 1000, 1000, when=NIGHT).usd
+
+
+def test_unpriced_is_never_zero(catalog):
+    metrics = CallMetrics(0.5, 1.0, input_tokens=100, output_tokens=50)
+    no_ref = catalog.get("ernie-4.5-turbo")
+    cost = cost_of(no_ref, catalog.provider_of(no_ref), metrics)
+    assert cost.usd is None and cost.label == "unpriced" and "no price_ref" in cost.source
+
+    hosted = catalog.get("self-hosted")
+    assert cost_of(hosted, catalog.provider_of(hosted), metrics).label == "unpriced"
+
+    unknown = dataclasses.replace(catalog.get("gpt-4o"), price_ref="gpt-nonexistent-7")
+    cost = cost_of(unknown, catalog.provider_of(unknown), metrics)
+    assert cost.usd is None and "does not know 'gpt-nonexistent-7'" in cost.source
+
+    spec = catalog.get("gpt-4o")
+    no_usage = cost_of(spec, catalog.provider_of(spec), CallMetrics(0.5, 1.0))
+    assert no_usage.usd is None and "no token usage" in no_usage.source
+
+
+def test_no_call_no_cost(catalog):
+    spec = catalog.get("gpt-4o")
+    assert cost_of(spec, catalog.provider_of(spec), None) is None
+
+
+def test_local_hardware_cost_arithmetic(catalog):
+    spec = catalog.get("smollm2-135m")
+    provider = catalog.provider_of(spec)
+    warm = cost_of(spec, provider, CallMetrics(0.2, 1.8, input_tokens=30, output_tokens=20), hourly_usd=3.6)
+    assert warm.usd == pytest.approx(3.6 * 1.8 / 3600) and warm.api_usd == 0 and warm.hardware_usd == warm.usd
+    cold = local_cost(CallMetrics(0.2, 1.8, load_s=1.2, cold=True), hourly_usd=3.6)
+    assert cold.usd == pytest.approx(3.6 * 3.0 / 3600), "a cold call pays for its load time too"
+    free = local_cost(CallMetrics(0.2, 1.8), HARDWARE_PRESETS["my laptop (free)"])
+    assert free.usd == 0 and free.label == "$0"
+    assert "$0 API" in warm.source and "3.6/h" in warm.source
+
+
+def test_local_cost_of_a_real_call(catalog):
+    final = run_one(catalog, "smollm2-135m", Request("generate", prompt="Hi", params=GenParams(temperature=0, max_new_tokens=4)))
+    assert isinstance(final, Result), final
+    spec = catalog.get("smollm2-135m")
+    rate = HARDWARE_PRESETS["cloud GPU (H100)"]
+    cost = cost_of(spec, catalog.provider_of(spec), final.metrics, hourly_usd=rate)
+    assert cost.usd == pytest.approx(rate * (final.metrics.total_s + final.metrics.load_s) / 3600) and cost.usd > 0
+
+
+def test_self_hosted_capacity_comes_from_measured_speed():
+    box = SelfHosted(hourly_usd=1.0, ttft_s=0.5, tokens_per_s=10.0)
+    assert box.seconds_per_request(101) == pytest.approx(10.5)
+    assert box.capacity_per_day(101) == pytest.approx(86400 / 10.5)
+    full = box.capacity_per_day(101)
+    assert box.machines(full, 101) == 1 and box.machines(full * 1.01, 101) == 2
+    assert box.monthly_usd(10, 101) == pytest.approx(730.0)
+    assert box.monthly_usd(full * 2.5, 101) == pytest.approx(3 * 730.0)
+
+
+def test_break_even_is_where_the_lines_cross():
+    box = SelfHosted(hourly_usd=1.0, ttft_s=0.2, tokens_per_s=50.0)
+    per_request = 0.01
+    volume = break_even(per_request, box, output_tokens=200)
+    assert volume is not None and volume < box.capacity_per_day(200)
+    assert api_monthly_usd(per_request, volume) == pytest.approx(box.monthly_usd(volume, 200))
+    assert api_monthly_usd(per_request, volume * 0.9) < box.monthly_usd(volume * 0.9, 200)
+    assert api_monthly_usd(per_request, volume * 1.1) > box.monthly_usd(volume * 1.1, 200)
+
+
+def test_no_break_even_when_the_api_is_cheaper_even_at_full_load():
+    slow_box = SelfHosted(hourly_usd=3.0, ttft_s=1.0, tokens_per_s=2.0)
+    assert break_even(0.0001, slow_box, output_tokens=200) is None
+    assert break_even(0.01, SelfHosted(0.0, 1.0, 2.0), output_tokens=200) == 0.0
