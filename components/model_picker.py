@@ -17,10 +17,13 @@ def pick_models(catalog: Catalog, task: str, credentials: Credentials, default: 
         spec, state = catalog.get(model_id), status[model_id]
         return f"{spec.label} · {state.status}" if state.status != "ready" else spec.label
 
+    # ?models=a,b in the URL preselects models: an instructor can hand out one link per comparison
+    if linked := st.query_params.get("models"):
+        default = linked.split(",")
     chosen = st.multiselect(
         "Models (pick 2 to 4)",
         options=[m.id for m in models],
-        default=[d for d in default if d in status],
+        default=[d for d in default if d in status][:4],
         format_func=label,
         max_selections=4,
         key=key,

@@ -16,6 +16,23 @@ from playground.catalog import Catalog, load_catalog
 KEYS = "api_keys"  # session_state: provider id -> key typed in the sidebar
 
 
+def _use_app_navigation() -> None:
+    """Make app.py's st.navigation the only navigation, even for a deep link on a fresh server.
+
+    Streamlit treats a folder named pages/ as legacy auto-navigation until app.py has called st.navigation once,
+    so the first visitor of /generate would get that page without app.py's sidebar. Every page imports this
+    module, so the first such run switches the mode off and reruns through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_use_app_navigation()
+
+
 @st.cache_resource
 def get_catalog() -> Catalog:
     """The bundled catalog plus any extra files listed in PLAYGROUND_CATALOG (os.pathsep-separated)."""

@@ -8,7 +8,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -56,28 +58,37 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def serve_endpoint(smollm2_folder, tmp_path_factory) -> Endpoint:
-    """A real OpenAI-compatible server: `transformers serve` on a free loopback port, serving SmolLM2."""
-    hf_home = tmp_path_factory.mktemp("hf_home")
-    (hf_home / "hub").mkdir()  # /v1/models answers 500 without it
+@contextmanager
+def transformers_serve(model_folder: Path, hf_home: Path) -> Iterator[Endpoint]:
+    """A real OpenAI-compatible server: `transformers serve` on a free loopback port, serving one model folder."""
+    (hf_home / "hub").mkdir(exist_ok=True)  # /v1/models answers 500 without it
     port = free_port()
     log = open(hf_home / "serve.log", "w")
     process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("transformers")), "serve", str(smollm2_folder),
+        [str(Path(sys.executable).with_name("transformers")), "serve", str(model_folder),
          "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
         env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(hf_home)},
         stdout=log, stderr=subprocess.STDOUT,
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/health", process, 120)
-        yield Endpoint(f"http://127.0.0.1:{port}/v1", str(smollm2_folder))
+        yield Endpoint(f"http://127.0.0.1:{port}/v1", str(model_folder))
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
 
 
+@pytest.fixture(scope="session")
+def serve_endpoint(smollm2_folder, tmp_path_factory) -> Endpoint:
+    """`transformers serve` serving SmolLM2."""
+    with transformers_serve(smollm2_folder, tmp_path_factory.mktemp("hf_home")) as endpoint:
+        yield endpoint
+
+
 @pytest.fixture
 def serve_credentials(serve_endpoint) -> Credentials:
     return Credentials(self_hosted=serve_endpoint)
+
+
+pytest_plugins = ["tests.browser", "tests.tiny_vision"]

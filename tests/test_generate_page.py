@@ -1,0 +1,75 @@
+"""The generate page, in AppTest and in a real browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from tests.browser import open_page, wait_idle
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def generate_page(monkeypatch, endpoint=None) -> AppTest:
+    if endpoint:
+        monkeypatch.setenv("PLAYGROUND_SELF_HOSTED_URL", endpoint.base_url)
+        monkeypatch.setenv("PLAYGROUND_SELF_HOSTED_MODEL", endpoint.model)
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    return at.switch_page("pages/generate.py").run()
+
+
+def test_embedded_and_self_hosted_side_by_side(monkeypatch, serve_endpoint):
+    at = generate_page(monkeypatch, serve_endpoint)
+    at.multiselect(key="generate_models").set_value(["smollm2-135m", "self-hosted"]).run()
+    at.text_area(key="generate_prompt").input("What is the capital of France?").run()
+    at.slider[0].set_value(0.0).run()  # greedy: the answer is stable
+    at.button[0].click().run()
+    assert not at.exception
+    answers = [m.value for m in at.markdown if "Paris" in m.value]
+    assert len(answers) == 2, [m.value for m in at.markdown]
+    metric_lines = [c.value for c in at.caption if "tokens out" in c.value]
+    assert len(metric_lines) == 2 and all("TTFT" in line and "tok/s" in line for line in metric_lines)
+    assert not at.error
+
+
+def test_empty_prompt_is_refused_without_a_call(monkeypatch):
+    at = generate_page(monkeypatch)
+    at.text_area(key="generate_prompt").input("   ").run()
+    at.button[0].click().run()
+    assert "Write a prompt first" in at.warning[0].value
+    assert not [c for c in at.caption if "tokens out" in c.value]
+
+
+def test_keyless_api_model_shows_how_to_add_the_key(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    at = generate_page(monkeypatch)
+    at.multiselect(key="generate_models").set_value(["gpt-4o-mini"]).run()
+    at.button[0].click().run()
+    assert "unavailable" in at.error[0].value
+    assert any("OPENAI_API_KEY" in c.value for c in at.caption)
+
+
+def test_dead_self_hosted_url_fails_in_its_own_column(monkeypatch):
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("PLAYGROUND_SELF_HOSTED_URL", f"http://127.0.0.1:{free_port()}/v1")
+    monkeypatch.setenv("PLAYGROUND_SELF_HOSTED_MODEL", "anything")
+    at = generate_page(monkeypatch)
+    at.multiselect(key="generate_models").set_value(["smollm2-135m", "self-hosted"]).run()
+    at.button[0].click().run()
+    assert len(at.error) == 1 and "Cannot reach" in at.error[0].value
+    assert [c for c in at.caption if "tokens out" in c.value], "the embedded model should still answer"
+
+
+def test_browser_runs_two_models_and_both_columns_fill(page, app_url, artifacts):
+    open_page(page, f"{app_url}/generate?models=smollm2-135m,self-hosted")
+    assert page.get_by_text("API keys (closed models)").is_visible(), "a deep link must still get app.py's sidebar"
+    page.get_by_label("Prompt", exact=True).fill("What is the capital of France?")
+    page.get_by_role("button", name="Run").click()
+    wait_idle(page)
+    page.screenshot(path=str(artifacts / "generate.png"), full_page=True)
+    metrics = page.get_by_text("tokens out")
+    assert metrics.count() == 2
+    assert page.get_by_text("Paris").count() >= 2
+    page.screenshot(path=str(artifacts / "generate.png"), full_page=True)
