@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 from playground.backends.base import Event, Failure, Notice, Request, Result, Token
 from playground.backends.local_pool import LocalBackend
@@ -33,6 +34,54 @@ def generate_kwargs(request: Request, tokenizer) -> dict:
     return kwargs
 
 
+@dataclass
+class Generated:
+    ids: Any  # the output ids, None when generate() failed
+    text: str
+    watch: Stopwatch
+    error: Exception | None = None
+
+
+def stream_generate(model, tokenizer, inputs: dict, model_id: str, kwargs: dict, skip_prompt: bool = True):
+    """Run generate() on a helper thread, yield Token events as text arrives, and return a ``Generated``.
+
+    When the consumer stops listening (the runner's timeout, a closed page) generation is stopped before this
+    returns, so the caller's model lock is only released once the model is idle again.
+    """
+    import torch
+    from transformers import TextIteratorStreamer
+
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=skip_prompt, skip_special_tokens=True)
+    stop = threading.Event()
+    output: dict = {}
+    watch = Stopwatch()
+
+    def work() -> None:
+        try:
+            with torch.inference_mode():
+                output["ids"] = model.generate(
+                    **inputs, streamer=streamer, stopping_criteria=[lambda *_args, **_kw: stop.is_set()], **kwargs
+                )
+        except Exception as exc:
+            output["error"] = exc
+            streamer.end()
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    pieces = []
+    try:
+        for piece in streamer:
+            if piece:
+                watch.token()
+                pieces.append(piece)
+                yield Token(model_id, piece)
+    finally:
+        stop.set()
+        thread.join()
+    watch.stop()
+    return Generated(output.get("ids"), "".join(pieces), watch, output.get("error"))
+
+
 class _StreamingGenerator(LocalBackend):
     """Loads a tokenizer + model and streams generate(); subclasses pick the model class and the prompt budget."""
 
@@ -52,7 +101,6 @@ class _StreamingGenerator(LocalBackend):
 
     def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
         import torch
-        from transformers import TextIteratorStreamer
 
         tokenizer, model = parts
         inputs = chat_input_ids(tokenizer, request)
@@ -67,45 +115,16 @@ class _StreamingGenerator(LocalBackend):
             yield Notice(spec.id, f"Prompt truncated from {n_prompt} to {budget} tokens to fit the context window.")
         if request.params.seed is not None:
             torch.manual_seed(request.params.seed)
-        streamer = TextIteratorStreamer(tokenizer, skip_prompt=self.skip_prompt, skip_special_tokens=True)
-        stop = threading.Event()
-        output: dict = {}
-        watch = Stopwatch()
-
-        def work() -> None:
-            try:
-                with torch.inference_mode():
-                    output["ids"] = model.generate(
-                        **inputs,
-                        streamer=streamer,
-                        stopping_criteria=[lambda *_args, **_kw: stop.is_set()],
-                        **generate_kwargs(request, tokenizer),
-                    )
-            except Exception as exc:
-                output["error"] = exc
-                streamer.end()
-
-        thread = threading.Thread(target=work, daemon=True)
-        thread.start()
-        pieces = []
-        try:
-            for piece in streamer:
-                if piece:
-                    watch.token()
-                    pieces.append(piece)
-                    yield Token(spec.id, piece)
-        finally:  # also when the runner gives up on us: stop generating before the model's lock is released
-            stop.set()
-            thread.join()
-        watch.stop()
-        if "error" in output:
-            yield Failure(spec.id, f"{spec.name} failed while generating: {output['error']}", partial_text="".join(pieces))
+        kwargs = generate_kwargs(request, tokenizer)
+        generated = yield from stream_generate(model, tokenizer, inputs, spec.id, kwargs, self.skip_prompt)
+        if generated.error is not None:
+            yield Failure(spec.id, f"{spec.name} failed while generating: {generated.error}", partial_text=generated.text)
             return
         n_in = inputs["input_ids"].shape[1]
         yield Result(
             spec.id,
-            text="".join(pieces),
-            metrics=watch.metrics(input_tokens=int(n_in), output_tokens=self.count_new_tokens(output["ids"], n_in, tokenizer)),
+            text=generated.text,
+            metrics=generated.watch.metrics(input_tokens=int(n_in), output_tokens=self.count_new_tokens(generated.ids, n_in, tokenizer)),
         )
 
 

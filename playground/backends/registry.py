@@ -10,11 +10,13 @@ from playground.catalog import Catalog, ModelSpec
 
 @cache
 def _local(kind: str, task: str) -> Backend | None:
-    from playground.backends import local_generate
+    from playground.backends import local_caption, local_generate
 
     table = {
         ("causal-lm", "generate"): local_generate.CausalLMBackend,
         ("seq2seq", "generate"): local_generate.Seq2SeqBackend,
+        ("image-captioner", "caption"): local_caption.ImageCaptionerBackend,
+        ("vision-language", "caption"): local_caption.VisionLanguageBackend,
     }
     factory = table.get((kind, task))
     return factory() if factory else None
@@ -24,6 +26,10 @@ def backend_for(catalog: Catalog, spec: ModelSpec, task: str) -> Backend | None:
     """The backend for this model and task, or None when the model cannot do the task."""
     if task not in spec.tasks:
         return None
+    if spec.backend == "openai-compat" and task == "caption":
+        from playground.backends.openai_vision import OpenAIVisionBackend
+
+        return OpenAIVisionBackend(catalog.providers)
     if spec.backend == "openai-compat":
         from playground.backends.openai_compat import OpenAIChatBackend
 

@@ -1,0 +1,88 @@
+"""Image captioning with local transformers models, streamed like text generation.
+
+Two kinds, one shared run:
+- captioners (VisionEncoderDecoder such as ViT-GPT2, BLIP, GIT) describe the image and take no instruction;
+- vision-language models (SmolVLM, an Idefics3 model) answer the instruction about the image through their chat
+  template.
+Both load with ``AutoModelForImageTextToText``, so a hub id, a prefetched snapshot and a local folder go through the
+same code.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from playground.backends.base import Event, Failure, Request, Result
+from playground.backends.local_generate import generate_kwargs, stream_generate
+from playground.backends.local_pool import LocalBackend
+from playground.catalog import ModelSpec
+
+DEFAULT_INSTRUCTION = "Describe this image in one sentence."
+
+
+def instruction_of(request: Request) -> str:
+    return request.prompt.strip() or DEFAULT_INSTRUCTION
+
+
+class _LocalCaptionBackend(LocalBackend):
+    """Subclasses turn (request, image) into model inputs; ``parts`` is (preprocessor, tokenizer, model)."""
+
+    def inputs(self, preprocessor, request: Request) -> dict:
+        raise NotImplementedError
+
+    def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
+        import torch
+
+        preprocessor, tokenizer, model = parts
+        if request.image is None:
+            yield Failure(spec.id, "No image was given.", hint="Pick a sample photo, upload one or take one.")
+            return
+        inputs = self.inputs(preprocessor, request)
+        if request.params.seed is not None:
+            torch.manual_seed(request.params.seed)
+        kwargs = generate_kwargs(request, tokenizer)
+        generated = yield from stream_generate(model, tokenizer, inputs, spec.id, kwargs)
+        if generated.error is not None:
+            yield Failure(spec.id, f"{spec.name} failed while captioning: {generated.error}", partial_text=generated.text)
+            return
+        # the output repeats the prompt: the text and image tokens (vision-language), or the one start token (captioners)
+        n_prompt = inputs["input_ids"].shape[1] if "input_ids" in inputs else 1
+        yield Result(
+            spec.id,
+            text=generated.text.strip(),
+            metrics=generated.watch.metrics(
+                input_tokens=n_prompt if "input_ids" in inputs else None,
+                output_tokens=int(generated.ids.shape[1] - n_prompt),
+            ),
+            extra={"image_size": request.image.size},
+        )
+
+
+class ImageCaptionerBackend(_LocalCaptionBackend):
+    """Dedicated captioners. Their repos ship an image processor and a tokenizer (not always a processor)."""
+
+    def load(self, location: str):
+        from transformers import AutoImageProcessor, AutoModelForImageTextToText, AutoTokenizer
+
+        model = AutoModelForImageTextToText.from_pretrained(location, dtype="float32").eval()
+        return AutoImageProcessor.from_pretrained(location), AutoTokenizer.from_pretrained(location), model
+
+    def inputs(self, image_processor, request: Request) -> dict:
+        return {"pixel_values": image_processor(images=request.image, return_tensors="pt")["pixel_values"]}
+
+
+class VisionLanguageBackend(_LocalCaptionBackend):
+    """Chat models that see: the instruction and the image go through the processor's chat template."""
+
+    def load(self, location: str):
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        processor = AutoProcessor.from_pretrained(location)
+        model = AutoModelForImageTextToText.from_pretrained(location, dtype="float32").eval()
+        return processor, processor.tokenizer, model
+
+    def inputs(self, processor, request: Request) -> dict:
+        messages = [{"role": "system", "content": [{"type": "text", "text": request.system}]}] if request.system else []
+        messages.append({"role": "user", "content": [{"type": "image"}, {"type": "text", "text": instruction_of(request)}]})
+        prompt = processor.apply_chat_template(messages, add_generation_prompt=True)
+        return dict(processor(text=prompt, images=[request.image], return_tensors="pt"))

@@ -1,0 +1,36 @@
+"""API vision models (OpenAI, Gemini, any OpenAI-compatible server): the instruction plus the image as a data URL.
+
+The image is downscaled first, because a phone photo costs far more image tokens than a caption needs; the size
+actually sent is reported in ``Result.extra["sent_size"]`` so the page can show it next to the token count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterator
+
+from playground.backends.base import Credentials, Event, Failure, Request, Result
+from playground.backends.local_caption import instruction_of
+from playground.backends.openai_compat import OpenAIChatBackend
+from playground.catalog import ModelSpec
+from playground.images import API_MAX_SIDE, fit_within, to_data_url
+
+
+class OpenAIVisionBackend(OpenAIChatBackend):
+    def messages(self, request: Request) -> list[dict]:
+        messages = [{"role": "system", "content": request.system}] if request.system else []
+        content = [
+            {"type": "text", "text": instruction_of(request)},
+            {"type": "image_url", "image_url": {"url": to_data_url(request.image)}},
+        ]
+        return messages + [{"role": "user", "content": content}]
+
+    def execute(self, spec: ModelSpec, request: Request, credentials: Credentials, **create_kwargs) -> Iterator[Event]:
+        if request.image is None:
+            yield Failure(spec.id, "No image was given.", hint="Pick a sample photo, upload one or take one.")
+            return
+        sent = fit_within(request.image, API_MAX_SIDE)
+        for event in super().execute(spec, replace(request, image=sent), credentials, **create_kwargs):
+            if isinstance(event, Result):
+                event.extra |= {"sent_size": sent.size, "image_size": request.image.size}
+            yield event
