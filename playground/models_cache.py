@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Callable
 
@@ -50,12 +51,30 @@ def converted_smollm2() -> Path:
     return home() / "converted" / "smollm2-135m-instruct"
 
 
+# Formats transformers does not load here; a hub repo often carries several copies of the same weights.
+UNUSED_FILES = ("*.h5", "*.msgpack", "*.ot", "*.onnx", "*.onnx_data", "onnx/*", "*.tflite", "coreml/*", "openvino/*", "*.gguf")
+
+
+def files_to_fetch(names: list[str]) -> list[str]:
+    """The files of a hub repo worth downloading: PyTorch weights only, and safetensors instead of .bin when a
+    repo has both. Download and the offline check use this one rule, so a prefetched model counts as complete."""
+    keep = [n for n in names if not any(fnmatch(n, pattern) for pattern in UNUSED_FILES)]
+    if any(n.endswith(".safetensors") for n in keep):
+        keep = [n for n in keep if not n.endswith((".bin", ".pt", ".pth"))]
+    return keep
+
+
 def _hub_snapshot(repo_id: str) -> Path | None:
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
+    from huggingface_hub import get_cached_repo_tree, snapshot_download
+    from huggingface_hub.errors import CachedRepoTreeNotFoundError, LocalEntryNotFoundError
 
     try:
-        return Path(snapshot_download(repo_id, cache_dir=hub_cache(), local_files_only=True))
+        listing = [f.path for f in get_cached_repo_tree(repo_id, cache_dir=hub_cache())]
+    except (CachedRepoTreeNotFoundError, OSError, ValueError):
+        listing = None  # no listing cached: the snapshot folder is taken as it is
+    try:
+        wanted = files_to_fetch(listing) if listing else None
+        return Path(snapshot_download(repo_id, cache_dir=hub_cache(), local_files_only=True, allow_patterns=wanted))
     except (LocalEntryNotFoundError, OSError, ValueError):
         return None
 
@@ -97,11 +116,13 @@ def download(repo_id: str, progress: Callable[[str], None] | None = None) -> Pat
     class _Reporter(tqdm):
         def update(self, n=1):
             result = super().update(n)
-            if progress and self.total:
+            if progress and self.total and self.unit == "B":  # byte bars only, not the file counter
                 progress(f"Downloading {repo_id}: {self.n / 1e6:.0f} / {self.total / 1e6:.0f} MB")
             return result
 
-    return Path(snapshot_download(repo_id, cache_dir=hub_cache(), tqdm_class=_Reporter))
+    listing = snapshot_download(repo_id, cache_dir=hub_cache(), dry_run=True)
+    wanted = files_to_fetch([f.filename for f in listing])
+    return Path(snapshot_download(repo_id, cache_dir=hub_cache(), allow_patterns=wanted, tqdm_class=_Reporter))
 
 
 def ensure_smollm2(progress: Callable[[str], None] = print) -> Path:
