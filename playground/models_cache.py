@@ -149,3 +149,7 @@ def ensure_smollm2(progress: Callable[[str], None] = print) -> Path:
     partial.rename(target)
     progress(f"SmolLM2 ready in {target}")
     return target
+
+
+if __name__ == "__main__":  # `make setup` prepares the embedded model with visible progress
+    ensure_smollm2()
