@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.session import get_catalog
 from components.sidebar import render_sidebar
+from playground.catalog import CatalogError
 
 st.set_page_config(page_title="Open/Closed Model Playground", page_icon=":material/balance:", layout="wide")
 
@@ -11,7 +12,14 @@ page = st.navigation(
     [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
+        st.Page("pages/caption.py", title="Caption", icon=":material/image:"),
+        st.Page("pages/dashboard.py", title="Latency & cost", icon=":material/monitoring:"),
     ]
 )
-render_sidebar(get_catalog())
+try:
+    catalog = get_catalog()
+except CatalogError as exc:  # a typo in a catalog file: say which entry, instead of a traceback on every page
+    st.error(f"The model catalog could not be read. {exc}")
+    st.stop()
+render_sidebar(catalog)
 page.run()

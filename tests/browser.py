@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -23,17 +25,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def app_url(serve_endpoint, tmp_path_factory):
-    home = tmp_path_factory.mktemp("browser_app")
+@contextmanager
+def streamlit_app(home: Path, **env: str) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port with these environment settings; yields its URL."""
     port = free_port()
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "PLAYGROUND_DB": str(home / "history.sqlite"),
-        "PLAYGROUND_SELF_HOSTED_URL": serve_endpoint.base_url,
-        "PLAYGROUND_SELF_HOSTED_MODEL": serve_endpoint.model,
-    }
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PLAYGROUND_DB": str(home / "history.sqlite"), **env}
     log = open(home / "streamlit.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -47,6 +43,16 @@ def app_url(serve_endpoint, tmp_path_factory):
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(serve_endpoint, tmp_path_factory):
+    with streamlit_app(
+        tmp_path_factory.mktemp("browser_app"),
+        PLAYGROUND_SELF_HOSTED_URL=serve_endpoint.base_url,
+        PLAYGROUND_SELF_HOSTED_MODEL=serve_endpoint.model,
+    ) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -71,9 +77,9 @@ def page(browser):
 
 
 def open_page(page, url: str) -> None:
-    """Go to a page of the app and wait until its script has finished running."""
+    """Go to a page of the app and wait until app.py's sidebar is drawn and the page script has finished."""
     page.goto(url)
-    page.wait_for_selector('[data-testid="stApp"]')
+    page.get_by_text("API keys (closed models)").wait_for()
     wait_idle(page)
 
 

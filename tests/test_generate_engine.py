@@ -130,3 +130,39 @@ def test_malformed_catalog_entry_names_the_entry(tmp_path):
     bad.write_text('[[models]]\nid = "typo"\nname = "T"\ntasks = ["generate"]\nopenness = "open"\nlicense = "x"\nprovider = "nowhere"\nbackend = "causal-lm"\n')
     with pytest.raises(CatalogError, match="Model 'typo'.*provider 'nowhere'"):
         load_catalog(bad)
+
+
+def test_a_stream_that_stalls_midway_times_out_and_keeps_the_partial_text(catalog):
+    """A real HTTP server that sends two tokens, then goes silent: the read timeout must end the call cleanly."""
+    import json
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Stalling(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for word in ("Hello", " there"):
+                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                         "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+            time.sleep(5)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Stalling)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        credentials = Credentials(self_hosted=Endpoint(f"http://127.0.0.1:{server.server_address[1]}/v1", "m"))
+        backend = OpenAIChatBackend(catalog.providers, timeout_s=1.0)
+        events = list(backend.execute(catalog.get("self-hosted"), FRANCE, credentials))
+    finally:
+        server.shutdown()
+    final = events[-1]
+    assert isinstance(final, Failure) and "timed out" in final.message
+    assert final.partial_text == "Hello there"
