@@ -7,9 +7,11 @@ from typing import Callable
 
 import streamlit as st
 
+from components.costs import cost_caption
 from playground.backends.base import Failure, Result
 from playground.catalog import ModelSpec
 from playground.metrics import CallMetrics
+from playground.pricing import Cost
 
 OPENNESS_BADGE = {"open": ":green-badge[open]", "closed": ":orange-badge[closed]"}
 
@@ -48,7 +50,9 @@ class Card:
     def stream(self, text: str) -> None:
         self.body.markdown(text + " ▌")
 
-    def finish(self, final: Result | Failure, render_result: Callable[[Result], None], notices: list[str]) -> None:
+    def finish(
+        self, final: Result | Failure, render_result: Callable[[Result], None], notices: list[str], cost: Cost | None = None
+    ) -> None:
         if notices:
             self.notice.warning("\n\n".join(notices))
         else:
@@ -65,6 +69,7 @@ class Card:
             render_result(final)
         with self.footer:
             st.caption(metrics_line(final.metrics))
+            cost_caption(cost)
 
 
 def show_text(result: Result) -> None:

@@ -11,9 +11,11 @@ from typing import Callable, Mapping
 
 import streamlit as st
 
+from components.costs import settle
 from components.result_card import Card, show_text
 from playground.backends.base import Credentials, Failure, Notice, Request, Result, Token
 from playground.catalog import Catalog, CatalogError
+from playground.pricing import Cost
 from playground.runner import run_side_by_side
 
 Final = Result | Failure
@@ -25,6 +27,7 @@ class Outcome:
 
     finals: dict[str, Final] = field(default_factory=dict)
     notices: dict[str, list[str]] = field(default_factory=dict)
+    costs: dict[str, Cost | None] = field(default_factory=dict)
 
 
 def _cards(catalog: Catalog, model_ids: list[str]) -> dict[str, Card | None]:
@@ -63,7 +66,10 @@ def render_side_by_side(
             card.notice.info(event.message)
         else:
             outcome.finals[event.model_id] = event
-            card.finish(event, render_result, outcome.notices.get(event.model_id, []))
+            model_request = request[event.model_id] if isinstance(request, Mapping) else request
+            # the one place every page's runs are priced and written to history
+            outcome.costs[event.model_id] = settle(catalog, model_request.task, model_request, event, credentials)
+            card.finish(event, render_result, outcome.notices.get(event.model_id, []), outcome.costs[event.model_id])
     return outcome
 
 
@@ -71,4 +77,4 @@ def render_finished(catalog: Catalog, outcome: Outcome, render_result: Callable[
     """Show the last run again after a rerun (a widget changed) without running the models."""
     for model_id, card in _cards(catalog, list(outcome.finals)).items():
         if card is not None:
-            card.finish(outcome.finals[model_id], render_result, outcome.notices.get(model_id, []))
+            card.finish(outcome.finals[model_id], render_result, outcome.notices.get(model_id, []), outcome.costs.get(model_id))

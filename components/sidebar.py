@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.costs import render_settings
 from components.session import session_keys
 from playground.catalog import Catalog
 
@@ -46,3 +47,5 @@ def render_sidebar(catalog: Catalog) -> None:
             st.text_input("Base URL", key="self_hosted_url", placeholder="http://localhost:8000/v1")
             st.text_input("Model name", key="self_hosted_model", placeholder="Qwen/Qwen2.5-0.5B-Instruct")
             _key_input("self-hosted", "API key (optional)", catalog.providers["self-hosted"].key_env)
+        with st.expander("Cost & history settings", expanded=False):
+            render_settings()

@@ -37,6 +37,7 @@ class Cost:
     source: str  # where the number came from, shown next to it
     api_usd: float | None = None
     hardware_usd: float = 0.0
+    detail: str = ""  # the rates behind it and where they are published, for a tooltip
 
     @property
     def label(self) -> str:
@@ -61,9 +62,9 @@ def api_cost(
     """Price reported usage with genai-prices. ``input_tokens`` includes ``cached_tokens``, as OpenAI reports it
     and as genai-prices expects; ``when`` matters for providers with time-of-day prices (DeepSeek)."""
     if not spec.price_ref:
-        return Cost(None, f"unpriced: {spec.name} has no price_ref in the catalog")
+        return Cost(None, f"{spec.name} has no price_ref in the catalog")
     if input_tokens is None or output_tokens is None:
-        return Cost(None, "unpriced: the provider reported no token usage")
+        return Cost(None, "the provider reported no token usage")
     usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens, cache_read_tokens=cached_tokens or None)
     try:
         price = calc_price(
@@ -73,11 +74,11 @@ def api_cost(
             genai_request_timestamp=when or datetime.now(timezone.utc),
         )
     except LookupError:
-        return Cost(None, f"unpriced: genai-prices {genai_prices.__version__} does not know '{spec.price_ref}'")
+        return Cost(None, f"genai-prices {genai_prices.__version__} does not know '{spec.price_ref}'")
     usd = float(price.total_price)
-    where = price.provider.pricing_urls[0] if price.provider.pricing_urls else price.provider.name
-    source = f"genai-prices {genai_prices.__version__}: {price.provider.name} {price.model.id} ({price.model_price}); {where}"
-    return Cost(usd, source, api_usd=usd)
+    source = f"genai-prices {genai_prices.__version__} · {price.provider.name} {price.model.id}"
+    published = f"; published at {price.provider.pricing_urls[0]}" if price.provider.pricing_urls else ""
+    return Cost(usd, source, api_usd=usd, detail=f"{price.model_price}{published}")
 
 
 def hardware_cost(wall_s: float, hourly_usd: float) -> float:
@@ -88,7 +89,8 @@ def local_cost(metrics: CallMetrics, hourly_usd: float) -> Cost:
     """$0 API fee plus machine time. A cold call's load time counts: the machine was busy loading."""
     wall_s = (metrics.total_s or 0.0) + metrics.load_s
     hw = hardware_cost(wall_s, hourly_usd)
-    return Cost(hw, f"$0 API + hardware ${hourly_usd:g}/h × {wall_s:.2f} s wall time", api_usd=0.0, hardware_usd=hw)
+    source = f"$0 API + hardware ${hourly_usd:g}/h × {wall_s:.2f} s wall time"
+    return Cost(hw, source, api_usd=0.0, hardware_usd=hw, detail="The hourly rate is a rough, editable setting in the sidebar.")
 
 
 def cost_of(
@@ -158,3 +160,23 @@ def break_even(per_request_usd: float, hosted: SelfHosted, output_tokens: int) -
         return None
     crossing = machine_monthly / (per_request_usd * DAYS_PER_MONTH)
     return crossing if crossing <= hosted.capacity_per_day(output_tokens) else None
+
+
+def api_line(per_request_usd: float, max_volume: float) -> tuple[list[float], list[float]]:
+    """Monthly API cost against requests per day: a straight line through the origin."""
+    return [0.0, max_volume], [0.0, api_monthly_usd(per_request_usd, max_volume)]
+
+
+def hosted_staircase(hosted: SelfHosted, output_tokens: int, max_volume: float, max_steps: int = 400):
+    """Monthly hosting cost against requests per day, as points for a step line (plotly ``line_shape="hv"``):
+    each point starts a step that holds until the next one."""
+    capacity = hosted.capacity_per_day(output_tokens)
+    machine = hosted.hourly_usd * HOURS_PER_MONTH
+    steps = math.ceil(max_volume / capacity)
+    if steps <= max_steps:
+        xs = [k * capacity for k in range(steps)]
+        ys = [(k + 1) * machine for k in range(steps)]
+    else:  # too many machines to draw each step: sample the volume instead
+        xs = [max_volume * i / max_steps for i in range(max_steps)]
+        ys = [hosted.monthly_usd(x, output_tokens) for x in xs]
+    return xs + [max_volume], ys + [hosted.monthly_usd(max_volume, output_tokens)]

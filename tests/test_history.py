@@ -11,7 +11,7 @@ import pytest
 
 from playground.backends.base import Credentials, Failure, GenParams, Request, Result
 from playground.catalog import load_catalog
-from playground.history import STORE_IO, History, default_path, to_csv, to_json
+from playground.history import STORE_IO, History, default_path, measured_speeds, to_csv, to_json
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, cost_of
 from playground.runner import run_one
@@ -75,7 +75,7 @@ def test_unpriced_stays_null_not_zero(history, catalog):
     metrics = CallMetrics(0.3, 1.0, input_tokens=10, output_tokens=5)
     history.record("generate", spec, HELLO, Result(spec.id, "hi", metrics), cost_of(spec, catalog.provider_of(spec), metrics))
     row = history.runs().iloc[0]
-    assert pd.isna(row["cost_usd"]) and row["cost_source"].startswith("unpriced")
+    assert pd.isna(row["cost_usd"]) and "no price_ref" in row["cost_source"]
 
 
 def test_exports_round_trip(history, catalog, smollm_result):
@@ -193,3 +193,17 @@ price_ref = "gpt-4o-mini"
         assert key.encode() not in data and self_hosted_key.encode() not in data, path.name
         assert b"7c1e9b2f0d4a" not in data and b"5e8d2a91" not in data, path.name
     store.close()
+
+
+def test_measured_speeds_use_warm_successful_open_runs(history, catalog):
+    smol, gpt = catalog.get("smollm2-135m"), catalog.get("gpt-4o")
+    for total, cold in ((1.0, False), (2.0, False), (9.0, True)):
+        metrics = CallMetrics(0.2, total, input_tokens=5, output_tokens=9, cold=cold, load_s=3.0 if cold else 0.0)
+        history.record("generate", smol, HELLO, Result(smol.id, "x", metrics), None)
+    history.record("generate", smol, HELLO, Failure(smol.id, "boom", metrics=CallMetrics(0.1, 0.2)), None)
+    history.record("generate", gpt, HELLO, Result(gpt.id, "x", CallMetrics(0.1, 1.0, input_tokens=5, output_tokens=9)), None)
+    speeds = measured_speeds(history.runs())
+    assert list(speeds["model_id"]) == ["smollm2-135m"]
+    row = speeds.iloc[0]
+    assert row["runs"] == 2 and row["ttft_s"] == pytest.approx(0.2)
+    assert row["tokens_per_s"] == pytest.approx((8 / 0.8 + 8 / 1.8) / 2)

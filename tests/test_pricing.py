@@ -14,9 +14,11 @@ from playground.pricing import (
     HARDWARE_PRESETS,
     SelfHosted,
     api_cost,
+    api_line,
     api_monthly_usd,
     break_even,
     cost_of,
+    hosted_staircase,
     local_cost,
 )
 from playground.runner import run_one
@@ -125,3 +127,15 @@ def test_no_break_even_when_the_api_is_cheaper_even_at_full_load():
     slow_box = SelfHosted(hourly_usd=3.0, ttft_s=1.0, tokens_per_s=2.0)
     assert break_even(0.0001, slow_box, output_tokens=200) is None
     assert break_even(0.01, SelfHosted(0.0, 1.0, 2.0), output_tokens=200) == 0.0
+
+
+def test_projection_lines():
+    xs, ys = api_line(0.002, 1000)
+    assert ys[-1] == pytest.approx(api_monthly_usd(0.002, 1000)) and ys[0] == 0
+    box = SelfHosted(hourly_usd=0.5, ttft_s=0.5, tokens_per_s=10.0)
+    capacity = box.capacity_per_day(101)
+    xs, ys = hosted_staircase(box, 101, max_volume=capacity * 2.5)
+    assert xs == pytest.approx([0, capacity, 2 * capacity, 2.5 * capacity])
+    assert ys == pytest.approx([365.0, 730.0, 1095.0, 1095.0])
+    xs, ys = hosted_staircase(box, 101, max_volume=capacity * 1000, max_steps=50)
+    assert len(xs) == 51 and ys[-1] == pytest.approx(box.monthly_usd(capacity * 1000, 101))

@@ -1,0 +1,107 @@
+"""Plotly figures over the run history (a DataFrame from History.runs) and the cost projection."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from playground.pricing import SelfHosted, api_line, break_even, hosted_staircase
+
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), height=380)
+
+
+def _model_axis(runs) -> list[str]:
+    return runs["model_name"] + " · " + runs["openness"]
+
+
+def latency(runs) -> go.Figure:
+    """Total latency and TTFT per model; cold calls (first use after a model load) as their own crosses."""
+    fig = go.Figure()
+    for measure, column in (("total", "total_s"), ("TTFT", "ttft_s")):
+        for cold in (False, True):
+            part = runs[runs["cold"] == cold]
+            if part.empty:
+                continue
+            fig.add_box(
+                x=_model_axis(part),
+                y=part[column],
+                name=f"{measure}, {'cold call' if cold else 'warm'}",
+                boxpoints="all",
+                jitter=0.3,
+                pointpos=0,
+                marker_symbol="x" if cold else "circle",
+                # cold calls are few: show the points only, not a box
+                fillcolor="rgba(0,0,0,0)" if cold else None,
+                line_width=0 if cold else None,
+            )
+    fig.update_layout(title="Latency per call", yaxis_title="seconds", boxmode="group", **LAYOUT)
+    return fig
+
+
+def throughput(runs) -> go.Figure:
+    usable = runs[runs["tokens_per_s"].notna()]
+    fig = go.Figure(
+        go.Box(x=_model_axis(usable), y=usable["tokens_per_s"], name="tokens/s", boxpoints="all", jitter=0.3, pointpos=0)
+    )
+    fig.update_layout(title="Output tokens per second", yaxis_title="tokens/s", showlegend=False, **LAYOUT)
+    return fig
+
+
+def cost_per_call(runs) -> go.Figure:
+    priced = runs[runs["cost_usd"].notna()]
+    fig = go.Figure(
+        go.Box(x=_model_axis(priced), y=priced["cost_usd"], name="cost per call", boxpoints="all", jitter=0.3, pointpos=0)
+    )
+    fig.update_layout(title="Cost per call", yaxis_title="USD", yaxis_tickformat="$.2~g", showlegend=False, **LAYOUT)
+    return fig
+
+
+def cumulative_cost(runs) -> go.Figure:
+    priced = runs[runs["cost_usd"].notna()]
+    fig = go.Figure()
+    for name, part in priced.groupby(_model_axis(priced), sort=True):
+        fig.add_scatter(x=part["time"], y=part["cost_usd"].cumsum(), name=name, mode="lines+markers", line_shape="hv")
+    fig.add_scatter(
+        x=priced["time"], y=priced["cost_usd"].cumsum(), name="all models", mode="lines", line_shape="hv", line=dict(dash="dash", color="gray")
+    )
+    fig.update_layout(title="Cumulative cost", yaxis_title="USD", yaxis_tickformat="$.2~g", **LAYOUT)
+    return fig
+
+
+def projection(
+    api: dict[str, float], hosted: dict[str, SelfHosted], output_tokens: int, requests_per_day: float
+) -> tuple[go.Figure, list[dict]]:
+    """Monthly cost against daily volume: one line per API model (USD per request), one staircase per
+    self-hosted model, break-even points marked. Returns the figure and one row per (API, hosted) pair."""
+    pairs = []
+    for api_name, per_request in api.items():
+        for hosted_name, box in hosted.items():
+            pairs.append({"API model": api_name, "self-hosted": hosted_name, "break-even": break_even(per_request, box, output_tokens)})
+    crossings = [p["break-even"] for p in pairs if p["break-even"]]
+    max_volume = max([requests_per_day * 3, *(c * 1.5 for c in crossings)])
+    fig = go.Figure()
+    for name, per_request in api.items():
+        xs, ys = api_line(per_request, max_volume)
+        fig.add_scatter(x=xs, y=ys, name=f"{name} (API)", mode="lines")
+    for name, box in hosted.items():
+        xs, ys = hosted_staircase(box, output_tokens, max_volume)
+        fig.add_scatter(x=xs, y=ys, name=f"{name} (self-hosted)", mode="lines", line_shape="hv", line_dash="dot")
+    marked = [p for p in pairs if p["break-even"] is not None]
+    if marked:
+        fig.add_scatter(
+            x=[p["break-even"] for p in marked],
+            y=[hosted[p["self-hosted"]].monthly_usd(p["break-even"], output_tokens) for p in marked],
+            name="break-even",
+            mode="markers",
+            marker=dict(symbol="diamond", size=12, color="black"),
+            text=[f"{p['self-hosted']} vs {p['API model']}" for p in marked],
+            hovertemplate="%{text}<br>%{x:,.0f} requests/day<br>$%{y:,.0f}/month<extra></extra>",
+        )
+    fig.add_vline(x=requests_per_day, line_dash="dash", line_color="gray", annotation_text="your volume")
+    fig.update_layout(
+        title="Monthly cost against volume",
+        xaxis_title="requests per day",
+        yaxis_title="USD per month",
+        yaxis_tickformat="$,.0f",
+        **{**LAYOUT, "height": 460},
+    )
+    return fig, pairs
