@@ -20,6 +20,17 @@ _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 _WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")  # 16-bit and 32-bit single-channel images
 
 
+# scikit-image's bundled photos: real, freely licensed, and on disk with the package, so they work offline
+SAMPLE_PHOTOS = {
+    "astronaut": "Astronaut (Eileen Collins, NASA)",
+    "chelsea": "Chelsea the cat",
+    "coffee": "A cup of coffee",
+    "rocket": "Rocket on the launch pad (NASA)",
+    "stereo_motorcycle": "Motorcycle",
+    "horse": "Horse (silhouette)",
+}
+
+
 class ImageError(ValueError):
     """The upload cannot be used as an image; the message says why in plain words."""
 
@@ -58,6 +69,16 @@ def open_image(data: bytes | BinaryIO, name: str = "The file") -> OpenedImage:
         notes.append(f"turned upright (EXIF orientation {orientation})")
     rgb, how = _to_rgb(upright)
     return OpenedImage(rgb, tuple(notes + ([how] if how else [])))
+
+
+def sample_photo(name: str) -> Image.Image:
+    """One of SAMPLE_PHOTOS as 8-bit RGB."""
+    from skimage import data
+
+    pixels = getattr(data, name)()
+    if isinstance(pixels, tuple):  # stereo_motorcycle is (left, right, disparity): the left view
+        pixels = pixels[0]
+    return _to_rgb(Image.fromarray(pixels))[0]
 
 
 def _check_pixels(image: Image.Image, name: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from playground.backends.base import Event, Failure, Request, Result
+from playground.backends.base import Event, Failure, Notice, Request, Result
 from playground.backends.local_generate import generate_kwargs, stream_generate
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
@@ -69,6 +69,11 @@ class ImageCaptionerBackend(_LocalCaptionBackend):
 
     def inputs(self, image_processor, request: Request) -> dict:
         return {"pixel_values": image_processor(images=request.image, return_tensors="pt")["pixel_values"]}
+
+    def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
+        if instruction_of(request) != DEFAULT_INSTRUCTION:
+            yield Notice(spec.id, f"{spec.name} is a captioner: it describes the image and does not read the instruction.")
+        yield from super().run(parts, spec, request)
 
 
 class VisionLanguageBackend(_LocalCaptionBackend):
