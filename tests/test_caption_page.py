@@ -9,10 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
+from skimage import data
 from streamlit.testing.v1 import AppTest
 
 from components.session import get_catalog
 from tests.browser import open_page, streamlit_app, wait_idle
+from tests.test_images import encode
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PREFETCH_HINT = "needs download; run `make prefetch` while online"
@@ -69,6 +72,52 @@ def test_upload_mode_without_a_file_disables_the_button(caption_page):
     assert "Upload an image" in at.info[0].value
 
 
+def broken_uploads() -> dict[str, tuple[bytes, str]]:
+    jpeg = encode(Image.fromarray(data.astronaut()), "JPEG")
+    return {
+        "report.png": (b"%PDF-1.4 not an image at all", "not an image"),
+        "half.jpg": (jpeg[: len(jpeg) // 2], "damaged or incomplete"),
+        "bomb.png": (encode(Image.new("1", (20000, 20000)), "PNG"), "too large to open safely"),
+    }
+
+
+@pytest.mark.parametrize("name", list(broken_uploads()))
+def test_a_bad_upload_gets_a_clear_message_and_the_app_stays_up(caption_page, name):
+    content, message = broken_uploads()[name]
+    at = caption_page
+    at.radio(key="caption_source").set_value("Upload").run()
+    at.file_uploader(key="caption_upload").upload(name, content, "image/png").run()
+    assert not at.exception
+    assert len(at.error) == 1 and message in at.error[0].value and name in at.error[0].value
+    assert at.button[0].disabled, "nothing to caption"
+    at.radio(key="caption_source").set_value("Sample photo").run()
+    assert not at.error and not at.button[0].disabled
+
+
+def test_an_odd_upload_is_converted_and_captioned(caption_page):
+    cmyk = Image.new("CMYK", (64, 48), (0, 255, 255, 0))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored landscape, shown portrait
+    at = caption_page
+    at.multiselect(key="caption_models").set_value(["tiny-captioner"]).run()
+    at.radio(key="caption_source").set_value("Upload").run()
+    at.file_uploader(key="caption_upload").upload("red.jpg", encode(cmyk, "JPEG", exif=exif), "image/jpeg").run()
+    preview = at.get("image")[0].proto.imgs[0].caption
+    assert "EXIF orientation 6" in preview and "CMYK" in preview and preview.endswith("48×64"), preview
+    at.button[0].click().run()
+    assert [c for c in at.caption if "tokens out" in c.value] and not at.error
+
+
+def test_a_camera_photo_is_captioned(caption_page):
+    at = caption_page
+    at.multiselect(key="caption_models").set_value(["tiny-captioner"]).run()
+    at.radio(key="caption_source").set_value("Camera").run()
+    at.camera_input(key="caption_camera").upload("camera.jpg", encode(Image.fromarray(data.coffee()), "JPEG"), "image/jpeg").run()
+    assert at.get("image")[0].proto.imgs[0].caption.endswith("600×400")
+    at.button[0].click().run()
+    assert [c for c in at.caption if "tokens out" in c.value] and not at.error
+
+
 @pytest.fixture(scope="session")
 def caption_app_url(caption_catalog_file, vlm_serve_credentials, tmp_path_factory):
     """The app in a real browser, with the tiny VLM behind `transformers serve` as its self-hosted vision endpoint."""
@@ -95,3 +144,13 @@ def test_browser_captions_a_sample_photo_with_local_and_api_models(page, caption
     assert page.get_by_text("tokens out").count() == 2
     assert page.get_by_text("Image sent as 512×512").count() == 1  # the API model's column reports what it sent
     assert page.get_by_text("run `make prefetch` while online").count() >= 1
+
+
+def test_browser_refuses_an_over_size_upload(page, caption_app_url, tmp_path):
+    big = tmp_path / "huge.png"
+    big.write_bytes(b"\x89PNG" + bytes(21 * 1024 * 1024))  # over server.maxUploadSize = 20 MB
+    open_page(page, f"{caption_app_url}/caption")
+    page.get_by_text("Upload", exact=True).click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(big))
+    page.get_by_text("File must be 20.0MB or smaller").wait_for()
+    assert page.get_by_role("button", name="Caption", exact=True).is_disabled()
