@@ -64,10 +64,10 @@ def open_image(data: bytes | BinaryIO, name: str = "The file") -> OpenedImage:
         raise ImageError(f"{name} is damaged or incomplete (truncated?): {exc}") from None
     notes = [f"first frame of {frames}"] if frames > 1 else []
     orientation = image.getexif().get(0x0112, 1)
-    upright = ImageOps.exif_transpose(image)
     if orientation != 1:
+        image = ImageOps.exif_transpose(image)
         notes.append(f"turned upright (EXIF orientation {orientation})")
-    rgb, how = _to_rgb(upright)
+    rgb, how = _to_rgb(image)
     return OpenedImage(rgb, tuple(notes + ([how] if how else [])))
 
 
