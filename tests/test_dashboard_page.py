@@ -186,13 +186,26 @@ def _run_and_wait(page) -> None:
     wait_idle(page)
 
 
+def _choose(page, label: str, option_name: str) -> None:
+    """Pick a selectbox option; a rerun landing mid-click can close the list, so open it again if it vanished."""
+    option = page.get_by_role("option", name=option_name)
+    for _ in range(3):
+        wait_idle(page)
+        page.get_by_label(label).click()
+        try:
+            option.click(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    wait_idle(page)
+    assert page.get_by_label(label).input_value() == option_name
+
+
 def test_browser_screenshot_of_the_dashboard(page, app_url, artifacts):
     """Three short runs on Generate with the cloud-CPU rate, then the dashboard, saved for the README."""
     open_page(page, f"{app_url}/generate?models=smollm2-135m,self-hosted")
     page.get_by_text("Cost & history settings").click()
-    page.get_by_label("Hardware for local models").click()
-    page.get_by_role("option", name="cloud CPU (4 vCPU): ~$0.15/h").click()
-    wait_idle(page)
+    _choose(page, "Hardware for local models", "cloud CPU (4 vCPU): ~$0.15/h")
     page.get_by_label("Prompt", exact=True).fill("Name three colours.")
     max_tokens = page.get_by_label("Max new tokens", exact=True)
     max_tokens.fill("12")
@@ -206,7 +219,7 @@ def test_browser_screenshot_of_the_dashboard(page, app_url, artifacts):
     page.get_by_text("Monthly cost against volume").first.wait_for()
     volume_in = page.get_by_label("Average input tokens")
     volume_in.fill("8000")  # a question over a few pages of documents
-    volume_in.press("Tab")
+    volume_in.press("Enter")
     wait_idle(page)
     page.wait_for_selector('[data-testid="stDataFrame"] canvas')
     page.wait_for_timeout(2000)  # the tables paint their canvas after the script ends
