@@ -52,6 +52,12 @@ def smollm2_folder() -> Path:
     return ensure_smollm2()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _history_in_a_throwaway_file(tmp_path_factory):
+    """Page tests record their runs; keep them out of the user's data folder unless a test picks its own file."""
+    os.environ.setdefault("PLAYGROUND_DB", str(tmp_path_factory.mktemp("history") / "history.sqlite"))
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
