@@ -50,7 +50,7 @@ def prompt_length(folder, instruction: str, image: Image.Image, image_first: boo
 
 
 def test_hub_and_folder_captioners_share_one_loader(caption_catalog):
-    for model_id in ("tiny-captioner", "blip-base", "vit-gpt2", "git-base-coco"):
+    for model_id in ("tiny-captioner", "tiny-blip", "tiny-git", "blip-base", "vit-gpt2", "git-base-coco"):
         assert isinstance(backend_for(caption_catalog, caption_catalog.get(model_id), "caption"), ImageCaptionerBackend)
     for model_id in ("tiny-vlm", "smolvlm-256m"):
         assert isinstance(backend_for(caption_catalog, caption_catalog.get(model_id), "caption"), VisionLanguageBackend)
@@ -58,9 +58,10 @@ def test_hub_and_folder_captioners_share_one_loader(caption_catalog):
         assert isinstance(backend_for(caption_catalog, caption_catalog.get(model_id), "caption"), OpenAIVisionBackend)
 
 
-def test_tiny_captioner_streams_a_caption_with_timings(caption_catalog, tiny_captioner):
-    spec = caption_catalog.get("tiny-captioner")
-    was_loaded = POOL.is_loaded((spec.id, str(tiny_captioner)))
+@pytest.mark.parametrize("model_id", ["tiny-captioner", "tiny-blip", "tiny-git"])  # ViT-GPT2's, BLIP's and GIT's architectures
+def test_tiny_captioners_stream_a_caption_with_timings(caption_catalog, model_id):
+    spec = caption_catalog.get(model_id)
+    was_loaded = POOL.is_loaded((spec.id, spec.source.removeprefix("path:")))
     tokens, finals = split(run_side_by_side(caption_catalog, [spec.id], caption()))
     first = finals[spec.id]
     assert isinstance(first, Result), first

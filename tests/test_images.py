@@ -44,6 +44,7 @@ def test_decompression_bomb_is_refused_by_pillows_limit():
         open_image(bomb, "bomb.png")
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's own warning, then our error
 def test_between_pillows_warning_and_error_is_refused_too(monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # Pillow only warns up to twice its limit
     with pytest.raises(ImageError, match="40×40"):

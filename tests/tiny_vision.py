@@ -31,12 +31,13 @@ def _tokenizer(special: list[str], **roles):
 
 
 def build_tiny_captioner(folder: Path) -> Path:
-    """A VisionEncoderDecoder: 2-layer ViT encoder + 2-layer GPT-2 decoder, with tokenizer and image processor."""
+    """A VisionEncoderDecoder (the architecture of nlpconnect/vit-gpt2-image-captioning): 2-layer ViT encoder +
+    2-layer GPT-2 decoder, with its tokenizer and image processor."""
     import torch
     from transformers import GPT2Config, ViTConfig, ViTImageProcessor, VisionEncoderDecoderConfig, VisionEncoderDecoderModel
 
     tokenizer = _tokenizer(["<unk>", "<s>", "</s>", "<pad>"], bos_token="<s>", eos_token="</s>", pad_token="<pad>")
-    encoder = ViTConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, image_size=32, patch_size=8)
+    encoder = ViTConfig(**TINY_VIT)
     decoder = GPT2Config(
         n_embd=32, n_layer=2, n_head=2, n_positions=128, vocab_size=len(tokenizer), tie_word_embeddings=False,
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, add_cross_attention=True, is_decoder=True,
@@ -49,6 +50,52 @@ def build_tiny_captioner(folder: Path) -> Path:
     VisionEncoderDecoderModel(config=config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
+    return folder
+
+
+TINY_VIT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, image_size=32, patch_size=8)
+TINY_TEXT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+
+
+def _bert_style_tokenizer():
+    """BLIP and GIT speak BERT's special tokens: [CLS] starts, [SEP] ends, BLIP's decoder starts with [DEC]."""
+    special = ["[UNK]", "[PAD]", "[CLS]", "[SEP]", "[DEC]"]
+    return _tokenizer(special, pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", bos_token="[DEC]", eos_token="[SEP]")
+
+
+def build_tiny_blip(folder: Path) -> Path:
+    """BlipForConditionalGeneration (the architecture of Salesforce/blip-image-captioning-base)."""
+    import torch
+    from transformers import BlipConfig, BlipForConditionalGeneration
+    from transformers.models.blip.image_processing_pil_blip import BlipImageProcessorPil
+
+    tokenizer = _bert_style_tokenizer()
+    text = dict(
+        TINY_TEXT, vocab_size=len(tokenizer), encoder_hidden_size=32, bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.sep_token_id, sep_token_id=tokenizer.sep_token_id, pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(0)
+    BlipForConditionalGeneration(BlipConfig(text_config=text, vision_config=TINY_VIT, projection_dim=32)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    BlipImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(folder)
+    return folder
+
+
+def build_tiny_git(folder: Path) -> Path:
+    """GitForCausalLM (the architecture of microsoft/git-base-coco)."""
+    import torch
+    from transformers import GitConfig, GitForCausalLM
+    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+
+    tokenizer = _bert_style_tokenizer()
+    config = GitConfig(
+        vision_config=dict(TINY_VIT, projection_dim=32), vocab_size=len(tokenizer), max_position_embeddings=128, **TINY_TEXT,
+        bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id, pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(0)
+    GitForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(folder)
     return folder
 
 
@@ -67,9 +114,8 @@ def build_tiny_vlm(folder: Path) -> Path:
         intermediate_size=64, vocab_size=len(tokenizer), max_position_embeddings=512, tie_word_embeddings=False,
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
     )
-    vision = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, image_size=32, patch_size=8)
     config = Idefics3Config(
-        vision_config=vision, text_config=text, scale_factor=2, tie_word_embeddings=False,
+        vision_config=TINY_VIT, text_config=text, scale_factor=2, tie_word_embeddings=False,
         image_token_id=tokenizer.convert_tokens_to_ids("<image>"), pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(0)
@@ -113,10 +159,14 @@ def tiny_vlm(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def caption_catalog_file(tiny_captioner, tiny_vlm, tmp_path_factory) -> Path:
-    """The bundled catalog's caption models plus the two tiny ones, declared as path: entries."""
-    path = tmp_path_factory.mktemp("catalog") / "tiny.toml"
+    """The bundled catalog plus tiny models of each captioning architecture, declared as path: entries."""
+    root = tmp_path_factory.mktemp("tiny_models")
+    path = root / "tiny.toml"
     path.write_text(
-        catalog_entry("tiny-captioner", "image-captioner", tiny_captioner) + catalog_entry("tiny-vlm", "vision-language", tiny_vlm)
+        catalog_entry("tiny-captioner", "image-captioner", tiny_captioner)
+        + catalog_entry("tiny-blip", "image-captioner", build_tiny_blip(root / "blip"))
+        + catalog_entry("tiny-git", "image-captioner", build_tiny_git(root / "git"))
+        + catalog_entry("tiny-vlm", "vision-language", tiny_vlm)
     )
     return path
 

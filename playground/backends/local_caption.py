@@ -30,6 +30,9 @@ class _LocalCaptionBackend(LocalBackend):
     def inputs(self, preprocessor, request: Request) -> dict:
         raise NotImplementedError
 
+    def sampling(self, request: Request, tokenizer) -> dict:
+        return generate_kwargs(request, tokenizer)
+
     def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
         import torch
 
@@ -40,8 +43,7 @@ class _LocalCaptionBackend(LocalBackend):
         inputs = self.inputs(preprocessor, request)
         if request.params.seed is not None:
             torch.manual_seed(request.params.seed)
-        kwargs = generate_kwargs(request, tokenizer)
-        generated = yield from stream_generate(model, tokenizer, inputs, spec.id, kwargs)
+        generated = yield from stream_generate(model, tokenizer, inputs, spec.id, self.sampling(request, tokenizer))
         if generated.error is not None:
             yield Failure(spec.id, f"{spec.name} failed while captioning: {generated.error}", partial_text=generated.text)
             return
@@ -69,6 +71,10 @@ class ImageCaptionerBackend(_LocalCaptionBackend):
 
     def inputs(self, image_processor, request: Request) -> dict:
         return {"pixel_values": image_processor(images=request.image, return_tensors="pt")["pixel_values"]}
+
+    def sampling(self, request: Request, tokenizer) -> dict:
+        # the checkpoint knows its own padding (BLIP's generate() passes it itself and refuses a second one)
+        return {k: v for k, v in generate_kwargs(request, tokenizer).items() if k != "pad_token_id"}
 
     def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
         if instruction_of(request) != DEFAULT_INSTRUCTION:
