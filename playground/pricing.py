@@ -113,13 +113,6 @@ def cost_of(
 
 
 @dataclass(frozen=True)
-class Workload:
-    requests_per_day: float
-    input_tokens: int
-    output_tokens: int
-
-
-@dataclass(frozen=True)
 class SelfHosted:
     """One machine serving a model one request at a time, at the speed measured in this playground."""
 
