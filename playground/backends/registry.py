@@ -10,11 +10,15 @@ from playground.catalog import Catalog, ModelSpec
 
 @cache
 def _local(kind: str, task: str) -> Backend | None:
-    from playground.backends import local_caption, local_generate
+    from playground.backends import local_caption, local_classify, local_generate
 
     table = {
         ("causal-lm", "generate"): local_generate.CausalLMBackend,
         ("seq2seq", "generate"): local_generate.Seq2SeqBackend,
+        ("causal-lm", "classify"): local_classify.LabelLogprobScorer,
+        ("embedding-zero-shot", "classify"): local_classify.EmbeddingZeroShot,
+        ("sequence-classifier", "classify"): local_classify.SequenceClassifier,
+        ("nli-zero-shot", "classify"): local_classify.NLIZeroShot,
         ("image-captioner", "caption"): local_caption.ImageCaptionerBackend,
         ("vision-language", "caption"): local_caption.VisionLanguageBackend,
     }
@@ -26,6 +30,10 @@ def backend_for(catalog: Catalog, spec: ModelSpec, task: str) -> Backend | None:
     """The backend for this model and task, or None when the model cannot do the task."""
     if task not in spec.tasks:
         return None
+    if spec.backend == "openai-compat" and task == "classify":
+        from playground.backends.api_classify import APIClassifier
+
+        return APIClassifier(catalog.providers)
     if spec.backend == "openai-compat" and task == "caption":
         from playground.backends.openai_vision import OpenAIVisionBackend
 
