@@ -91,12 +91,11 @@ def check_request(request: Request) -> tuple[str, ...]:
 
 
 def classification_messages(text: str, labels: Iterable[str]) -> list[dict]:
-    """One prompt for every LLM classifier, local or API, so their answers are comparable."""
-    listed = ", ".join(labels)
-    return [
-        {"role": "system", "content": f"You are a text classifier. Answer with exactly one of these labels and nothing else: {listed}."},
-        {"role": "user", "content": f"Text: {text}\n\nLabels: {listed}\nLabel:"},
-    ]
+    """The prompt every API model gets. Even SmolLM2-135M answers it with a bare label most of the time."""
+    labels = list(labels)
+    options = f"{', '.join(labels[:-1])} or {labels[-1]}"
+    answer = "one word" if not any(" " in label for label in labels) else "the label only"
+    return [{"role": "user", "content": f"Classify this text as {options}.\n\nText: {text}\n\nAnswer with {answer}: {options}."}]
 
 
 def _norm(text: str) -> str:

@@ -79,8 +79,10 @@ class LocalClassifier(LocalBackend):
             )
 
 
-def _input_limit(spec: ModelSpec, tokenizer) -> int:
-    return min(spec.context or MAX_INPUT_TOKENS, tokenizer.model_max_length, MAX_INPUT_TOKENS)
+def _input_limit(spec: ModelSpec, tokenizer, config) -> int:
+    """The most tokens the model can read: a tokenizer may allow more than the position embeddings hold."""
+    positions = getattr(config, "max_position_embeddings", None) or MAX_INPUT_TOKENS
+    return min(spec.context or MAX_INPUT_TOKENS, tokenizer.model_max_length, positions, MAX_INPUT_TOKENS)
 
 
 def _encode(tokenizer, texts: list[str], limit: int):
@@ -118,7 +120,7 @@ class EmbeddingZeroShot(LocalClassifier):
 
     def classify(self, parts, spec, texts, labels):
         tokenizer, model = parts
-        limit = _input_limit(spec, tokenizer)
+        limit = _input_limit(spec, tokenizer, model.config)
         batch, cuts = _encode(tokenizer, texts, limit)
         hypotheses, _ = _encode(tokenizer, [hypothesis_template(labels).format(label) for label in labels], limit)
         similarity = self.embed(model, batch) @ self.embed(model, hypotheses).T
@@ -237,7 +239,7 @@ class SequenceClassifier(LocalClassifier):
 
         tokenizer, model = parts
         names, differs = _in_requested_spelling(fixed_labels(spec, model.config), labels)
-        batch, cuts = _encode(tokenizer, texts, _input_limit(spec, tokenizer))
+        batch, cuts = _encode(tokenizer, texts, _input_limit(spec, tokenizer, model.config))
         with torch.inference_mode():
             probs = torch.softmax(model(**batch).logits.float(), dim=-1)
         tokens = batch["attention_mask"].sum(1).tolist()
@@ -256,10 +258,9 @@ class NLIZeroShot(LocalClassifier):
         from transformers import pipeline
 
         classifier = pipeline("zero-shot-classification", model=location)
-        tokenizer = classifier.tokenizer
-        # the pipeline cuts the text to the tokenizer's limit; some checkpoints leave it unset (a huge number)
-        limit = getattr(classifier.model.config, "max_position_embeddings", None) or MAX_INPUT_TOKENS
-        tokenizer.model_max_length = min(tokenizer.model_max_length, limit, MAX_INPUT_TOKENS)
+        # the pipeline cuts the text to the tokenizer's limit; some checkpoints set none (a huge number)
+        positions = getattr(classifier.model.config, "max_position_embeddings", None) or MAX_INPUT_TOKENS
+        classifier.tokenizer.model_max_length = min(classifier.tokenizer.model_max_length, positions, MAX_INPUT_TOKENS)
         return classifier
 
     def classify(self, classifier, spec, texts, labels):

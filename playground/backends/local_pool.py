@@ -23,6 +23,11 @@ class Loaded:
     lock: threading.Lock
 
 
+# Two models loading at once on worker threads can fail with "cannot import name 'AutoModel' from 'transformers'":
+# its lazy imports are not thread-safe. On a CPU, loading one after the other is no slower anyway.
+_ONE_LOAD_AT_A_TIME = threading.Lock()
+
+
 class LocalModelPool:
     def __init__(self) -> None:
         self._models: dict[tuple[str, str], Loaded] = {}
@@ -38,8 +43,9 @@ class LocalModelPool:
         with load_lock:  # a second session asking meanwhile waits here instead of loading a copy
             if (hit := self._models.get(key)) is not None:
                 return hit, 0.0
-            started = time.perf_counter()
-            loaded = Loaded(parts=loader(), lock=threading.Lock())
+            with _ONE_LOAD_AT_A_TIME:
+                started = time.perf_counter()
+                loaded = Loaded(parts=loader(), lock=threading.Lock())
             self._models[key] = loaded
             return loaded, time.perf_counter() - started
 
