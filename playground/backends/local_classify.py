@@ -87,15 +87,24 @@ def _input_limit(spec: ModelSpec, tokenizer, config) -> int:
 
 def _encode(tokenizer, texts: list[str], limit: int):
     """A padded batch cut to ``limit`` tokens, and for each text (tokens before, kept) if it was cut, else None."""
-    full = [len(ids) for ids in tokenizer(texts, verbose=False)["input_ids"]]
     batch = tokenizer(texts, padding=True, truncation=True, max_length=limit, return_tensors="pt")
-    return batch, [(n, limit) if n > limit else None for n in full]
+    if batch.encodings is None:  # a slow tokenizer keeps no record of what it cut
+        suspects = range(len(texts))
+    else:
+        suspects = [i for i, encoding in enumerate(batch.encodings) if encoding.overflowing]
+    cuts = [None] * len(texts)
+    for i in suspects:  # only a text that was cut is tokenised again, to say how long it was
+        if (n := len(tokenizer(texts[i], verbose=False)["input_ids"])) > limit:
+            cuts[i] = (n, limit)
+    return batch, cuts
 
 
-def _softmax(values, labels) -> dict[str, float]:
+def _distributions(values, labels) -> list[dict[str, float]]:
+    """Softmax of each row of a (texts x labels) matrix, as label -> probability."""
     import torch
 
-    return dict(zip(labels, torch.softmax(torch.as_tensor(values, dtype=torch.float32), dim=-1).tolist()))
+    probs = torch.softmax(torch.as_tensor(values, dtype=torch.float32), dim=-1)
+    return [dict(zip(labels, row)) for row in probs.tolist()]
 
 
 class EmbeddingZeroShot(LocalClassifier):
@@ -125,7 +134,8 @@ class EmbeddingZeroShot(LocalClassifier):
         hypotheses, _ = _encode(tokenizer, [hypothesis_template(labels).format(label) for label in labels], limit)
         similarity = self.embed(model, batch) @ self.embed(model, hypotheses).T
         tokens = batch["attention_mask"].sum(1).tolist()
-        return [Scored(_softmax(row / SIMILARITY_TEMPERATURE, labels), n, cut) for row, n, cut in zip(similarity, tokens, cuts)]
+        probabilities = _distributions(similarity / SIMILARITY_TEMPERATURE, labels)
+        return [Scored(p, n, cut) for p, n, cut in zip(probabilities, tokens, cuts)]
 
 
 class LabelLogprobScorer(LocalClassifier):
@@ -160,9 +170,9 @@ class LabelLogprobScorer(LocalClassifier):
             scored.append(Scored({}, len(contexts[-1]) + sum(map(len, label_ids)), cut))
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         logprobs = _label_logprobs(model, pad, contexts, label_ids)
-        prior = logprobs[-1]
-        for item, row in zip(scored, logprobs):
-            item.scores = _softmax([lp - p for lp, p in zip(row, prior)], labels)
+        calibrated = [[lp - prior for lp, prior in zip(row, logprobs[-1])] for row in logprobs[:-1]]
+        for item, probabilities in zip(scored, _distributions(calibrated, labels)):
+            item.scores = probabilities
         return scored[:-1]
 
 
@@ -241,9 +251,9 @@ class SequenceClassifier(LocalClassifier):
         names, differs = _in_requested_spelling(fixed_labels(spec, model.config), labels)
         batch, cuts = _encode(tokenizer, texts, _input_limit(spec, tokenizer, model.config))
         with torch.inference_mode():
-            probs = torch.softmax(model(**batch).logits.float(), dim=-1)
+            logits = model(**batch).logits
         tokens = batch["attention_mask"].sum(1).tolist()
-        return [Scored(dict(zip(names, row.tolist())), n, cut, differs) for row, n, cut in zip(probs, tokens, cuts)]
+        return [Scored(p, n, cut, differs) for p, n, cut in zip(_distributions(logits, names), tokens, cuts)]
 
 
 class NLIZeroShot(LocalClassifier):
