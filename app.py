@@ -12,6 +12,7 @@ page = st.navigation(
     [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
+        st.Page("pages/classify.py", title="Classify", icon=":material/label:"),
         st.Page("pages/caption.py", title="Caption", icon=":material/image:"),
         st.Page("pages/dashboard.py", title="Latency & cost", icon=":material/monitoring:"),
     ]

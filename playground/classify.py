@@ -372,3 +372,19 @@ def evaluate(
         ev.metrics = batch_metrics(data.gold, [p.label for p in ev.predictions], labels)
         ev.notes.append(f"{len(data.texts)} texts in {time.perf_counter() - started:.1f} s")
     return evaluations
+
+
+def prediction_rows(data: LabelledSet, evaluations: dict[str, ModelEvaluation]) -> list[dict]:
+    """One row per text, with each scored model's label, its probability (blank when unknown) and whether it
+    was right: what the page offers as a CSV download."""
+    scored = {model_id: ev for model_id, ev in evaluations.items() if ev.metrics is not None}
+    rows = []
+    for i, (text, gold) in enumerate(zip(data.texts, data.gold)):
+        row: dict = {"text": text, "label": gold}
+        for model_id, ev in scored.items():
+            p = ev.predictions[i]
+            row[f"{model_id} label"] = p.label or NO_LABEL
+            row[f"{model_id} probability"] = round(p.scores[p.label], 4) if p.scores and p.label else None
+            row[f"{model_id} correct"] = p.label == gold
+        rows.append(row)
+    return rows

@@ -209,16 +209,18 @@ class _RefusesLogprobs(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if body.get("logprobs"):
-            status, reply = 400, {"error": {"message": "logprobs is not supported for this model", "type": "invalid_request_error"}}
-        else:
-            status, reply = 200, {
-                "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Negative."}}],
-                "usage": {"prompt_tokens": 30, "completion_tokens": 2, "total_tokens": 32},
-            }
-        data = json.dumps(reply).encode()
+            error = {"error": {"message": "logprobs is not supported for this model", "type": "invalid_request_error"}}
+            return self._send(400, "application/json", json.dumps(error).encode())
+        chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"]}
+        answer = chunk | {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "Negative."}, "finish_reason": None}]}
+        usage = {"prompt_tokens": 30, "completion_tokens": 2, "total_tokens": 32}
+        last = chunk | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": usage}
+        events = "".join(f"data: {json.dumps(c)}\n\n" for c in (answer, last)) + "data: [DONE]\n\n"
+        self._send(200, "text/event-stream", events.encode())
+
+    def _send(self, status: int, content_type: str, data: bytes) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

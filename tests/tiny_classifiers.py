@@ -102,7 +102,7 @@ def classify_catalog_file(tmp_path_factory) -> Path:
     sentiment, nli = build_tiny_sentiment(root / "sentiment"), build_tiny_nli(root / "nli")
     path = root / "tiny_classifiers.toml"
     path.write_text(
-        catalog_entry("tiny-sentiment", "sequence-classifier", sentiment)
+        catalog_entry("tiny-sentiment", "sequence-classifier", sentiment, labels=["NEGATIVE", "POSITIVE"])
         + catalog_entry("tiny-nli", "nli-zero-shot", nli)
         + catalog_entry("tiny-miscounted", "sequence-classifier", sentiment, labels=["a", "b", "c"])
     )

@@ -19,9 +19,6 @@ TOP_LOGPROBS = 10
 
 
 class APIClassifier(OpenAIChatBackend):
-    def __init__(self, catalog_providers):
-        super().__init__(catalog_providers, stream=False)
-
     def messages(self, request: Request) -> list[dict]:
         return classification_messages(request.prompt.strip(), request.labels)
 

@@ -1,0 +1,94 @@
+"""Classify: one text, or a labelled set, through zero-shot, fine-tuned and LLM classifiers side by side."""
+
+import streamlit as st
+
+from components.classify_view import fixed_label_notes, show_agreement, show_batch_report, show_label
+from components.model_picker import pick_models
+from components.run_view import render_finished, render_side_by_side
+from components.session import credentials, get_catalog
+from playground.backends.base import Request
+from playground.classify import PRESETS, InputError, check_labels, check_text, evaluate, load_sample, parse_labels, read_labelled_csv
+
+CUSTOM = "custom"
+
+st.title("Classify side by side")
+catalog = get_catalog()
+session_credentials = credentials(catalog)
+
+model_ids = pick_models(
+    catalog, "classify", session_credentials, default=["minilm-zero-shot", "smollm2-135m", "distilbert-sst2", "gpt-4o-mini"], key="classify_models"
+)
+preset = st.radio(
+    "Labels", [*PRESETS, CUSTOM], horizontal=True, key="classify_preset",
+    format_func=lambda p: "Custom" if p == CUSTOM else f"{PRESETS[p].name}: {', '.join(PRESETS[p].labels)}",
+)
+labels = None
+try:
+    if preset == CUSTOM:
+        typed = st.text_input("Your labels, separated by commas", value="question, complaint, praise", key="classify_custom_labels")
+        labels = check_labels(parse_labels(typed))
+    else:
+        labels = PRESETS[preset].labels
+except InputError as exc:
+    st.error(str(exc))
+if labels:
+    fixed_label_notes(catalog, model_ids, labels)
+
+one_text, batch = st.tabs(["One text", "Batch evaluation"])
+
+with one_text:
+    text = st.text_area("Text", value="The battery died after a week and the shop refused to replace it.", key="classify_text")
+    if st.button("Classify", type="primary", disabled=not model_ids or labels is None, key="classify_run"):
+        try:
+            check_text(text)
+        except InputError as exc:
+            st.warning(str(exc))
+        else:
+            request = Request("classify", prompt=text, labels=labels)
+            outcome = render_side_by_side(catalog, model_ids, request, session_credentials, show_label)
+            st.session_state["classify_outcome"] = (outcome, labels)
+            show_agreement(catalog, outcome.finals, labels)
+    elif stored := st.session_state.get("classify_outcome"):
+        render_finished(catalog, stored[0], show_label)
+        show_agreement(catalog, stored[0].finals, stored[1])
+
+
+def labelled_set():
+    """The texts to evaluate on, or None (having said why)."""
+    source = st.radio("Labelled texts", ["Built-in sample", "Upload a CSV"], horizontal=True, key="classify_batch_source")
+    if source == "Built-in sample":
+        if preset == CUSTOM:
+            st.info("Built-in samples go with the Sentiment and AG-News presets. For your own labels, upload a CSV.")
+            return None
+        data = load_sample(preset)
+        st.caption(f"{len(data.texts)} short texts written for this playground, labelled {', '.join(labels)}.")
+        return data
+    upload = st.file_uploader("CSV with a header row: text,label (UTF-8)", type=["csv"], key="classify_upload")
+    if upload is None or labels is None:
+        return None
+    try:
+        data = read_labelled_csv(upload.getvalue(), labels)
+    except InputError as exc:
+        st.error(f"{upload.name}: {exc}")
+        return None
+    for warning in data.warnings:
+        st.warning(warning)
+    st.caption(f"{upload.name}: {len(data.texts)} labelled texts.")
+    return data
+
+
+with batch:
+    data = labelled_set()
+    if st.button("Evaluate", type="primary", disabled=not model_ids or data is None, key="classify_evaluate"):
+        bar = st.progress(0.0, text="Starting...")
+        order = {model_id: i for i, model_id in enumerate(dict.fromkeys(model_ids))}
+
+        def progress(model_id: str, done: int, total: int) -> None:
+            overall = (order[model_id] + done / total) / len(order)
+            bar.progress(overall, text=f"{catalog.get(model_id).name}: {done} / {total} texts")
+
+        evaluations = evaluate(catalog, model_ids, data, labels, session_credentials, progress)
+        bar.empty()
+        st.session_state["classify_batch"] = (data, evaluations)
+    if stored := st.session_state.get("classify_batch"):
+        show_batch_report(catalog, *stored)
