@@ -313,9 +313,9 @@ def _local_batches(backend, spec, data: LabelledSet, labels, credentials, progre
 def _api_calls(backend, spec, data: LabelledSet, labels, credentials, progress: Progress) -> Iterable[Result | Failure]:
     """One call per text, a few at a time; results come back in the order of the texts."""
 
-    def one(text: str):
-        return next(e for e in reversed(list(backend.execute(spec, Request("classify", prompt=text, labels=labels), credentials)))
-                    if isinstance(e, (Result, Failure)))
+    def one(text: str) -> Result | Failure:
+        events = backend.execute(spec, Request("classify", prompt=text, labels=labels), credentials)
+        return [e for e in events if isinstance(e, (Result, Failure))][-1]
 
     finals: list = [None] * len(data.texts)
     with ThreadPoolExecutor(API_CONCURRENCY) as pool:
@@ -370,7 +370,7 @@ def evaluate(
         if truncated := sum(p.truncated for p in ev.predictions):
             ev.notes.append(f"{truncated} text(s) were cut to fit the model's input limit.")
         ev.metrics = batch_metrics(data.gold, [p.label for p in ev.predictions], labels)
-        ev.notes.append(f"{len(data.texts)} texts in {time.perf_counter() - started:.1f} s")
+        ev.notes.append(f"{len(data.texts)} texts in {time.perf_counter() - started - ev.load_s:.1f} s.")
     return evaluations
 
 

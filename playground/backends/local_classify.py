@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from playground.backends.base import Event, Failure, Notice, Request, Result
+from playground.backends.local_generate import CausalLMBackend
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
 from playground.classify import (
@@ -151,11 +152,8 @@ class LabelLogprobScorer(LocalClassifier):
     content_free = "N/A"
 
     def load(self, location: str):
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        model = AutoModelForCausalLM.from_pretrained(location, dtype="float32")
-        model.eval()
-        return AutoTokenizer.from_pretrained(location), model
+        # the pool keeps one copy per model, shared with generation, so both must load the same (tokenizer, model)
+        return CausalLMBackend().load(location)
 
     def classify(self, parts, spec, texts, labels):
         tokenizer, model = parts
