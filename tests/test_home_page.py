@@ -28,3 +28,14 @@ def test_a_key_set_in_the_environment_makes_the_model_ready(monkeypatch):
     closed_table = at.dataframe[1].value.set_index("Model")
     assert closed_table.loc["GPT-4o", "Status"] == "ready"
     assert "sk-from-env" not in closed_table.to_string()
+
+
+def test_browser_home_lists_open_and_closed_models(page, app_url, artifacts):
+    from tests.browser import open_page
+
+    open_page(page, app_url)
+    assert page.get_by_role("heading", name="Open models").is_visible()
+    assert page.get_by_role("heading", name="Closed models").is_visible()
+    page.locator('[data-testid="stDataFrame"]').first.hover()  # the grid paints its canvas lazily
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(artifacts / "home.png"), full_page=True)
