@@ -42,7 +42,9 @@ class Stopwatch:
             self.first = time.perf_counter()
 
     def stop(self) -> None:
-        self.end = time.perf_counter()
+        """Mark the end once; later calls keep the first end (error paths may call it again)."""
+        if self.end is None:
+            self.end = time.perf_counter()
         if self.first is None:  # non-streaming: the whole answer arrives at once
             self.first = self.end
 

@@ -66,6 +66,11 @@ def test_openai_compatible_backend_against_transformers_serve(catalog, serve_cre
     assert result.metrics.output_tokens and result.metrics.output_tokens >= 3
     tokens = [e for e in events if isinstance(e, Token)]
     assert (len(tokens) >= 3) if stream else not tokens
+    m = result.metrics
+    if stream:
+        assert 0 < m.ttft_s < m.total_s and m.tokens_per_s > 0
+    else:  # the whole answer arrives at once: no first token to time, so no throughput either
+        assert m.ttft_s == m.total_s and m.tokens_per_s is None
 
 
 def test_dead_port_gives_a_clear_failure(catalog, smollm2_folder):
