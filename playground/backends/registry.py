@@ -26,20 +26,21 @@ def _local(kind: str, task: str) -> Backend | None:
     return factory() if factory else None
 
 
+@cache
+def _api(task: str) -> type:
+    from playground.backends import api_classify, openai_compat, openai_vision
+
+    return {
+        "generate": openai_compat.OpenAIChatBackend,
+        "classify": api_classify.APIClassifier,
+        "caption": openai_vision.OpenAIVisionBackend,
+    }[task]
+
+
 def backend_for(catalog: Catalog, spec: ModelSpec, task: str) -> Backend | None:
     """The backend for this model and task, or None when the model cannot do the task."""
     if task not in spec.tasks:
         return None
-    if spec.backend == "openai-compat" and task == "classify":
-        from playground.backends.api_classify import APIClassifier
-
-        return APIClassifier(catalog.providers)
-    if spec.backend == "openai-compat" and task == "caption":
-        from playground.backends.openai_vision import OpenAIVisionBackend
-
-        return OpenAIVisionBackend(catalog.providers)
     if spec.backend == "openai-compat":
-        from playground.backends.openai_compat import OpenAIChatBackend
-
-        return OpenAIChatBackend(catalog.providers)
+        return _api(task)(catalog.providers)  # built per call: it holds the catalog's providers, which may vary
     return _local(spec.backend, task)
