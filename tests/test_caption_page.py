@@ -6,31 +6,23 @@ The app's catalog gets the two tiny random models (PLAYGROUND_CATALOG); the hub 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from PIL import Image
 from skimage import data
-from streamlit.testing.v1 import AppTest
 
-from components.session import get_catalog
+from tests.apptest import app_page
 from tests.browser import open_page, streamlit_app, wait_idle
 from tests.test_images import encode
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PREFETCH_HINT = "needs download; run `make prefetch` while online"
 
 
 @pytest.fixture
 def caption_page(monkeypatch, caption_catalog_file, tmp_path):
-    monkeypatch.setenv("PLAYGROUND_CATALOG", str(caption_catalog_file))
-    monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("PLAYGROUND_DB", str(tmp_path / "history.sqlite"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    get_catalog.clear()  # the catalog is cached per process; this test adds the tiny models to it
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    yield at.switch_page("pages/caption.py").run()
-    get_catalog.clear()
+    env = {"PLAYGROUND_HOME": str(tmp_path / "data"), "PLAYGROUND_DB": str(tmp_path / "history.sqlite")}
+    with app_page(monkeypatch, "caption", caption_catalog_file, **env) as at:
+        yield at
 
 
 def test_undownloaded_hub_captioners_say_how_to_get_them(caption_page):

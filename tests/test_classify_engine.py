@@ -116,7 +116,7 @@ def test_an_over_long_text_is_truncated_and_says_so(classify_catalog, model_id, 
     events = list(run_side_by_side(classify_catalog, [model_id], Request("classify", prompt="good " * 900, labels=SENTIMENT)))
     result = finals(events)[model_id]
     assert isinstance(result, Result) and result.label in SENTIMENT
-    assert any(f"truncated from 9" in n and f"to {limit} tokens" in n for n in notices(events)[model_id]), notices(events)
+    assert any("truncated from 9" in n and f"to {limit} tokens" in n for n in notices(events)[model_id]), notices(events)
     assert result.extra["truncated_from"] > limit
 
 

@@ -6,28 +6,20 @@ The app's catalog gets the tiny fine-tuned classifier (PLAYGROUND_CATALOG), load
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from streamlit.testing.v1 import AppTest
 
-from components.session import get_catalog
+from tests.apptest import app_page
 from tests.browser import open_page, wait_idle
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LOCAL = ["minilm-zero-shot", "smollm2-135m", "tiny-sentiment"]
 
 
 @pytest.fixture
 def classify_page(monkeypatch, classify_catalog_file, tmp_path):
-    monkeypatch.setenv("PLAYGROUND_CATALOG", str(classify_catalog_file))
-    monkeypatch.setenv("PLAYGROUND_DB", str(tmp_path / "history.sqlite"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    get_catalog.clear()  # the catalog is cached per process; this test adds the tiny model to it
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    yield at.switch_page("pages/classify.py").run()
-    get_catalog.clear()
+    with app_page(monkeypatch, "classify", classify_catalog_file, PLAYGROUND_DB=str(tmp_path / "history.sqlite")) as at:
+        yield at
 
 
 def figures(at) -> list[dict]:
