@@ -34,6 +34,15 @@ class Request:
     image: Any = None  # caption: a PIL.Image
 
 
+def chat_messages(request: Request, user_content: Any = None) -> list[dict]:
+    """The system prompt (when given), then the user's turn: the shape chat APIs and chat templates both take.
+
+    ``user_content`` replaces the prompt text, e.g. with a list of text and image parts for a vision model.
+    """
+    messages = [{"role": "system", "content": request.system}] if request.system else []
+    return messages + [{"role": "user", "content": request.prompt if user_content is None else user_content}]
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where and how to reach an OpenAI-compatible server for one call."""

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from playground.backends.base import Event, Failure, Notice, Request, Result, Token
+from playground.backends.base import Event, Failure, Notice, Request, Result, Token, chat_messages
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
 from playground.metrics import Stopwatch
@@ -15,9 +15,7 @@ from playground.metrics import Stopwatch
 def chat_input_ids(tokenizer, request: Request):
     """Token ids for the prompt: the model's chat template when it has one, plain text otherwise."""
     if getattr(tokenizer, "chat_template", None):
-        messages = [{"role": "system", "content": request.system}] if request.system else []
-        messages.append({"role": "user", "content": request.prompt})
-        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        text = tokenizer.apply_chat_template(chat_messages(request), tokenize=False, add_generation_prompt=True)
     else:
         text = f"{request.system}\n\n{request.prompt}" if request.system else request.prompt
     return tokenizer(text, return_tensors="pt", add_special_tokens=not getattr(tokenizer, "chat_template", None))

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import httpx2 as httpx  # the openai SDK 3.x is built on httpx2
 import openai
 
-from playground.backends.base import Credentials, Endpoint, Event, Failure, Request, Result, Token
+from playground.backends.base import Credentials, Endpoint, Event, Failure, Request, Result, Token, chat_messages
 from playground.catalog import ModelSpec, ProviderSpec
 from playground.metrics import Stopwatch
 
@@ -91,11 +91,6 @@ def _sampling(request: Request) -> dict[str, Any]:
     return kwargs
 
 
-def text_messages(request: Request) -> list[dict]:
-    messages = [{"role": "system", "content": request.system}] if request.system else []
-    return messages + [{"role": "user", "content": request.prompt}]
-
-
 class OpenAIChatBackend:
     """Chat completions, streamed by default. ``messages`` builds the request for the task at hand."""
 
@@ -105,7 +100,7 @@ class OpenAIChatBackend:
         self.timeout_s = timeout_s
 
     def messages(self, request: Request) -> list[dict]:
-        return text_messages(request)
+        return chat_messages(request)
 
     def execute(self, spec: ModelSpec, request: Request, credentials: Credentials, **create_kwargs) -> Iterator[Event]:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterator
 
-from playground.backends.base import Credentials, Event, Failure, Request, Result
+from playground.backends.base import Credentials, Event, Failure, Request, Result, chat_messages
 from playground.backends.local_caption import instruction_of
 from playground.backends.openai_compat import OpenAIChatBackend
 from playground.catalog import ModelSpec
@@ -18,12 +18,11 @@ from playground.images import API_MAX_SIDE, fit_within, to_data_url
 
 class OpenAIVisionBackend(OpenAIChatBackend):
     def messages(self, request: Request) -> list[dict]:
-        messages = [{"role": "system", "content": request.system}] if request.system else []
         content = [
             {"type": "text", "text": instruction_of(request)},
             {"type": "image_url", "image_url": {"url": to_data_url(request.image)}},
         ]
-        return messages + [{"role": "user", "content": content}]
+        return chat_messages(request, user_content=content)
 
     def execute(self, spec: ModelSpec, request: Request, credentials: Credentials, **create_kwargs) -> Iterator[Event]:
         if request.image is None:
