@@ -20,8 +20,7 @@ LOCAL_BACKENDS = (
 BACKENDS = LOCAL_BACKENDS + ("openai-compat",)
 
 
-class CatalogError(ValueError):
-    """A catalog entry is malformed, or a model id is not in the catalog."""
+from playground.errors import CatalogError  # noqa: E402  (re-exported: the catalog's own error)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,7 @@ API_CONCURRENCY = 4  # parallel calls per API model in batch evaluation
 NO_LABEL = "(no label)"  # the confusion-matrix column for answers that named no label
 
 
-class InputError(ValueError):
-    """Input the user can fix: the message says how."""
+from playground.errors import InputError  # noqa: E402
 
 
 @dataclass(frozen=True)

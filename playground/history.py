@@ -21,9 +21,9 @@ from playground import models_cache
 from playground.backends.base import Failure, Request, Result
 from playground.catalog import ModelSpec
 from playground.pricing import Cost
+from playground.redact import scrub as _scrub
 
 STORE_IO = "store_inputs_outputs"  # setting: False keeps only the metrics of each run
-REDACTED = "[redacted]"
 COLUMNS = (
     "ts", "page", "model_id", "model_name", "openness", "params", "input", "output",
     "ttft_s", "total_s", "load_s", "tokens_in", "tokens_out", "tokens_per_s",
@@ -57,12 +57,6 @@ def default_path() -> Path:
     return Path(os.environ.get("PLAYGROUND_DB") or models_cache.home() / "playground.sqlite").expanduser()
 
 
-def _scrub(text: str | None, secrets: tuple[str, ...]) -> str | None:
-    if text is None:
-        return None
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
 
 
 def _describe_input(request: Request) -> str:

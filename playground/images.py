@@ -31,8 +31,7 @@ SAMPLE_PHOTOS = {
 }
 
 
-class ImageError(ValueError):
-    """The upload cannot be used as an image; the message says why in plain words."""
+from playground.errors import ImageError  # noqa: E402
 
 
 @dataclass(frozen=True)

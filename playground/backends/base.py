@@ -7,6 +7,7 @@ and never stores credentials: they come with each call.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Protocol, Union
 
@@ -32,6 +33,7 @@ class Request:
     params: GenParams = field(default_factory=GenParams)
     labels: tuple[str, ...] = ()  # classify
     image: Any = None  # caption: a PIL.Image
+    arrived: float = field(default_factory=time.perf_counter, compare=False)  # the clock starts here (perf_counter)
 
 
 def chat_messages(request: Request, user_content: Any = None) -> list[dict]:
@@ -80,6 +82,18 @@ class Notice:
 
 
 @dataclass
+class Waiting:
+    """The request is in line for a shared model: its place (1 = next) and an honest estimate of the wait.
+
+    Sent again whenever the place changes; cards show it live ("3rd in line · about 8 s")."""
+
+    model_id: str
+    position: int
+    waiting: int  # how many requests are in line for this model, this one included
+    eta_s: float | None = None
+
+
+@dataclass
 class Result:
     model_id: str
     text: str = ""
@@ -87,6 +101,7 @@ class Result:
     scores: dict[str, float] | None = None  # classify: label -> probability, None when unknown
     label: str | None = None  # classify: the predicted label
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. {"sent_size": (w, h)}
+    cost: Any = None  # a pricing.Cost, set by the session once the call is priced
 
 
 @dataclass
@@ -95,10 +110,13 @@ class Failure:
     message: str
     hint: str = ""  # how to fix it, shown under the message
     metrics: CallMetrics | None = None
-    partial_text: str = ""
+    partial_text: str = ""  # what arrived before the failure; shown labelled as partial
+    code: str = "internal"  # one of playground.errors.CODES: callers branch on this, never on the message
+    retry_after_s: float | None = None
+    cost: Any = None
 
 
-Event = Union[Token, Notice, Result, Failure]
+Event = Union[Token, Notice, Waiting, Result, Failure]
 
 
 class Backend(Protocol):

@@ -43,7 +43,9 @@ class _LocalCaptionBackend(LocalBackend):
         inputs = self.inputs(preprocessor, request)
         if request.params.seed is not None:
             torch.manual_seed(request.params.seed)
-        generated = yield from stream_generate(model, tokenizer, inputs, spec.id, self.sampling(request, tokenizer))
+        generated = yield from stream_generate(
+            model, tokenizer, inputs, spec.id, self.sampling(request, tokenizer), arrived=request.arrived
+        )
         if generated.error is not None:
             yield Failure(spec.id, f"{spec.name} failed while captioning: {generated.error}", partial_text=generated.text)
             return

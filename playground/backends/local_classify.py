@@ -57,7 +57,7 @@ class LocalClassifier(LocalBackend):
     def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
         single = not isinstance(request, BatchRequest)
         texts = [request.prompt.strip()] if single else [text.strip() for text in request.texts]
-        watch = Stopwatch()
+        watch = Stopwatch(request.arrived if single else None)  # a batch's per-text time is compute only
         try:
             scored = self.classify(parts, spec, texts, check_labels(request.labels))
         except Exception as exc:  # e.g. a checkpoint whose head does not match the catalog's labels

@@ -40,7 +40,9 @@ class Generated:
     error: Exception | None = None
 
 
-def stream_generate(model, tokenizer, inputs: dict, model_id: str, kwargs: dict, skip_prompt: bool = True):
+def stream_generate(
+    model, tokenizer, inputs: dict, model_id: str, kwargs: dict, skip_prompt: bool = True, arrived: float | None = None
+):
     """Run generate() on a helper thread, yield Token events as text arrives, and return a ``Generated``.
 
     When the consumer stops listening (the runner's timeout, a closed page) generation is stopped before this
@@ -52,7 +54,7 @@ def stream_generate(model, tokenizer, inputs: dict, model_id: str, kwargs: dict,
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=skip_prompt, skip_special_tokens=True)
     stop = threading.Event()
     output: dict = {}
-    watch = Stopwatch()
+    watch = Stopwatch(arrived)
 
     def work() -> None:
         try:
@@ -114,7 +116,7 @@ class _StreamingGenerator(LocalBackend):
         if request.params.seed is not None:
             torch.manual_seed(request.params.seed)
         kwargs = generate_kwargs(request, tokenizer)
-        generated = yield from stream_generate(model, tokenizer, inputs, spec.id, kwargs, self.skip_prompt)
+        generated = yield from stream_generate(model, tokenizer, inputs, spec.id, kwargs, self.skip_prompt, request.arrived)
         if generated.error is not None:
             yield Failure(spec.id, f"{spec.name} failed while generating: {generated.error}", partial_text=generated.text)
             return

@@ -95,10 +95,11 @@ class LocalBackend:
         except Exception as exc:  # a broken folder or an incompatible checkpoint
             yield Failure(spec.id, f"Could not load {spec.name}: {exc}", hint=f"Check the source '{spec.source}'.")
             return
-        with loaded.lock:
+        with loaded.lock:  # time spent here, past the load, is time in line behind other requests
+            queue_s = max(0.0, time.perf_counter() - request.arrived - load_s)
             for event in self.run(loaded.parts, spec, request):
-                if load_s and hasattr(event, "metrics") and event.metrics is not None:
-                    event.metrics.load_s, event.metrics.cold = load_s, True
+                if getattr(event, "metrics", None) is not None:
+                    event.metrics.queue_s, event.metrics.load_s, event.metrics.cold = queue_s, load_s, load_s > 0
                 yield event
 
 

@@ -12,6 +12,7 @@ import openai
 
 from playground.backends.base import Credentials, Endpoint, Event, Failure, Request, Result, Token, chat_messages
 from playground.catalog import ModelSpec, ProviderSpec
+from playground.errors import MissingKeyError
 from playground.metrics import Stopwatch
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -21,12 +22,7 @@ DEFAULT_TIMEOUT_S = 60.0
 _HTTP = httpx.Client(limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
 
 
-class MissingKey(Exception):
-    """No key (or no self-hosted URL) for this provider: shown as unavailable, and no call is made."""
-
-    def __init__(self, status: str, how: str):
-        super().__init__(f"{status}: {how}")
-        self.status, self.how = status, how
+MissingKey = MissingKeyError  # the name this module's callers know
 
 
 def resolve_endpoint(spec: ModelSpec, provider: ProviderSpec, credentials: Credentials) -> Endpoint:
@@ -106,7 +102,7 @@ class OpenAIChatBackend:
         try:
             endpoint = resolve_endpoint(spec, self.providers[spec.provider], credentials)
         except MissingKey as exc:
-            yield Failure(spec.id, f"{spec.name} is unavailable: it {exc.status}.", hint=exc.how)
+            yield Failure(spec.id, f"{spec.name} is unavailable: it {exc.status}.", hint=exc.how, code=exc.code)
             return
         client = openai.OpenAI(
             base_url=endpoint.base_url,
@@ -116,7 +112,7 @@ class OpenAIChatBackend:
             http_client=_HTTP,
         )
         kwargs = {"model": endpoint.model, "messages": self.messages(request), **_sampling(request), **create_kwargs}
-        watch = Stopwatch()
+        watch = Stopwatch(request.arrived)
         pieces: list[str] = []
         try:
             if self.stream:
