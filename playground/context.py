@@ -1,0 +1,13 @@
+"""Who asked for a run, and from where: recorded with every run so rooms, the arena and the dashboard can group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RunContext:
+    page: str  # "generate", "classify", "caption", "arena", "room", "bench", "evaluate", ...
+    session_id: str = ""  # an opaque id of the browser session (never a key, never a cookie)
+    room: str | None = None  # the classroom room code, when the run belongs to one
+    battle_id: str | None = None  # the blind-arena battle, when it belongs to one
