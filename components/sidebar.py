@@ -1,10 +1,11 @@
-"""The sidebar every page shares: API keys, the self-hosted endpoint, and settings."""
+"""The sidebar every page shares: the language, API keys, the self-hosted endpoint, and settings."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from components.costs import render_settings
+from components.language import language_switch
 from components.session import session_keys
 from playground.catalog import Catalog
 
@@ -38,6 +39,7 @@ def _key_input(provider_id: str, label: str, env_name: str) -> None:
 
 def render_sidebar(catalog: Catalog) -> None:
     with st.sidebar:
+        language_switch()
         with st.expander("API keys (closed models)", expanded=False):
             for provider in catalog.providers.values():
                 if provider.kind == "openai-compat" and provider.id != "self-hosted":

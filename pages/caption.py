@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.links import linked_index
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
@@ -22,7 +23,10 @@ def chosen_image():
     """The image to caption and a line saying where it came from, or (None, message) when there is none."""
     source = st.radio("Image", ["Sample photo", "Upload", "Camera"], horizontal=True, key="caption_source")
     if source == "Sample photo":
-        name = st.selectbox("Sample photo", list(SAMPLE_PHOTOS), format_func=SAMPLE_PHOTOS.get, key="caption_sample")
+        name = st.selectbox(
+            "Sample photo", list(SAMPLE_PHOTOS), index=linked_index("sample", list(SAMPLE_PHOTOS)), format_func=SAMPLE_PHOTOS.get,
+            key="caption_sample",
+        )
         return sample_photo(name), f"{SAMPLE_PHOTOS[name]} (scikit-image sample)"
     if source == "Upload":
         upload = st.file_uploader("Upload an image", type=["png", "jpg", "jpeg", "webp", "gif"], key="caption_upload")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components.classify_view import fixed_label_notes, show_agreement, show_batch_report, show_label
+from components.links import linked, linked_index
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
@@ -19,7 +20,7 @@ model_ids = pick_models(
     catalog, "classify", session_credentials, default=["minilm-zero-shot", "smollm2-135m", "distilbert-sst2", "gpt-4o-mini"], key="classify_models"
 )
 preset = st.radio(
-    "Labels", [*PRESETS, CUSTOM], horizontal=True, key="classify_preset",
+    "Labels", [*PRESETS, CUSTOM], index=linked_index("preset", [*PRESETS, CUSTOM]), horizontal=True, key="classify_preset",
     format_func=lambda p: "Custom" if p == CUSTOM else f"{PRESETS[p].name}: {', '.join(PRESETS[p].labels)}",
 )
 labels = None
@@ -37,7 +38,7 @@ if labels:
 one_text, batch = st.tabs(["One text", "Batch evaluation"])
 
 with one_text:
-    text = st.text_area("Text", value="The battery died after a week and the shop refused to replace it.", key="classify_text")
+    text = st.text_area("Text", value=linked("text", "The battery died after a week and the shop refused to replace it."), key="classify_text")
     if st.button("Classify", type="primary", disabled=not model_ids or labels is None, key="classify_run"):
         try:
             check_text(text)

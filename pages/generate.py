@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from components.links import linked
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
@@ -14,8 +15,8 @@ catalog = get_catalog()
 session_credentials = credentials(catalog)
 
 model_ids = pick_models(catalog, "generate", session_credentials, default=["smollm2-135m", "gpt-4o-mini"], key="generate_models")
-prompt = st.text_area("Prompt", value="Explain in two sentences what an open-weight model is.", key="generate_prompt")
-system = st.text_input("System prompt (optional)", key="generate_system")
+prompt = st.text_area("Prompt", value=linked("prompt", "Explain in two sentences what an open-weight model is."), key="generate_prompt")
+system = st.text_input("System prompt (optional)", value=linked("system", ""), key="generate_system")
 
 left, middle, right, far = st.columns(4)
 shared = GenParams(

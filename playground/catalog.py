@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from playground.i18n import _, is_chinese
 
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 TASKS = ("generate", "classify", "caption")
@@ -22,6 +24,42 @@ BACKENDS = LOCAL_BACKENDS + ("openai-compat",)
 
 from playground.errors import CatalogError  # noqa: E402  (re-exported: the catalog's own error)
 
+# ---------------------------------------------------------------- openness facts: the cards and the Learn page
+# Kept in their own tables of catalog.toml ([licenses."<id>"], [openness."<model id>"]) so each model stays one
+# entry; "unknown" (or "") is a fact too, and the card says it instead of guessing.
+LEVELS = ("open", "partial", "closed", "unknown")  # how much of the training data / training code is published
+COMMERCIAL = ("yes", "restricted", "no", "unknown")  # what a licence allows for commercial use
+DESTINATIONS = ("this-machine", "your-server", "vendor")  # where a provider sends the prompt
+DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "int4")
+
+
+@dataclass(frozen=True)
+class LicenseSpec:
+    """A licence or a vendor's terms, named by the ``license`` field of models."""
+
+    id: str
+    url: str = ""
+    commercial: str = "unknown"
+    name_zh: str = ""
+
+    @property
+    def display_name(self) -> str:
+        return self.name_zh if self.name_zh and is_chinese() else self.id
+
+
+@dataclass(frozen=True)
+class OpennessFacts:
+    """What is published about a model. Empty strings and "unknown" mean nobody here is sure."""
+
+    weights: str = ""  # where the weights are published: "hub:<org/name>" or a URL; "none" when never published
+    weights_license: str = ""  # the weights' licence when it differs from the terms this entry is used under
+    weights_dtype: str = ""  # precision of the published weights (one of DTYPES)
+    training_data: str = "unknown"  # one of LEVELS
+    training_code: str = "unknown"  # one of LEVELS
+    name_zh: str = ""
+    notes: str = ""
+    notes_zh: str = ""
+
 
 @dataclass(frozen=True)
 class ProviderSpec:
@@ -33,6 +71,17 @@ class ProviderSpec:
     key_optional: bool = False
     price_provider: str = ""
     hosting: str = "Runs on this machine: prompts never leave it."
+    prompts_go: str = ""  # one of DESTINATIONS; empty: this-machine for kind "local", else vendor
+    data_use_url: str = ""  # the vendor's page on what it does with prompts
+    name_zh: str = ""
+
+    @property
+    def destination(self) -> str:
+        return self.prompts_go or ("this-machine" if self.kind == "local" else "vendor")
+
+    @property
+    def display_name(self) -> str:
+        return self.name_zh if self.name_zh and is_chinese() else self.name
 
 
 @dataclass(frozen=True)
@@ -49,21 +98,28 @@ class ModelSpec:
     price_ref: str = ""
     context: int | None = None
     labels: tuple[str, ...] = ()
+    facts: OpennessFacts = OpennessFacts()
 
     @property
     def is_local(self) -> bool:
         return self.backend in LOCAL_BACKENDS
 
     @property
+    def display_name(self) -> str:
+        """The name in the current language: ``name_zh`` in Chinese when the catalog gives one."""
+        return self.facts.name_zh if self.facts.name_zh and is_chinese() else self.name
+
+    @property
     def label(self) -> str:
         """Name with its openness, as the pickers show it."""
-        return f"{self.name} · {self.openness}"
+        return f"{self.display_name} · {_('open') if self.openness == 'open' else _('closed')}"
 
 
 @dataclass(frozen=True)
 class Catalog:
     models: dict[str, ModelSpec]
     providers: dict[str, ProviderSpec] = field(default_factory=dict)
+    licenses: dict[str, LicenseSpec] = field(default_factory=dict)
 
     def get(self, model_id: str) -> ModelSpec:
         try:
@@ -78,12 +134,18 @@ class Catalog:
     def for_task(self, task: str) -> list[ModelSpec]:
         return [m for m in self.models.values() if task in m.tasks]
 
+    def license_of(self, license_id: str) -> LicenseSpec:
+        """The licence entry, or one that knows nothing but the name ("unknown" commercial use, no link)."""
+        return self.licenses.get(license_id) or LicenseSpec(id=license_id)
+
 
 def _parse_provider(pid: str, raw: dict) -> ProviderSpec:
     try:
-        return ProviderSpec(id=pid, **raw)
+        spec = ProviderSpec(id=pid, **raw)
     except TypeError as exc:
         raise CatalogError(f"Provider '{pid}': {exc}") from None
+    _one_of(f"Provider '{pid}'", "prompts_go", spec.prompts_go, DESTINATIONS)
+    return spec
 
 
 def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
@@ -106,14 +168,50 @@ def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
     return spec
 
 
+def _one_of(where: str, name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value and value not in allowed:
+        raise CatalogError(f"{where}: {name} '{value}' is not one of {', '.join(allowed)}")
+
+
+def _parse_license(lid: str, raw: dict) -> LicenseSpec:
+    try:
+        spec = LicenseSpec(id=lid, **raw)
+    except TypeError as exc:
+        raise CatalogError(f"Licence '{lid}': {exc}") from None
+    _one_of(f"Licence '{lid}'", "commercial", spec.commercial, COMMERCIAL)
+    return spec
+
+
+def _parse_facts(mid: str, raw: dict, models: dict[str, ModelSpec]) -> OpennessFacts:
+    where = f"Openness facts for '{mid}'"
+    if mid not in models:
+        raise CatalogError(f"{where}: no model has this id")
+    try:
+        facts = OpennessFacts(**raw)
+    except TypeError as exc:
+        raise CatalogError(f"{where}: {exc}") from None
+    _one_of(where, "training_data", facts.training_data, LEVELS)
+    _one_of(where, "training_code", facts.training_code, LEVELS)
+    _one_of(where, "weights_dtype", facts.weights_dtype, DTYPES)
+    return facts
+
+
 def load_catalog(*paths: Path) -> Catalog:
     """Read the bundled catalog, then any extra files (later entries with the same id replace earlier ones)."""
     providers: dict[str, ProviderSpec] = {}
     models: dict[str, ModelSpec] = {}
+    licenses: dict[str, LicenseSpec] = {}
+    facts: dict[str, OpennessFacts] = {}
     for path in (CATALOG_PATH, *paths):
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        providers |= {pid: _parse_provider(pid, raw) for pid, raw in data.get("providers", {}).items()}
-        for raw in data.get("models", []):
-            spec = _parse_model(raw, providers)
-            models[spec.id] = spec
-    return Catalog(models=models, providers=providers)
+        try:
+            providers |= {pid: _parse_provider(pid, raw) for pid, raw in data.get("providers", {}).items()}
+            for raw in data.get("models", []):
+                spec = _parse_model(raw, providers)
+                models[spec.id] = spec
+            licenses |= {lid: _parse_license(lid, raw) for lid, raw in data.get("licenses", {}).items()}
+            facts |= {mid: _parse_facts(mid, raw, models) for mid, raw in data.get("openness", {}).items()}
+        except CatalogError as exc:
+            raise CatalogError(f"{path}: {exc}") from None
+    models = {mid: replace(spec, facts=facts[mid]) if mid in facts else spec for mid, spec in models.items()}
+    return Catalog(models=models, providers=providers, licenses=licenses)

@@ -4,24 +4,54 @@
 language chosen for the current context. The language is a ContextVar, so each Streamlit session (a script
 thread) and the worker threads it starts (the runner copies the context) keep their own language.
 Model answers are never passed through here.
+
+``make i18n`` extracts the strings (Babel, ``babel.cfg``), updates the ``.po`` files and compiles them; ``make
+setup`` compiles them. A ``.mo`` that is missing or older than its ``.po`` (a fresh checkout, a translation just
+edited) is compiled in memory from the ``.po`` instead, so the app never shows stale text.
 """
 
 from __future__ import annotations
 
 import gettext
+import io
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 DEFAULT_LANGUAGE = "en"
 _language: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
 
 
+def _compiled_from_po(po_path: Path) -> gettext.GNUTranslations:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po_path.open("rb") as po:
+        catalog = read_po(po)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
 @cache
 def _translations(language: str) -> gettext.NullTranslations:
-    return gettext.translation("messages", LOCALES_DIR, languages=[language], fallback=True)
+    folder = LOCALES_DIR / language / "LC_MESSAGES"
+    po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+    if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
+        return _compiled_from_po(po)
+    return gettext.translation(DOMAIN, LOCALES_DIR, languages=[language], fallback=True)
+
+
+def parse_language(value: str | None) -> str:
+    """A language code from a URL or a setting (``zh``, ``zh_CN``, ``zh-Hans``, ``en-US``...) as one of LANGUAGES."""
+    code = (value or "").strip().replace("-", "_").lower()
+    if code.startswith("zh"):
+        return "zh_CN"
+    return DEFAULT_LANGUAGE
 
 
 def set_language(language: str) -> None:
@@ -30,6 +60,10 @@ def set_language(language: str) -> None:
 
 def current_language() -> str:
     return _language.get()
+
+
+def is_chinese() -> bool:
+    return _language.get() == "zh_CN"
 
 
 def _(message: str) -> str:

@@ -14,6 +14,7 @@ import genai_prices
 from genai_prices import Usage, calc_price
 
 from playground.catalog import ModelSpec, ProviderSpec
+from playground.formatting import format_usd  # noqa: F401  (pages import it from here too)
 from playground.metrics import CallMetrics
 
 # Rough on-demand hourly rates in USD, as starting points the user edits in the sidebar; not a token price table.
@@ -42,13 +43,6 @@ class Cost:
     @property
     def label(self) -> str:
         return "unpriced" if self.usd is None else format_usd(self.usd)
-
-
-def format_usd(usd: float) -> str:
-    """Dollars with enough digits that a fraction of a cent still shows."""
-    if usd == 0:
-        return "$0"
-    return f"${usd:.2f}" if usd >= 1 else f"${usd:.6f}".rstrip("0")
 
 
 def api_cost(
