@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from playground.i18n import _
 from playground.pricing import SelfHosted, api_line, break_even, hosted_staircase
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), height=380)
 
 
 def _model_axis(runs) -> list[str]:
-    return runs["model_name"] + " · " + runs["openness"]
+    return runs["model_name"] + " · " + runs["openness"].map({"open": _("open"), "closed": _("closed")})
 
 
 def latency(runs) -> go.Figure:
     """Total latency and TTFT per model; cold calls (first use after a model load) as their own crosses."""
     fig = go.Figure()
-    for measure, column in (("total", "total_s"), ("TTFT", "ttft_s")):
+    for measure, column in ((_("total"), "total_s"), (_("TTFT"), "ttft_s")):
         for cold in (False, True):
             part = runs[runs["cold"] == cold]
             if part.empty:
@@ -24,7 +25,7 @@ def latency(runs) -> go.Figure:
             fig.add_box(
                 x=_model_axis(part),
                 y=part[column],
-                name=f"{measure}, {'cold call' if cold else 'warm'}",
+                name=f"{measure}, {_('cold call') if cold else _('warm')}",
                 boxpoints="all",
                 jitter=0.3,
                 pointpos=0,
@@ -33,25 +34,25 @@ def latency(runs) -> go.Figure:
                 fillcolor="rgba(0,0,0,0)" if cold else None,
                 line_width=0 if cold else None,
             )
-    fig.update_layout(title="Latency per call", yaxis_title="seconds", boxmode="group", **LAYOUT)
+    fig.update_layout(title=_("Latency per call"), yaxis_title=_("seconds"), boxmode="group", **LAYOUT)
     return fig
 
 
 def throughput(runs) -> go.Figure:
     usable = runs[runs["tokens_per_s"].notna()]
     fig = go.Figure(
-        go.Box(x=_model_axis(usable), y=usable["tokens_per_s"], name="tokens/s", boxpoints="all", jitter=0.3, pointpos=0)
+        go.Box(x=_model_axis(usable), y=usable["tokens_per_s"], name=_("tokens/s"), boxpoints="all", jitter=0.3, pointpos=0)
     )
-    fig.update_layout(title="Output tokens per second", yaxis_title="tokens/s", showlegend=False, **LAYOUT)
+    fig.update_layout(title=_("Output tokens per second"), yaxis_title=_("tokens/s"), showlegend=False, **LAYOUT)
     return fig
 
 
 def cost_per_call(runs) -> go.Figure:
     priced = runs[runs["cost_usd"].notna()]
     fig = go.Figure(
-        go.Box(x=_model_axis(priced), y=priced["cost_usd"], name="cost per call", boxpoints="all", jitter=0.3, pointpos=0)
+        go.Box(x=_model_axis(priced), y=priced["cost_usd"], name=_("cost per call"), boxpoints="all", jitter=0.3, pointpos=0)
     )
-    fig.update_layout(title="Cost per call", yaxis_title="USD", yaxis_tickformat="$.2~g", showlegend=False, **LAYOUT)
+    fig.update_layout(title=_("Cost per call"), yaxis_title=_("USD"), yaxis_tickformat="$.2~g", showlegend=False, **LAYOUT)
     return fig
 
 
@@ -61,9 +62,9 @@ def cumulative_cost(runs) -> go.Figure:
     for name, part in priced.groupby(_model_axis(priced), sort=True):
         fig.add_scatter(x=part["time"], y=part["cost_usd"].cumsum(), name=name, mode="lines+markers", line_shape="hv")
     fig.add_scatter(
-        x=priced["time"], y=priced["cost_usd"].cumsum(), name="all models", mode="lines", line_shape="hv", line=dict(dash="dash", color="gray")
+        x=priced["time"], y=priced["cost_usd"].cumsum(), name=_("all models"), mode="lines", line_shape="hv", line=dict(dash="dash", color="gray")
     )
-    fig.update_layout(title="Cumulative cost", yaxis_title="USD", yaxis_tickformat="$.2~g", **LAYOUT)
+    fig.update_layout(title=_("Cumulative cost"), yaxis_title=_("USD"), yaxis_tickformat="$.2~g", **LAYOUT)
     return fig
 
 
@@ -81,26 +82,26 @@ def projection(
     fig = go.Figure()
     for name, per_request in api.items():
         xs, ys = api_line(per_request, max_volume)
-        fig.add_scatter(x=xs, y=ys, name=f"{name} (API)", mode="lines")
+        fig.add_scatter(x=xs, y=ys, name=_("{model} (API)").format(model=name), mode="lines")
     for name, box in hosted.items():
         xs, ys = hosted_staircase(box, output_tokens, max_volume)
-        fig.add_scatter(x=xs, y=ys, name=f"{name} (self-hosted)", mode="lines", line_shape="hv", line_dash="dot")
+        fig.add_scatter(x=xs, y=ys, name=_("{model} (self-hosted)").format(model=name), mode="lines", line_shape="hv", line_dash="dot")
     marked = [p for p in pairs if p["break-even"] is not None]
     if marked:
         fig.add_scatter(
             x=[p["break-even"] for p in marked],
             y=[hosted[p["self-hosted"]].monthly_usd(p["break-even"], output_tokens) for p in marked],
-            name="break-even",
+            name=_("break-even"),
             mode="markers",
             marker=dict(symbol="diamond", size=12, color="black"),
-            text=[f"{p['self-hosted']} vs {p['API model']}" for p in marked],
-            hovertemplate="%{text}<br>%{x:,.0f} requests/day<br>$%{y:,.0f}/month<extra></extra>",
+            text=[_("{hosted} vs {api}").format(hosted=p["self-hosted"], api=p["API model"]) for p in marked],
+            hovertemplate="%{text}<br>" + _("%{x:,.0f} requests/day<br>$%{y:,.0f}/month") + "<extra></extra>",
         )
-    fig.add_vline(x=requests_per_day, line_dash="dash", line_color="gray", annotation_text="your volume")
+    fig.add_vline(x=requests_per_day, line_dash="dash", line_color="gray", annotation_text=_("your volume"))
     fig.update_layout(
-        title="Monthly cost against volume",
-        xaxis_title="requests per day",
-        yaxis_title="USD per month",
+        title=_("Monthly cost against volume"),
+        xaxis_title=_("requests per day"),
+        yaxis_title=_("USD per month"),
         yaxis_tickformat="$,.0f",
         **{**LAYOUT, "height": 460},
     )

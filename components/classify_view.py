@@ -12,7 +12,9 @@ from playground.backends.base import Result
 from playground.catalog import Catalog
 from playground.classify import LabelledSet, ModelEvaluation, agreement, prediction_rows, same_labels
 from playground.metrics import CallMetrics
-from playground.pricing import Cost, cost_of, format_usd
+from playground.formatting import format_percent_value, format_seconds, format_usd
+from playground.i18n import _
+from playground.pricing import Cost, cost_of
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10))
 
@@ -27,14 +29,14 @@ def probability_chart(scores: dict[str, float]) -> go.Figure:
 def show_label(result: Result) -> None:
     """The result card's body for classification: the label, then the probabilities or why there are none."""
     if result.label is None:
-        st.markdown("**No label**: the answer did not name exactly one of the labels.")
-        st.caption(f"Answer: {result.text.strip()[:300] or '(empty)'}")
+        st.markdown(_("**No label**: the answer did not name exactly one of the labels."))
+        st.caption(_("Answer: {answer}").format(answer=result.text.strip()[:300] or _("(empty)")))
         return
     st.markdown(f"#### {result.label}")
     if result.scores:
         st.plotly_chart(probability_chart(result.scores), key=f"probabilities_{result.model_id}", config={"displayModeBar": False})
     else:
-        st.caption("Confidence unknown: this endpoint returned no logprobs, so no probability is shown.")
+        st.caption(_("Confidence unknown: this endpoint returned no logprobs, so no probability is shown."))
 
 
 def show_agreement(catalog: Catalog, finals: dict, labels: tuple[str, ...]) -> None:
@@ -45,14 +47,14 @@ def show_agreement(catalog: Catalog, finals: dict, labels: tuple[str, ...]) -> N
     for model_id, final in finals.items():
         if not isinstance(final, Result):
             continue
-        name = catalog.get(model_id).name
+        name = catalog.get(model_id).display_name
         if final.extra.get("own_labels"):
             apart.append(name)
         else:
             said[name] = final.label
     line = agreement(said)
     if apart:
-        line += f" Left out, as they answer in their own labels: {', '.join(apart)}."
+        line += " " + _("Left out, as they answer in their own labels: {models}.").format(models=", ".join(apart))
     st.info(line, icon=":material/how_to_vote:")
 
 
@@ -62,8 +64,11 @@ def fixed_label_notes(catalog: Catalog, model_ids: list[str], labels: tuple[str,
         spec = catalog.get(model_id)
         if spec.labels and not same_labels(spec.labels, labels):
             st.caption(
-                f":material/info: {spec.name} is fine-tuned on its own labels ({', '.join(spec.labels)}): it answers "
-                "in those, and is left out of the agreement line and of batch scores."
+                ":material/info: "
+                + _(
+                    "{model} is fine-tuned on its own labels ({labels}): it answers in those, and is left out of the "
+                    "agreement line and of batch scores."
+                ).format(model=spec.display_name, labels=", ".join(spec.labels))
             )
 
 
@@ -79,18 +84,34 @@ def _batch_cost(catalog: Catalog, model_id: str, ev: ModelEvaluation) -> Cost | 
     return cost_of(spec, catalog.provider_of(spec), totals, hourly_usd=hourly_rate())
 
 
+def column_titles() -> dict[str, str]:
+    """The summary table's columns (English keys in code) as the reader sees them."""
+    return {
+        "Model": _("Model"),
+        "Openness": _("Openness"),
+        "Accuracy": _("Accuracy"),
+        "Macro-F1": _("Macro-F1"),
+        "Mean latency (s)": _("Mean latency (s)"),
+        "Tokens in": _("Tokens in"),
+        "Tokens out": _("Tokens out"),
+        "Cost (USD)": _("Cost (USD)"),
+        "Notes": _("Notes"),
+    }
+
+
 def summary(catalog: Catalog, evaluations: dict[str, ModelEvaluation]) -> pd.DataFrame:
     rows = []
     for model_id, ev in evaluations.items():
         spec = catalog.get(model_id)
-        row = {"Model": spec.name, "Openness": spec.openness}
+        row = {"Model": spec.display_name, "Openness": spec.openness}
         if ev.metrics is None:
             rows.append(row | {"Notes": ev.error})
             continue
         cost = _batch_cost(catalog, model_id, ev)
-        notes = [*ev.notes, f"Model load: {ev.load_s:.1f} s (not in latency)." if ev.load_s else ""]
+        load = _("Model load: {seconds} (not in latency).").format(seconds=format_seconds(ev.load_s, 1))
+        notes = [*ev.notes, load if ev.load_s else ""]
         if cost is not None and cost.usd is None:
-            notes.append(f"Unpriced: {cost.source}.")
+            notes.append(_("Unpriced: {reason}.").format(reason=cost.source))
         rows.append(
             row
             | {
@@ -109,10 +130,11 @@ def summary(catalog: Catalog, evaluations: dict[str, ModelEvaluation]) -> pd.Dat
 def accuracy_scatter(table: pd.DataFrame, x: str, title: str, log_x: bool = False) -> go.Figure:
     """One point per model, named in the legend (labels on the points would overlap where models tie)."""
     fig = go.Figure()
-    for _, row in table.iterrows():
-        fig.add_scatter(x=[row[x]], y=[row["Accuracy"]], mode="markers", name=f"{row['Model']} · {row['Openness']}",
+    for _index, row in table.iterrows():
+        openness = _("open") if row["Openness"] == "open" else _("closed")
+        fig.add_scatter(x=[row[x]], y=[row["Accuracy"]], mode="markers", name=f"{row['Model']} · {openness}",
                         marker=dict(size=13, symbol="circle" if row["Openness"] == "open" else "diamond"))
-    fig.update_layout(title=title, xaxis_title=x, yaxis=dict(title="accuracy", range=[0, 1.05], tickformat=".0%"),
+    fig.update_layout(title=title, xaxis_title=column_titles()[x], yaxis=dict(title=_("accuracy"), range=[0, 1.05], tickformat=".0%"),
                       xaxis_type="log" if log_x else None, height=400, legend=dict(orientation="h", y=-0.25), **LAYOUT)
     return fig
 
@@ -120,25 +142,28 @@ def accuracy_scatter(table: pd.DataFrame, x: str, title: str, log_x: bool = Fals
 def confusion_chart(name: str, ev: ModelEvaluation) -> go.Figure:
     m = ev.metrics
     fig = go.Figure(go.Heatmap(z=m.confusion, x=m.columns, y=m.labels, colorscale="Blues", showscale=False,
-                               texttemplate="%{z}", hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
-    fig.update_layout(title=f"{name} · {m.accuracy:.0%}", xaxis_title="predicted", yaxis=dict(title="true", autorange="reversed"),
+                               texttemplate="%{z}", hovertemplate=_("true %{y}, predicted %{x}: %{z}") + "<extra></extra>"))
+    fig.update_layout(title=f"{name} · {format_percent_value(m.accuracy)}", xaxis_title=_("predicted"),
+                      yaxis=dict(title=_("true"), autorange="reversed"),
                       height=320, **LAYOUT)
     return fig
 
 
 def show_batch_report(catalog: Catalog, data: LabelledSet, evaluations: dict[str, ModelEvaluation]) -> None:
     table = summary(catalog, evaluations)
+    titles = column_titles()
+    shown = table.assign(Openness=table["Openness"].map({"open": _("open"), "closed": _("closed")}))
     st.dataframe(
-        table,
+        shown.rename(columns=titles),
         hide_index=True,
         width="stretch",
         column_config={
-            "Accuracy": st.column_config.NumberColumn(format="percent"),
-            "Macro-F1": st.column_config.NumberColumn(format="%.3f"),
-            "Mean latency (s)": st.column_config.NumberColumn(
-                format="%.3f", help="Per text. Local models classify a batch in one pass: its time ÷ the texts in it."
+            titles["Accuracy"]: st.column_config.NumberColumn(format="percent"),
+            titles["Macro-F1"]: st.column_config.NumberColumn(format="%.3f"),
+            titles["Mean latency (s)"]: st.column_config.NumberColumn(
+                format="%.3f", help=_("Per text. Local models classify a batch in one pass: its time ÷ the texts in it.")
             ),
-            "Cost (USD)": st.column_config.NumberColumn(format="$%.6f", help="The whole run. Empty: no price known."),
+            titles["Cost (USD)"]: st.column_config.NumberColumn(format="$%.6f", help=_("The whole run. Empty: no price known.")),
         },
     )
     scored = {model_id: ev for model_id, ev in evaluations.items() if ev.metrics is not None}
@@ -146,18 +171,24 @@ def show_batch_report(catalog: Catalog, data: LabelledSet, evaluations: dict[str
         return
     plotted = table.dropna(subset=["Accuracy"])
     left, right = st.columns(2)
-    left.plotly_chart(accuracy_scatter(plotted, "Mean latency (s)", "Accuracy against latency per text", log_x=True), key="batch_latency")
+    left.plotly_chart(accuracy_scatter(plotted, "Mean latency (s)", _("Accuracy against latency per text"), log_x=True), key="batch_latency")
     priced = plotted.dropna(subset=["Cost (USD)"])
     if not priced.empty:
-        right.plotly_chart(accuracy_scatter(priced, "Cost (USD)", f"Accuracy against cost for {len(data.texts)} texts"), key="batch_cost")
+        title = _("Accuracy against cost for {n} texts").format(n=len(data.texts))
+        right.plotly_chart(accuracy_scatter(priced, "Cost (USD)", title), key="batch_cost")
     for column, (model_id, ev) in zip(st.columns(len(scored)), scored.items()):
-        column.plotly_chart(confusion_chart(catalog.get(model_id).name, ev), key=f"confusion_{model_id}")
+        column.plotly_chart(confusion_chart(catalog.get(model_id).display_name, ev), key=f"confusion_{model_id}")
     st.download_button(
-        "Download predictions (CSV)",
+        _("Download predictions (CSV)"),
         pd.DataFrame(prediction_rows(data, evaluations)).to_csv(index=False),
         file_name="classification-predictions.csv",
         mime="text/csv",
         key="batch_download",
     )
-    st.caption(f"Costs: API models priced by genai-prices from their token totals; local models at the sidebar's hardware rate × wall time ({format_usd(hourly_rate())}/h).")
+    st.caption(
+        _(
+            "Costs: API models priced by genai-prices from their token totals; local models at the sidebar's hardware "
+            "rate × wall time ({rate}/h)."
+        ).format(rate=format_usd(hourly_rate()))
+    )
 

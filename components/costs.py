@@ -12,7 +12,9 @@ import streamlit as st
 
 from playground.backends.base import Credentials, Failure, Request, Result
 from playground.catalog import Catalog
+from playground.formatting import format_usd
 from playground.history import STORE_IO, History, default_path
+from playground.i18n import _
 from playground.pricing import DEFAULT_PRESET, HARDWARE_PRESETS, Cost, cost_of
 
 PRESET = "hardware_preset"  # settings remembered in the history file; session_state holds this session's choice
@@ -74,27 +76,29 @@ def render_settings() -> None:
     hourly_rate()
     store_io()
     st.selectbox(
-        "Hardware for local models",
+        _("Hardware for local models"),
         [*HARDWARE_PRESETS, CUSTOM],
         key=PRESET,
         on_change=_apply_preset,
-        format_func=lambda p: p if p == CUSTOM else f"{p}: ~${HARDWARE_PRESETS[p]:g}/h",
+        format_func=lambda p: _("custom")
+        if p == CUSTOM
+        else _("{machine}: ~{price}/h").format(machine=_(p), price=format_usd(HARDWARE_PRESETS[p])),
     )
     st.number_input(
-        "Hourly rate (USD)",
+        _("Hourly rate (USD)"),
         min_value=0.0,
         step=0.05,
         format="%.2f",
         key=RATE,
         on_change=_rate_edited,
-        help="Rough on-demand prices, for the order of magnitude only: edit to match your machine or bill.",
+        help=_("Rough on-demand prices, for the order of magnitude only: edit to match your machine or bill."),
     )
     st.toggle(
-        "Don't store inputs and outputs",
+        _("Don't store inputs and outputs"),
         key="dont_store_io",
         value=not store_io(),
         on_change=_store_io_toggled,
-        help="History keeps only the metrics (timings, tokens, cost) of each run, not the prompt or the answer.",
+        help=_("History keeps only the metrics (timings, tokens, cost) of each run, not the prompt or the answer."),
     )
 
 
@@ -119,11 +123,11 @@ def settle(catalog: Catalog, page: str, request: Request, final: Result | Failur
     try:
         get_history().record(page, spec, request, final, cost, secrets=_secrets(catalog, credentials), store_io=store_io())
     except sqlite3.Error as exc:
-        st.toast(f"This run was not saved to history: {exc}")
+        st.toast(_("This run was not saved to history: {error}").format(error=exc))
     return cost
 
 
 def cost_caption(cost: Cost | None) -> None:
     """The cost slot under an answer: the amount, where the price comes from, and the rates in a tooltip."""
     if cost is not None:
-        st.caption(f"Cost {cost.label} · {cost.source}", help=cost.detail or None)
+        st.caption(_("Cost {amount} · {source}").format(amount=cost.label, source=cost.source), help=cost.detail or None)

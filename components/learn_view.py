@@ -60,22 +60,30 @@ def privacy_facts(catalog: Catalog) -> None:
         vendors.setdefault(catalog.provider_of(spec).id, []).append(spec)
     for provider_id, specs in vendors.items():
         provider = catalog.providers[provider_id]
-        where = f"[{provider.display_name}]({provider.data_use_url})" if provider.data_use_url else provider.display_name
+        where = (
+            f"[{provider.display_name}]({provider.data_use_url})" if provider.data_use_url else provider.display_name
+        )
         lines.append(_("**Sent to {vendor}** ({n}): {models}").format(vendor=where, n=len(specs), models=names(specs)))
     st.markdown("\n".join(f"- {line}" for line in lines))
 
 
 def transparency_facts(catalog: Catalog) -> None:
-    published = [m for m in catalog.models.values() if m.facts.training_data == "open" and m.facts.training_code == "open"]
-    weights_only = [
-        m for m in catalog.models.values() if m.facts.weights not in ("", "none") and m not in published
+    published = [
+        m for m in catalog.models.values() if m.facts.training_data == "open" and m.facts.training_code == "open"
     ]
+    weights_only = [m for m in catalog.models.values() if m.facts.weights not in ("", "none") and m not in published]
     closed = [m for m in catalog.models.values() if m.facts.weights == "none"]
     st.markdown(
         "\n".join(
             [
-                "- " + _("**Weights, data and code published** ({n}): {models}").format(n=len(published), models=names(published)),
-                "- " + _("**Weights only, or data and code unknown** ({n}): {models}").format(n=len(weights_only), models=names(weights_only)),
+                "- "
+                + _("**Weights, data and code published** ({n}): {models}").format(
+                    n=len(published), models=names(published)
+                ),
+                "- "
+                + _("**Weights only, or data and code unknown** ({n}): {models}").format(
+                    n=len(weights_only), models=names(weights_only)
+                ),
                 "- " + _("**Nothing published** ({n}): {models}").format(n=len(closed), models=names(closed)),
             ]
         )
@@ -105,7 +113,9 @@ def cost_break_even(catalog: Catalog) -> None:
     preset = st.selectbox(
         _("Self-host on"),
         presets,
-        format_func=lambda p: _("{machine}: about {price}/hour").format(machine=_(p), price=format_usd(HARDWARE_PRESETS[p])),
+        format_func=lambda p: _("{machine}: about {price}/hour").format(
+            machine=_(p), price=format_usd(HARDWARE_PRESETS[p])
+        ),
         key="learn_hardware",
     )
     speeds = measured_speeds(get_history().runs())
@@ -125,10 +135,13 @@ def cost_break_even(catalog: Catalog) -> None:
             volume = break_even(per_request, hosted, output_tokens)
             rows.append(
                 {
-                    _("Self-hosted open model"): catalog.models[row.model_id].display_name if row.model_id in catalog.models else row.model_name,
+                    _("Self-hosted open model"): catalog.models[row.model_id].display_name
+                    if row.model_id in catalog.models
+                    else row.model_name,
                     _("API model"): spec.display_name,
                     _("API cost per request"): format_usd(per_request),
-                    _("Break-even (requests/day)"): format_count(round(volume)) if volume is not None
+                    _("Break-even (requests/day)"): format_count(round(volume))
+                    if volume is not None
                     else _("never: one machine cannot serve enough requests to beat the API"),
                 }
             )

@@ -21,7 +21,7 @@ def pick_models(catalog: Catalog, task: str, credentials: Credentials, default: 
 
     def label(model_id: str) -> str:
         spec, state = catalog.get(model_id), status[model_id]
-        return f"{spec.label} · {state.status}" if state.status != "ready" else spec.label
+        return spec.label if state.status == _("ready") else f"{spec.label} · {state.status}"
 
     # ?models=a,b in the URL preselects models: an instructor can hand out one link per comparison
     if linked := st.query_params.get("models"):

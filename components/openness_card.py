@@ -15,7 +15,11 @@ POSITION_COLOUR = {
     "open-weights-permissive": "blue",
     "open-weights-data-code": "green",
 }
-DESTINATION_ICON = {"this-machine": ":material/computer:", "your-server": ":material/dns:", "vendor": ":material/cloud_upload:"}
+DESTINATION_ICON = {
+    "this-machine": ":material/computer:",
+    "your-server": ":material/dns:",
+    "vendor": ":material/cloud_upload:",
+}
 
 
 def position_badge(position: str) -> str:
@@ -24,9 +28,7 @@ def position_badge(position: str) -> str:
 
 def spectrum_strip(position: str) -> str:
     """The four steps from closed to fully open, this model's step in colour and the others grey."""
-    steps = [
-        position_badge(step) if step == position else f":gray-badge[{spectrum_label(step)}]" for step in SPECTRUM
-    ]
+    steps = [position_badge(step) if step == position else f":gray-badge[{spectrum_label(step)}]" for step in SPECTRUM]
     return " → ".join(steps)
 
 
@@ -46,7 +48,9 @@ def render_card(card: OpennessCard) -> None:
 def card_popover(catalog: Catalog, spec: ModelSpec, key: str) -> None:
     """A button named after the model (with where its prompt goes as the icon) that opens its card."""
     icon = DESTINATION_ICON[catalog.provider_of(spec).destination]
-    with st.popover(spec.display_name, icon=icon, help=_("Openness card: licence, weights, data, where your prompt goes"), key=key):
+    with st.popover(
+        spec.display_name, icon=icon, help=_("Openness card: licence, weights, data, where your prompt goes"), key=key
+    ):
         render_card(build_card(catalog, spec))
 
 
@@ -59,7 +63,11 @@ def prompt_routes(catalog: Catalog, model_ids: list[str], ready: dict[str, bool]
         if provider.destination == "this-machine":
             where = _("stays on this machine")
         elif provider.destination == "your-server":
-            where = _("goes to your own server") if ready[model_id] else _("would go to your own server (none is set, so nothing is sent)")
+            where = (
+                _("goes to your own server")
+                if ready[model_id]
+                else _("would go to your own server (none is set, so nothing is sent)")
+            )
         elif ready[model_id]:
             where = _("leaves this machine for {vendor}").format(vendor=provider.display_name)
         else:

@@ -10,25 +10,31 @@ import streamlit as st
 from components.costs import cost_caption
 from playground.backends.base import Failure, Result
 from playground.catalog import ModelSpec
+from playground.formatting import format_count, format_seconds, format_tokens_per_s
+from playground.i18n import _
 from playground.metrics import CallMetrics
 from playground.pricing import Cost
 
-OPENNESS_BADGE = {"open": ":green-badge[open]", "closed": ":orange-badge[closed]"}
+def openness_badge(openness: str) -> str:
+    return f":green-badge[{_('open')}]" if openness == "open" else f":orange-badge[{_('closed')}]"
 
 
 def metrics_line(m: CallMetrics) -> str:
-    def fmt(value, unit, digits=2):
-        return "–" if value is None else f"{value:.{digits}f} {unit}"
+    def seconds(value):
+        return "–" if value is None else format_seconds(value)
+
+    def count(value):
+        return "–" if value is None else format_count(value)
 
     parts = [
-        f"TTFT {fmt(m.ttft_s, 's')}",
-        f"total {fmt(m.total_s, 's')}",
-        f"{m.output_tokens if m.output_tokens is not None else '–'} tokens out",
-        f"{fmt(m.tokens_per_s, 'tok/s', 1)}",
-        f"{m.input_tokens if m.input_tokens is not None else '–'} tokens in",
+        _("TTFT {seconds}").format(seconds=seconds(m.ttft_s)),
+        _("total {seconds}").format(seconds=seconds(m.total_s)),
+        _("{count} tokens out").format(count=count(m.output_tokens)),
+        "–" if m.tokens_per_s is None else format_tokens_per_s(m.tokens_per_s),
+        _("{count} tokens in").format(count=count(m.input_tokens)),
     ]
     if m.cold:
-        parts.append(f"cold start: +{m.load_s:.1f} s loading")
+        parts.append(_("cold start: +{seconds} loading").format(seconds=format_seconds(m.load_s, 1)))
     return " · ".join(parts)
 
 
@@ -43,8 +49,8 @@ class Card:
 
     @classmethod
     def open(cls, spec: ModelSpec) -> "Card":
-        st.markdown(f"**{spec.name}** {OPENNESS_BADGE[spec.openness]}")
-        st.caption(f"{spec.license} · {spec.params or 'size not published'}")
+        st.markdown(f"**{spec.display_name}** {openness_badge(spec.openness)}")
+        st.caption(f"{spec.license} · {spec.params or _('size not published')}")
         return cls(spec, notice=st.empty(), body=st.empty(), footer=st.container())
 
     def stream(self, text: str) -> None:
@@ -61,7 +67,7 @@ class Card:
             with self.body.container():
                 st.error(final.message)
                 if final.hint:
-                    st.caption(f"How to fix: {final.hint}")
+                    st.caption(_("How to fix: {hint}").format(hint=final.hint))
                 if final.partial_text:
                     st.markdown(final.partial_text)
             return
@@ -73,4 +79,4 @@ class Card:
 
 
 def show_text(result: Result) -> None:
-    st.markdown(result.text or "_(empty answer)_")
+    st.markdown(result.text or _("_(empty answer)_"))

@@ -8,6 +8,7 @@ from components.costs import render_settings
 from components.language import language_switch
 from components.session import session_keys
 from playground.catalog import Catalog
+from playground.i18n import _
 
 
 def _take_key(provider_id: str) -> None:
@@ -21,8 +22,8 @@ def _take_key(provider_id: str) -> None:
 def _key_input(provider_id: str, label: str, env_name: str) -> None:
     if provider_id in session_keys():
         left, right = st.columns([3, 1])
-        left.caption(f"{label}: key set for this browser session")
-        if right.button("Forget", key=f"forget_{provider_id}"):
+        left.caption(_("{provider}: key set for this browser session").format(provider=label))
+        if right.button(_("Forget"), key=f"forget_{provider_id}"):
             session_keys().pop(provider_id)
             st.rerun()
         return
@@ -33,21 +34,23 @@ def _key_input(provider_id: str, label: str, env_name: str) -> None:
         on_change=_take_key,
         args=(provider_id,),
         placeholder=env_name,
-        help=f"Kept in this browser session only. Or set {env_name} in the environment or .streamlit/secrets.toml.",
+        help=_("Kept in this browser session only. Or set {variable} in the environment or .streamlit/secrets.toml.").format(
+            variable=env_name
+        ),
     )
 
 
 def render_sidebar(catalog: Catalog) -> None:
     with st.sidebar:
         language_switch()
-        with st.expander("API keys (closed models)", expanded=False):
+        with st.expander(_("API keys (closed models)"), expanded=False):
             for provider in catalog.providers.values():
                 if provider.kind == "openai-compat" and provider.id != "self-hosted":
-                    _key_input(provider.id, provider.name, provider.key_env)
-        with st.expander("Self-hosted endpoint (open models)", expanded=False):
-            st.caption("vLLM, Ollama, `transformers serve`: any OpenAI-compatible server.")
-            st.text_input("Base URL", key="self_hosted_url", placeholder="http://localhost:8000/v1")
-            st.text_input("Model name", key="self_hosted_model", placeholder="Qwen/Qwen2.5-0.5B-Instruct")
-            _key_input("self-hosted", "API key (optional)", catalog.providers["self-hosted"].key_env)
-        with st.expander("Cost & history settings", expanded=False):
+                    _key_input(provider.id, provider.display_name, provider.key_env)
+        with st.expander(_("Self-hosted endpoint (open models)"), expanded=False):
+            st.caption(_("vLLM, Ollama, `transformers serve`: any OpenAI-compatible server."))
+            st.text_input(_("Base URL"), key="self_hosted_url", placeholder="http://localhost:8000/v1")
+            st.text_input(_("Model name"), key="self_hosted_model", placeholder="Qwen/Qwen2.5-0.5B-Instruct")
+            _key_input("self-hosted", _("API key (optional)"), catalog.providers["self-hosted"].key_env)
+        with st.expander(_("Cost & history settings"), expanded=False):
             render_settings()

@@ -8,9 +8,10 @@ from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
 from playground.backends.base import GenParams, Request, Result
 from playground.backends.local_caption import DEFAULT_INSTRUCTION
+from playground.i18n import N_, _
 from playground.images import SAMPLE_PHOTOS, ImageError, fit_within, open_image, sample_photo
 
-st.title("Caption side by side")
+st.title(_("Caption side by side"))
 catalog = get_catalog()
 session_credentials = credentials(catalog)
 
@@ -21,19 +22,22 @@ model_ids = pick_models(
 
 def chosen_image():
     """The image to caption and a line saying where it came from, or (None, message) when there is none."""
-    source = st.radio("Image", ["Sample photo", "Upload", "Camera"], horizontal=True, key="caption_source")
+    source = st.radio(
+        _("Image"), [N_("Sample photo"), N_("Upload"), N_("Camera")], format_func=_, horizontal=True, key="caption_source"
+    )
     if source == "Sample photo":
         name = st.selectbox(
-            "Sample photo", list(SAMPLE_PHOTOS), index=linked_index("sample", list(SAMPLE_PHOTOS)), format_func=SAMPLE_PHOTOS.get,
+            _("Sample photo"), list(SAMPLE_PHOTOS), index=linked_index("sample", list(SAMPLE_PHOTOS)),
+            format_func=lambda name: _(SAMPLE_PHOTOS[name]),
             key="caption_sample",
         )
-        return sample_photo(name), f"{SAMPLE_PHOTOS[name]} (scikit-image sample)"
+        return sample_photo(name), _("{photo} (scikit-image sample)").format(photo=_(SAMPLE_PHOTOS[name]))
     if source == "Upload":
-        upload = st.file_uploader("Upload an image", type=["png", "jpg", "jpeg", "webp", "gif"], key="caption_upload")
+        upload = st.file_uploader(_("Upload an image"), type=["png", "jpg", "jpeg", "webp", "gif"], key="caption_upload")
     else:
-        upload = st.camera_input("Take a photo", key="caption_camera")
+        upload = st.camera_input(_("Take a photo"), key="caption_camera")
     if upload is None:
-        return None, "Upload an image or take a photo to caption."
+        return None, _("Upload an image or take a photo to caption.")
     try:
         opened = open_image(upload.getvalue(), upload.name)
     except ImageError as exc:
@@ -46,15 +50,17 @@ left, right = st.columns([3, 2])
 with left:
     image, origin = chosen_image()
     instruction = st.text_input(
-        "Instruction",
+        _("Instruction"),
         value=DEFAULT_INSTRUCTION,
         key="caption_instruction",
-        help="SmolVLM and API models follow it. Captioners (BLIP, ViT-GPT2, GIT) always describe the image and ignore it.",
+        help=_("SmolVLM and API models follow it. Captioners (BLIP, ViT-GPT2, GIT) always describe the image and ignore it."),
     )
     a, b = st.columns(2)
     params = GenParams(
-        temperature=a.slider("Temperature", 0.0, 2.0, 0.0, 0.05, key="caption_temperature", help="0 = greedy: the same caption every time."),
-        max_new_tokens=b.number_input("Max new tokens", 1, 512, 40, key="caption_max_tokens"),
+        temperature=a.slider(
+            _("Temperature"), 0.0, 2.0, 0.0, 0.05, key="caption_temperature", help=_("0 = greedy: the same caption every time.")
+        ),
+        max_new_tokens=b.number_input(_("Max new tokens"), 1, 512, 40, key="caption_max_tokens"),
     )
 with right:
     if image is not None:
@@ -65,13 +71,16 @@ with right:
 
 
 def show_caption(result: Result) -> None:
-    st.markdown(result.text or "_(empty caption)_")
+    st.markdown(result.text or _("_(empty caption)_"))
     if sent := result.extra.get("sent_size"):
         w, h = result.extra["image_size"]
-        st.caption(f"Image sent as {sent[0]}×{sent[1]}" + (f" (downscaled from {w}×{h})" if tuple(sent) != (w, h) else ""))
+        if tuple(sent) != (w, h):
+            st.caption(_("Image sent as {sent} (downscaled from {original})").format(sent=f"{sent[0]}×{sent[1]}", original=f"{w}×{h}"))
+        else:
+            st.caption(_("Image sent as {sent}").format(sent=f"{sent[0]}×{sent[1]}"))
 
 
-if st.button("Caption", type="primary", disabled=not model_ids or image is None):
+if st.button(_("Caption"), type="primary", disabled=not model_ids or image is None):
     request = Request("caption", prompt=instruction, image=image, params=params)
     st.session_state["caption_outcome"] = render_side_by_side(catalog, model_ids, request, session_credentials, show_caption)
 elif outcome := st.session_state.get("caption_outcome"):

@@ -8,11 +8,12 @@ from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
 from playground.backends.base import Request
+from playground.i18n import N_, _
 from playground.classify import PRESETS, InputError, check_labels, check_text, evaluate, load_sample, parse_labels, read_labelled_csv
 
 CUSTOM = "custom"
 
-st.title("Classify side by side")
+st.title(_("Classify side by side"))
 catalog = get_catalog()
 session_credentials = credentials(catalog)
 
@@ -20,13 +21,13 @@ model_ids = pick_models(
     catalog, "classify", session_credentials, default=["minilm-zero-shot", "smollm2-135m", "distilbert-sst2", "gpt-4o-mini"], key="classify_models"
 )
 preset = st.radio(
-    "Labels", [*PRESETS, CUSTOM], index=linked_index("preset", [*PRESETS, CUSTOM]), horizontal=True, key="classify_preset",
-    format_func=lambda p: "Custom" if p == CUSTOM else f"{PRESETS[p].name}: {', '.join(PRESETS[p].labels)}",
+    _("Labels"), [*PRESETS, CUSTOM], index=linked_index("preset", [*PRESETS, CUSTOM]), horizontal=True, key="classify_preset",
+    format_func=lambda p: _("Custom") if p == CUSTOM else f"{_(PRESETS[p].name)}: {', '.join(PRESETS[p].labels)}",
 )
 labels = None
 try:
     if preset == CUSTOM:
-        typed = st.text_input("Your labels, separated by commas", value="question, complaint, praise", key="classify_custom_labels")
+        typed = st.text_input(_("Your labels, separated by commas"), value="question, complaint, praise", key="classify_custom_labels")
         labels = check_labels(parse_labels(typed))
     else:
         labels = PRESETS[preset].labels
@@ -35,11 +36,11 @@ except InputError as exc:
 if labels:
     fixed_label_notes(catalog, model_ids, labels)
 
-one_text, batch = st.tabs(["One text", "Batch evaluation"])
+one_text, batch = st.tabs([_("One text"), _("Batch evaluation")])
 
 with one_text:
-    text = st.text_area("Text", value=linked("text", "The battery died after a week and the shop refused to replace it."), key="classify_text")
-    if st.button("Classify", type="primary", disabled=not model_ids or labels is None, key="classify_run"):
+    text = st.text_area(_("Text"), value=linked("text", "The battery died after a week and the shop refused to replace it."), key="classify_text")
+    if st.button(_("Classify"), type="primary", disabled=not model_ids or labels is None, key="classify_run"):
         try:
             check_text(text)
         except InputError as exc:
@@ -56,15 +57,22 @@ with one_text:
 
 def labelled_set():
     """The texts to evaluate on, or None (having said why)."""
-    source = st.radio("Labelled texts", ["Built-in sample", "Upload a CSV"], horizontal=True, key="classify_batch_source")
+    source = st.radio(
+        _("Labelled texts"), [N_("Built-in sample"), N_("Upload a CSV")], format_func=_, horizontal=True,
+        key="classify_batch_source",
+    )
     if source == "Built-in sample":
         if preset == CUSTOM:
-            st.info("Built-in samples go with the Sentiment and AG-News presets. For your own labels, upload a CSV.")
+            st.info(_("Built-in samples go with the Sentiment and AG-News presets. For your own labels, upload a CSV."))
             return None
         data = load_sample(preset)
-        st.caption(f"{len(data.texts)} short texts written for this playground, labelled {', '.join(labels)}.")
+        st.caption(
+            _("{n} short texts written for this playground, labelled {labels}.").format(
+                n=len(data.texts), labels=", ".join(labels)
+            )
+        )
         return data
-    upload = st.file_uploader("CSV with a header row: text,label (UTF-8)", type=["csv"], key="classify_upload")
+    upload = st.file_uploader(_("CSV with a header row: text,label (UTF-8)"), type=["csv"], key="classify_upload")
     if upload is None or labels is None:
         return None
     try:
@@ -74,19 +82,21 @@ def labelled_set():
         return None
     for warning in data.warnings:
         st.warning(warning)
-    st.caption(f"{upload.name}: {len(data.texts)} labelled texts.")
+    st.caption(_("{file}: {n} labelled texts.").format(file=upload.name, n=len(data.texts)))
     return data
 
 
 with batch:
     data = labelled_set()
-    if st.button("Evaluate", type="primary", disabled=not model_ids or data is None, key="classify_evaluate"):
-        bar = st.progress(0.0, text="Starting...")
+    if st.button(_("Evaluate"), type="primary", disabled=not model_ids or data is None, key="classify_evaluate"):
+        bar = st.progress(0.0, text=_("Starting..."))
         order = {model_id: i for i, model_id in enumerate(dict.fromkeys(model_ids))}
 
         def progress(model_id: str, done: int, total: int) -> None:
             overall = (order[model_id] + done / total) / len(order)
-            bar.progress(overall, text=f"{catalog.get(model_id).name}: {done} / {total} texts")
+            bar.progress(
+                overall, text=_("{model}: {done} / {total} texts").format(model=catalog.get(model_id).display_name, done=done, total=total)
+            )
 
         evaluations = evaluate(catalog, model_ids, data, labels, session_credentials, progress)
         bar.empty()

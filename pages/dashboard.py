@@ -9,74 +9,95 @@ from components import charts
 from components.costs import get_history, hourly_rate
 from components.session import get_catalog
 from playground.history import measured_speeds, to_csv, to_json
-from playground.pricing import SelfHosted, api_cost, api_monthly_usd, format_usd
+from playground.formatting import format_count, format_seconds, format_usd
+from playground.i18n import N_, _
+from playground.pricing import SelfHosted, api_cost, api_monthly_usd
 
-PERIODS = {"all time": None, "last hour": 3600, "last 24 hours": 86400, "last 7 days": 7 * 86400}
+PERIODS = {N_("all time"): None, N_("last hour"): 3600, N_("last 24 hours"): 86400, N_("last 7 days"): 7 * 86400}
+PAGES = {"generate": N_("Generate"), "classify": N_("Classify"), "caption": N_("Caption")}
+RUN_COLUMNS = {  # the history's columns as the runs table titles them
+    "time": N_("time"), "page": N_("page"), "model_id": N_("model id"), "model_name": N_("model"),
+    "openness": N_("openness"), "input": N_("input"), "output": N_("output"), "ttft_s": N_("TTFT (s)"),
+    "total_s": N_("total (s)"), "load_s": N_("load (s)"), "tokens_in": N_("tokens in"), "tokens_out": N_("tokens out"),
+    "tokens_per_s": N_("tokens/s"), "cost_usd": N_("cost (USD)"), "cold": N_("cold call"), "error": N_("error"),
+}
 
-st.title("Latency & cost")
+st.title(_("Latency & cost"))
 catalog = get_catalog()
 history = get_history()
 everything = history.runs()
 
 left, middle, right = st.columns(3)
-pages = left.multiselect("Pages", sorted(everything["page"].unique()), key="dash_pages", placeholder="all pages")
+pages = left.multiselect(
+    _("Pages"), sorted(everything["page"].unique()), key="dash_pages", placeholder=_("all pages"),
+    format_func=lambda p: _(PAGES[p]) if p in PAGES else p,
+)
 models = middle.multiselect(
-    "Models",
+    _("Models"),
     sorted(everything["model_id"].unique()),
     key="dash_models",
-    placeholder="all models",
-    format_func=lambda m: catalog.models[m].name if m in catalog.models else m,
+    placeholder=_("all models"),
+    format_func=lambda m: catalog.models[m].display_name if m in catalog.models else m,
 )
-period = right.selectbox("Time", list(PERIODS), key="dash_period")
+period = right.selectbox(_("Time"), list(PERIODS), key="dash_period", format_func=_)
 since = time.time() - PERIODS[period] if PERIODS[period] else None
 runs = history.runs(pages=pages, models=models, since=since)
 done = runs[runs["error"].isna()]
 
 if done.empty:
-    st.info("No finished runs to show yet. Run some models on Generate, Classify or Caption, then come back here.")
+    st.info(_("No finished runs to show yet. Run some models on Generate, Classify or Caption, then come back here."))
 else:
     a, b = st.columns(2)
     a.plotly_chart(charts.latency(done), key="chart_latency")
     b.plotly_chart(charts.throughput(done), key="chart_tokens_per_s")
     if (cold := done[done["cold"]]).shape[0]:
         st.caption(
-            f"× marks a cold call, the first use of a local model in this server process. Its model load "
-            f"(median {cold['load_s'].median():.1f} s) is kept out of TTFT and total, and priced as hardware time."
+            _(
+                "× marks a cold call, the first use of a local model in this server process. Its model load "
+                "(median {seconds}) is kept out of TTFT and total, and priced as hardware time."
+            ).format(seconds=format_seconds(cold["load_s"].median(), 1))
         )
     c, d = st.columns(2)
     c.plotly_chart(charts.cost_per_call(done), key="chart_cost_per_call")
     d.plotly_chart(charts.cumulative_cost(done), key="chart_cumulative_cost")
     unpriced = done["cost_usd"].isna()
+    total = _("Total: {amount} over {n} priced calls").format(
+        amount=format_usd(done["cost_usd"].sum()), n=format_count(int(done["cost_usd"].notna().sum()))
+    )
+    if unpriced.any():
+        total += _("; {n} unpriced calls are left out (no price known).").format(n=format_count(int(unpriced.sum())))
+    else:
+        total += _(".")
     st.caption(
-        f"Total: {format_usd(done['cost_usd'].sum())} over {done['cost_usd'].notna().sum()} priced calls"
-        + (f"; {unpriced.sum()} unpriced calls are left out (no price known)." if unpriced.any() else ".")
-        + " API prices come from genai-prices; local models cost the hardware rate set in the sidebar × wall time."
+        total + " " + _("API prices come from genai-prices; local models cost the hardware rate set in the sidebar × wall time.")
     )
 
-st.header("Projection and break-even")
+st.header(_("Projection and break-even"))
 one, two, three = st.columns(3)
-requests_per_day = one.number_input("Requests per day", min_value=1, value=1000, step=100, key="proj_volume")
-input_tokens = two.number_input("Average input tokens", min_value=1, value=500, step=100, key="proj_in")
-output_tokens = three.number_input("Average output tokens", min_value=1, value=200, step=50, key="proj_out")
+requests_per_day = one.number_input(_("Requests per day"), min_value=1, value=1000, step=100, key="proj_volume")
+input_tokens = two.number_input(_("Average input tokens"), min_value=1, value=500, step=100, key="proj_in")
+output_tokens = three.number_input(_("Average output tokens"), min_value=1, value=200, step=50, key="proj_out")
 priced_api = [m for m in catalog.models.values() if m.openness == "closed" and m.price_ref]
 api_ids = st.multiselect(
-    "API models",
+    _("API models"),
     [m.id for m in priced_api],
     default=[m.id for m in priced_api][:2],
-    format_func=lambda m: catalog.models[m].name,
+    format_func=lambda m: catalog.models[m].display_name,
     key="proj_api",
 )
 speeds = measured_speeds(runs)
 hosted_names = st.multiselect(
-    "Self-hosted open models (speed measured in your runs)",
+    _("Self-hosted open models (speed measured in your runs)"),
     list(speeds["model_name"]),
     default=list(speeds["model_name"]),
     key="proj_hosted",
 )
 rate = hourly_rate()
 st.caption(
-    f"Self-hosting is priced at ${rate:g}/hour per machine (the hardware preset in the sidebar). A machine's capacity "
-    "comes from the median TTFT and tokens/s of your runs; prompts much longer than yours take longer to read."
+    _(
+        "Self-hosting is priced at {rate}/hour per machine (the hardware preset in the sidebar). A machine's capacity "
+        "comes from the median TTFT and tokens/s of your runs; prompts much longer than yours take longer to read."
+    ).format(rate=format_usd(rate))
 )
 
 api = {}
@@ -91,29 +112,33 @@ hosted = {
     if row.model_name in hosted_names
 }
 if speeds.empty:
-    st.info("Run an open model (e.g. SmolLM2 on Generate) to measure its speed; its self-hosted cost then appears here.")
+    st.info(_("Run an open model (e.g. SmolLM2 on Generate) to measure its speed; its self-hosted cost then appears here."))
 if api or hosted:
     figure, pairs = charts.projection(api, hosted, int(output_tokens), float(requests_per_day))
     st.plotly_chart(figure, key="chart_projection")
     st.markdown(
-        "The chart shows what a month would cost at each daily volume: an API bills every token, so its line rises "
-        "steadily, while a self-hosted model costs a fixed machine rate and adds a machine whenever the speed measured "
-        "here, one request at a time, can no longer keep up. It leaves out operations work (setup, updates, "
-        "monitoring), differences in answer quality, batching, and real utilisation, since a machine rarely runs "
-        "busy around the clock, so read the break-even point as a first estimate, not a quote."
+        _(
+            "The chart shows what a month would cost at each daily volume: an API bills every token, so its line rises "
+            "steadily, while a self-hosted model costs a fixed machine rate and adds a machine whenever the speed "
+            "measured here, one request at a time, can no longer keep up. It leaves out operations work (setup, "
+            "updates, monitoring), differences in answer quality, batching, and real utilisation, since a machine "
+            "rarely runs busy around the clock, so read the break-even point as a first estimate, not a quote."
+        )
     )
     if pairs:
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Self-hosted": p["self-hosted"],
-                    "API model": p["API model"],
-                    "Break-even (requests/day)": f"{p['break-even']:,.0f}" if p["break-even"] is not None
-                    else "never: the API is cheaper even with the machine fully busy",
-                    "API at your volume": format_usd(api_monthly_usd(api[p["API model"]], requests_per_day)) + "/month",
-                    "Self-hosted at your volume": format_usd(
-                        hosted[p["self-hosted"]].monthly_usd(requests_per_day, int(output_tokens))
-                    ) + "/month",
+                    _("Self-hosted"): p["self-hosted"],
+                    _("API model"): p["API model"],
+                    _("Break-even (requests/day)"): format_count(round(p["break-even"])) if p["break-even"] is not None
+                    else _("never: the API is cheaper even with the machine fully busy"),
+                    _("API at your volume"): _("{amount}/month").format(
+                        amount=format_usd(api_monthly_usd(api[p["API model"]], requests_per_day))
+                    ),
+                    _("Self-hosted at your volume"): _("{amount}/month").format(
+                        amount=format_usd(hosted[p["self-hosted"]].monthly_usd(requests_per_day, int(output_tokens)))
+                    ),
                 }
                 for p in pairs
             ),
@@ -121,13 +146,18 @@ if api or hosted:
             width="stretch",
         )
 
-st.header("Runs")
+st.header(_("Runs"))
 if runs.empty:
-    st.caption("No runs match these filters.")
+    st.caption(_("No runs match these filters."))
 else:
     shown = runs.drop(columns=["id", "ts", "params", "cost_source", "hardware_cost_usd", "api_cost_usd"])
-    st.dataframe(shown.iloc[::-1], hide_index=True, width="stretch")
+    shown = shown.assign(
+        page=shown["page"].map(lambda p: _(PAGES[p]) if p in PAGES else p),
+        openness=shown["openness"].map({"open": _("open"), "closed": _("closed")}),
+    )
+    titles = {column: _(title) for column, title in RUN_COLUMNS.items()}
+    st.dataframe(shown.iloc[::-1].rename(columns=titles), hide_index=True, width="stretch")
     e, f, g = st.columns([1, 1, 4])
-    e.download_button("Export CSV", to_csv(runs), file_name="playground-runs.csv", mime="text/csv")
-    f.download_button("Export JSON", to_json(runs), file_name="playground-runs.json", mime="application/json")
-    g.caption("Exports hold the runs shown above. Keys are never stored; prompts and answers only if the sidebar allows.")
+    e.download_button(_("Export CSV"), to_csv(runs), file_name="playground-runs.csv", mime="text/csv")
+    f.download_button(_("Export JSON"), to_json(runs), file_name="playground-runs.json", mime="application/json")
+    g.caption(_("Exports hold the runs shown above. Keys are never stored; prompts and answers only if the sidebar allows."))

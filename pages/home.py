@@ -5,10 +5,13 @@ import streamlit as st
 
 from components.session import credentials, get_catalog
 from playground.availability import availability
+from playground.i18n import _
+from playground.openness import destination
 
-st.title("Open/Closed Model Playground")
+st.title(_("Open/Closed Model Playground"))
 st.markdown(
-    """
+    _(
+        """
 Run **open models** (weights you can download and run on this machine or your own server) next to **closed
 models** (reached only through a vendor's API) on the same prompt, and see what differs: the answers, the
 latency, the cost per call, and where your data goes.
@@ -18,14 +21,17 @@ latency, the cost per call, and where your data goes.
   batch evaluation on a labelled set.
 - **Caption**: local captioners, a small vision-language model and API vision models on the same photo.
 - **Latency & cost**: every run is measured and priced; see where self-hosting an open model breaks even with an API.
+- **Learn**: what "open" means, from a closed API to weights, data and code, with a card for every model.
 - Paste API keys in the sidebar (they stay in this browser session), or point the self-hosted endpoint at
   vLLM, Ollama or `transformers serve`.
 """
+    )
 )
 
 catalog = get_catalog()
 session_credentials = credentials(catalog)
-for openness, heading in (("open", "Open models"), ("closed", "Closed models")):
+TASKS = {"generate": _("generate"), "classify": _("classify"), "caption": _("caption")}
+for openness, heading in (("open", _("Open models")), ("closed", _("Closed models"))):
     st.subheader(heading)
     rows = []
     for spec in catalog.models.values():
@@ -34,13 +40,13 @@ for openness, heading in (("open", "Open models"), ("closed", "Closed models")):
         provider = catalog.provider_of(spec)
         rows.append(
             {
-                "Model": spec.name,
-                "Status": availability(catalog, spec, session_credentials).status,
-                "License": spec.license,
-                "Parameters": spec.params or "not published",
-                "Tasks": ", ".join(spec.tasks),
-                "Where prompts go": provider.hosting,
-                "Provider": provider.name,
+                _("Model"): spec.display_name,
+                _("Status"): availability(catalog, spec, session_credentials).status,
+                _("License"): catalog.license_of(spec.license).display_name,
+                _("Parameters"): spec.params or _("not published"),
+                _("Tasks"): ", ".join(TASKS.get(t, t) for t in spec.tasks),
+                _("Where prompts go"): destination(catalog, spec).value,
+                _("Provider"): provider.display_name,
             }
         )
     # tall enough for every row: a teacher scrolls the page, not a small box inside it

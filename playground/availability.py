@@ -8,22 +8,23 @@ from playground import models_cache
 from playground.backends.base import Credentials
 from playground.backends.openai_compat import MissingKey, resolve_endpoint
 from playground.catalog import Catalog, ModelSpec
+from playground.i18n import _
 
 
 @dataclass(frozen=True)
 class Availability:
     ready: bool
-    status: str  # "ready", "downloads on first use", or what is missing and how to add it
+    status: str  # "ready", "downloads on first use", or what is missing and how to add it (translated)
 
 
 def availability(catalog: Catalog, spec: ModelSpec, credentials: Credentials) -> Availability:
     if spec.is_local:
         source = models_cache.resolve(spec)
         if source.needs_download:
-            return Availability(True, "downloads on first use")
-        return Availability(source.ready, "ready" if source.ready else source.missing_hint)
+            return Availability(True, _("downloads on first use"))
+        return Availability(source.ready, _("ready") if source.ready else source.missing_hint)
     try:
         resolve_endpoint(spec, catalog.provider_of(spec), credentials)
     except MissingKey as exc:
         return Availability(False, exc.status)
-    return Availability(True, "ready")
+    return Availability(True, _("ready"))

@@ -74,6 +74,7 @@ class ProviderSpec:
     prompts_go: str = ""  # one of DESTINATIONS; empty: this-machine for kind "local", else vendor
     data_use_url: str = ""  # the vendor's page on what it does with prompts
     name_zh: str = ""
+    hosting_zh: str = ""
 
     @property
     def destination(self) -> str:
@@ -82,6 +83,10 @@ class ProviderSpec:
     @property
     def display_name(self) -> str:
         return self.name_zh if self.name_zh and is_chinese() else self.name
+
+    @property
+    def display_hosting(self) -> str:
+        return self.hosting_zh if self.hosting_zh and is_chinese() else self.hosting
 
 
 @dataclass(frozen=True)

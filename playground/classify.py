@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 from playground.backends.base import Credentials, Failure, Request, Result
 from playground.backends.registry import backend_for
 from playground.catalog import Catalog
+from playground.i18n import N_, _
 
 SAMPLES_DIR = Path(__file__).with_name("samples")
 MAX_LABELS = 20  # an LLM scorer runs one sequence per label, and a bar chart of hundreds of labels says nothing
@@ -39,8 +40,8 @@ class LabelPreset:
 
 
 PRESETS = {
-    "sentiment": LabelPreset("Sentiment", ("positive", "negative"), "This text expresses a {} sentiment.", "sentiment.csv"),
-    "topic": LabelPreset("AG-News topics", ("World", "Sports", "Business", "Sci/Tech"), "This is a news article about {}.", "topics.csv"),
+    "sentiment": LabelPreset(N_("Sentiment"), ("positive", "negative"), "This text expresses a {} sentiment.", "sentiment.csv"),
+    "topic": LabelPreset(N_("AG-News topics"), ("World", "Sports", "Business", "Sci/Tech"), "This is a news article about {}.", "topics.csv"),
 }
 GENERIC_HYPOTHESIS = "This text is about {}."
 
@@ -144,16 +145,16 @@ def agreement(labels_by_name: dict[str, str | None]) -> str:
     """One line: all agree, or who said what. Models that gave no label are named apart."""
     said = {name: label for name, label in labels_by_name.items() if label is not None}
     silent = [name for name, label in labels_by_name.items() if label is None]
-    tail = f" No label from {', '.join(silent)}." if silent else ""
+    tail = " " + _("No label from {models}.").format(models=", ".join(silent)) if silent else ""
     if len(said) < 2:
-        return f"Only {len(said)} model gave a label: nothing to compare.{tail}"
+        return _("Only {n} model gave a label: nothing to compare.").format(n=len(said)) + tail
     groups: dict[str, list[str]] = {}
     for name, label in said.items():
         groups.setdefault(label, []).append(name)
     if len(groups) == 1:
-        return f"All {len(said)} models agree: {next(iter(groups))}.{tail}"
+        return _("All {n} models agree: {label}.").format(n=len(said), label=next(iter(groups))) + tail
     parts = [f"{label} ({', '.join(names)})" for label, names in sorted(groups.items(), key=lambda kv: -len(kv[1]))]
-    return f"The models disagree: {' · '.join(parts)}.{tail}"
+    return _("The models disagree: {answers}.").format(answers=" · ".join(parts)) + tail
 
 
 # ---------------------------------------------------------------- labelled sets
@@ -252,7 +253,7 @@ def batch_metrics(gold: list[str], predicted: list[str | None], labels: Iterable
     labels = list(labels)
     columns = labels + ([NO_LABEL] if any(p is None for p in predicted) else [])
     index = {label: i for i, label in enumerate(columns)}
-    confusion = [[0] * len(columns) for _ in labels]
+    confusion = [[0] * len(columns) for _label in labels]
     for g, p in zip(gold, predicted, strict=True):
         confusion[index[g]][index[NO_LABEL if p is None else p]] += 1
     f1s = []

