@@ -30,7 +30,7 @@ locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(VENV)/.in
 # After adding or changing UI text: extract every _() string, merge them into each language's .po (new ones come
 # untranslated, never fuzzy-guessed; tests/test_i18n.py fails until they are translated), then compile.
 i18n: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --add-comments=TRANSLATORS -o locales/messages.pot $(SOURCES)
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --add-comments=TRANSLATORS --project="Open/Closed Model Playground" -o locales/messages.pot $(SOURCES)
 	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d locales -D messages --statistics
 

@@ -10,10 +10,16 @@ import streamlit as st
 from components.costs import hourly_rate
 from playground.backends.base import Result
 from playground.catalog import Catalog
-from playground.classify import LabelledSet, ModelEvaluation, agreement, prediction_rows, same_labels
-from playground.metrics import CallMetrics
+from playground.classify import (
+    LabelledSet,
+    ModelEvaluation,
+    agreement,
+    prediction_rows,
+    same_labels,
+)
 from playground.formatting import format_percent_value, format_seconds, format_usd
 from playground.i18n import _
+from playground.metrics import CallMetrics
 from playground.pricing import Cost, cost_of
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10))

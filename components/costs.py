@@ -10,6 +10,7 @@ import sqlite3
 
 import streamlit as st
 
+from components.language import fixed_labels
 from playground.backends.base import Credentials, Failure, Request, Result
 from playground.catalog import Catalog
 from playground.formatting import format_usd
@@ -80,9 +81,12 @@ def render_settings() -> None:
         [*HARDWARE_PRESETS, CUSTOM],
         key=PRESET,
         on_change=_apply_preset,
-        format_func=lambda p: _("custom")
-        if p == CUSTOM
-        else _("{machine}: ~{price}/h").format(machine=_(p), price=format_usd(HARDWARE_PRESETS[p])),
+        format_func=fixed_labels(
+            [*HARDWARE_PRESETS, CUSTOM],
+            lambda p: _("custom")
+            if p == CUSTOM
+            else _("{machine}: ~{price}/h").format(machine=_(p), price=format_usd(HARDWARE_PRESETS[p])),
+        ),
     )
     st.number_input(
         _("Hourly rate (USD)"),

@@ -2,16 +2,30 @@
 
 app.py calls ``apply_language`` at the top of every script run, before anything is drawn, so page titles, the
 sidebar and the page all speak it. The choice is kept in session_state (the URL's ``lang`` is dropped when
-Streamlit changes page), and written back to the URL so a copied link opens in the same language.
+Streamlit changes page), and written back to the URL so a copied link opens in the same language. A run that skips
+app.py (a fragment rerun) finds the language in session_state through ``use_language_source``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from playground.i18n import LANGUAGES, parse_language, set_language
+from playground.i18n import LANGUAGES, _, parse_language, set_language, use_language_source
 
-LANGUAGE = "language"  # session_state key, and the sidebar selectbox's key
+LANGUAGE = "language"  # session_state: this session's language (kept even on runs that draw no sidebar)
+SWITCH = "language_switch"  # the sidebar selectbox's key
+
+
+def _session_language() -> str | None:
+    """This session's choice, when asked from a script thread (a worker thread has no session)."""
+    return st.session_state.get(LANGUAGE) if get_script_run_ctx(suppress_warning=True) else None
+
+
+use_language_source(_session_language)
 
 
 def apply_language() -> str:
@@ -23,8 +37,18 @@ def apply_language() -> str:
 
 
 def _chosen() -> None:
-    st.query_params["lang"] = st.session_state[LANGUAGE]
+    st.session_state[LANGUAGE] = st.session_state[SWITCH]
+    st.query_params["lang"] = st.session_state[SWITCH]
 
 
 def language_switch() -> None:
-    st.selectbox("Language / 语言", list(LANGUAGES), format_func=LANGUAGES.get, key=LANGUAGE, on_change=_chosen)
+    """Bilingual label on purpose: whoever landed in the wrong language must still find it."""
+    st.session_state[SWITCH] = st.session_state.get(LANGUAGE, parse_language(None))
+    st.selectbox("Language / 语言", list(LANGUAGES), format_func=LANGUAGES.get, key=SWITCH, on_change=_chosen)
+
+
+def fixed_labels(options: Iterable[Hashable], label: Callable[[Any], str] = _) -> Callable[[Any], str]:
+    """A widget's ``format_func`` with its labels worked out now, in this run's language: Streamlit (and AppTest)
+    may call it again outside the script run, where the session's language is not set."""
+    labels = {option: label(option) for option in options}
+    return labels.__getitem__

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from components.costs import get_history
+from components.language import fixed_labels
 from components.openness_card import card_popover, position_badge
 from playground.catalog import Catalog
 from playground.formatting import format_count, format_usd
@@ -113,8 +114,9 @@ def cost_break_even(catalog: Catalog) -> None:
     preset = st.selectbox(
         _("Self-host on"),
         presets,
-        format_func=lambda p: _("{machine}: about {price}/hour").format(
-            machine=_(p), price=format_usd(HARDWARE_PRESETS[p])
+        format_func=fixed_labels(
+            presets,
+            lambda p: _("{machine}: about {price}/hour").format(machine=_(p), price=format_usd(HARDWARE_PRESETS[p])),
         ),
         key="learn_hardware",
     )

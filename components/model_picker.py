@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.language import fixed_labels
 from components.openness_card import card_popover, lesson_banner
 from playground.availability import availability
 from playground.backends.base import Credentials
@@ -30,7 +31,7 @@ def pick_models(catalog: Catalog, task: str, credentials: Credentials, default: 
         _("Models (pick 2 to 4)"),
         options=[m.id for m in models],
         default=[d for d in default if d in status][:4],
-        format_func=label,
+        format_func=fixed_labels([m.id for m in models], label),
         max_selections=4,
         key=key,
         help=_("Open models run on this machine or your own server; closed models are reached through their API."),

@@ -15,6 +15,7 @@ from playground.i18n import _
 from playground.metrics import CallMetrics
 from playground.pricing import Cost
 
+
 def openness_badge(openness: str) -> str:
     return f":green-badge[{_('open')}]" if openness == "open" else f":orange-badge[{_('closed')}]"
 

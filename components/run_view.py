@@ -13,7 +13,14 @@ import streamlit as st
 
 from components.costs import settle
 from components.result_card import Card, show_text
-from playground.backends.base import Credentials, Failure, Notice, Request, Result, Token
+from playground.backends.base import (
+    Credentials,
+    Failure,
+    Notice,
+    Request,
+    Result,
+    Token,
+)
 from playground.catalog import Catalog, CatalogError
 from playground.pricing import Cost
 from playground.runner import run_side_by_side

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.language import fixed_labels
 from components.links import linked_index
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
@@ -9,7 +10,15 @@ from components.session import credentials, get_catalog
 from playground.backends.base import GenParams, Request, Result
 from playground.backends.local_caption import DEFAULT_INSTRUCTION
 from playground.i18n import N_, _
-from playground.images import SAMPLE_PHOTOS, ImageError, fit_within, open_image, sample_photo
+from playground.images import (
+    SAMPLE_PHOTOS,
+    ImageError,
+    fit_within,
+    open_image,
+    sample_photo,
+)
+
+SOURCES = [N_("Sample photo"), N_("Upload"), N_("Camera")]
 
 st.title(_("Caption side by side"))
 catalog = get_catalog()
@@ -23,12 +32,12 @@ model_ids = pick_models(
 def chosen_image():
     """The image to caption and a line saying where it came from, or (None, message) when there is none."""
     source = st.radio(
-        _("Image"), [N_("Sample photo"), N_("Upload"), N_("Camera")], format_func=_, horizontal=True, key="caption_source"
+        _("Image"), SOURCES, format_func=fixed_labels(SOURCES), horizontal=True, key="caption_source"
     )
     if source == "Sample photo":
         name = st.selectbox(
             _("Sample photo"), list(SAMPLE_PHOTOS), index=linked_index("sample", list(SAMPLE_PHOTOS)),
-            format_func=lambda name: _(SAMPLE_PHOTOS[name]),
+            format_func=fixed_labels(SAMPLE_PHOTOS, lambda name: _(SAMPLE_PHOTOS[name])),
             key="caption_sample",
         )
         return sample_photo(name), _("{photo} (scikit-image sample)").format(photo=_(SAMPLE_PHOTOS[name]))

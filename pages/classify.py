@@ -2,16 +2,32 @@
 
 import streamlit as st
 
-from components.classify_view import fixed_label_notes, show_agreement, show_batch_report, show_label
+from components.classify_view import (
+    fixed_label_notes,
+    show_agreement,
+    show_batch_report,
+    show_label,
+)
+from components.language import fixed_labels
 from components.links import linked, linked_index
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
 from playground.backends.base import Request
+from playground.classify import (
+    PRESETS,
+    InputError,
+    check_labels,
+    check_text,
+    evaluate,
+    load_sample,
+    parse_labels,
+    read_labelled_csv,
+)
 from playground.i18n import N_, _
-from playground.classify import PRESETS, InputError, check_labels, check_text, evaluate, load_sample, parse_labels, read_labelled_csv
 
 CUSTOM = "custom"
+BATCH_SOURCES = [N_("Built-in sample"), N_("Upload a CSV")]
 
 st.title(_("Classify side by side"))
 catalog = get_catalog()
@@ -22,7 +38,10 @@ model_ids = pick_models(
 )
 preset = st.radio(
     _("Labels"), [*PRESETS, CUSTOM], index=linked_index("preset", [*PRESETS, CUSTOM]), horizontal=True, key="classify_preset",
-    format_func=lambda p: _("Custom") if p == CUSTOM else f"{_(PRESETS[p].name)}: {', '.join(PRESETS[p].labels)}",
+    format_func=fixed_labels(
+        [*PRESETS, CUSTOM],
+        lambda p: _("Custom") if p == CUSTOM else f"{_(PRESETS[p].name)}: {', '.join(PRESETS[p].labels)}",
+    ),
 )
 labels = None
 try:
@@ -58,7 +77,7 @@ with one_text:
 def labelled_set():
     """The texts to evaluate on, or None (having said why)."""
     source = st.radio(
-        _("Labelled texts"), [N_("Built-in sample"), N_("Upload a CSV")], format_func=_, horizontal=True,
+        _("Labelled texts"), BATCH_SOURCES, format_func=fixed_labels(BATCH_SOURCES), horizontal=True,
         key="classify_batch_source",
     )
     if source == "Built-in sample":

@@ -7,9 +7,10 @@ import streamlit as st
 
 from components import charts
 from components.costs import get_history, hourly_rate
+from components.language import fixed_labels
 from components.session import get_catalog
-from playground.history import measured_speeds, to_csv, to_json
 from playground.formatting import format_count, format_seconds, format_usd
+from playground.history import measured_speeds, to_csv, to_json
 from playground.i18n import N_, _
 from playground.pricing import SelfHosted, api_cost, api_monthly_usd
 
@@ -30,16 +31,18 @@ everything = history.runs()
 left, middle, right = st.columns(3)
 pages = left.multiselect(
     _("Pages"), sorted(everything["page"].unique()), key="dash_pages", placeholder=_("all pages"),
-    format_func=lambda p: _(PAGES[p]) if p in PAGES else p,
+    format_func=fixed_labels(everything["page"].unique(), lambda p: _(PAGES[p]) if p in PAGES else p),
 )
 models = middle.multiselect(
     _("Models"),
     sorted(everything["model_id"].unique()),
     key="dash_models",
     placeholder=_("all models"),
-    format_func=lambda m: catalog.models[m].display_name if m in catalog.models else m,
+    format_func=fixed_labels(
+        everything["model_id"].unique(), lambda m: catalog.models[m].display_name if m in catalog.models else m
+    ),
 )
-period = right.selectbox(_("Time"), list(PERIODS), key="dash_period", format_func=_)
+period = right.selectbox(_("Time"), list(PERIODS), key="dash_period", format_func=fixed_labels(PERIODS))
 since = time.time() - PERIODS[period] if PERIODS[period] else None
 runs = history.runs(pages=pages, models=models, since=since)
 done = runs[runs["error"].isna()]
@@ -61,13 +64,13 @@ else:
     c.plotly_chart(charts.cost_per_call(done), key="chart_cost_per_call")
     d.plotly_chart(charts.cumulative_cost(done), key="chart_cumulative_cost")
     unpriced = done["cost_usd"].isna()
-    total = _("Total: {amount} over {n} priced calls").format(
-        amount=format_usd(done["cost_usd"].sum()), n=format_count(int(done["cost_usd"].notna().sum()))
-    )
+    amount, priced = format_usd(done["cost_usd"].sum()), format_count(int(done["cost_usd"].notna().sum()))
     if unpriced.any():
-        total += _("; {n} unpriced calls are left out (no price known).").format(n=format_count(int(unpriced.sum())))
+        total = _("Total: {amount} over {n} priced calls; {m} unpriced calls are left out (no price known).").format(
+            amount=amount, n=priced, m=format_count(int(unpriced.sum()))
+        )
     else:
-        total += _(".")
+        total = _("Total: {amount} over {n} priced calls.").format(amount=amount, n=priced)
     st.caption(
         total + " " + _("API prices come from genai-prices; local models cost the hardware rate set in the sidebar × wall time.")
     )
@@ -82,7 +85,7 @@ api_ids = st.multiselect(
     _("API models"),
     [m.id for m in priced_api],
     default=[m.id for m in priced_api][:2],
-    format_func=lambda m: catalog.models[m].display_name,
+    format_func=fixed_labels([m.id for m in priced_api], lambda m: catalog.models[m].display_name),
     key="proj_api",
 )
 speeds = measured_speeds(runs)

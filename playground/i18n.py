@@ -2,7 +2,8 @@
 
 ``_("text")`` looks the text up in the gettext catalog (``locales/<lang>/LC_MESSAGES/messages.mo``) of the
 language chosen for the current context. The language is a ContextVar, so each Streamlit session (a script
-thread) and the worker threads it starts (the runner copies the context) keep their own language.
+thread) and the worker threads it starts (the runner copies the context) keep their own language. Where nothing
+set it (a fragment rerun, which skips app.py), the app's registered ``language_source`` is asked instead.
 Model answers are never passed through here.
 
 ``make i18n`` extracts the strings (Babel, ``babel.cfg``), updates the ``.po`` files and compiles them; ``make
@@ -17,12 +18,14 @@ import io
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
+from typing import Callable
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 DEFAULT_LANGUAGE = "en"
-_language: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
+_language: ContextVar[str | None] = ContextVar("language", default=None)
+_language_source: list[Callable[[], str | None]] = []
 
 
 def _compiled_from_po(po_path: Path) -> gettext.GNUTranslations:
@@ -58,21 +61,29 @@ def set_language(language: str) -> None:
     _language.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
 
 
+def use_language_source(source: Callable[[], str | None]) -> None:
+    """Where to find the language when this context has none set (the app passes its session's choice)."""
+    _language_source[:] = [source]
+
+
 def current_language() -> str:
-    return _language.get()
+    language = _language.get()
+    if language is None and _language_source:
+        language = _language_source[0]()
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def is_chinese() -> bool:
-    return _language.get() == "zh_CN"
+    return current_language() == "zh_CN"
 
 
 def _(message: str) -> str:
     """The message in the current language (itself when there is no translation)."""
-    return _translations(_language.get()).gettext(message)
+    return _translations(current_language()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return _translations(_language.get()).ngettext(singular, plural, n)
+    return _translations(current_language()).ngettext(singular, plural, n)
 
 
 def N_(message: str) -> str:

@@ -33,7 +33,9 @@ def test_every_catalog_model_has_a_full_card_in_both_languages(catalog):
 
 def test_spectrum_positions_follow_the_facts(catalog):
     position = {mid: spectrum_position(catalog, spec) for mid, spec in catalog.models.items()}
-    assert {position[m] for m in ("gpt-4o", "gpt-4o-mini", "claude-haiku", "gemini-flash", "ernie-4.5-turbo")} == {"closed-api"}
+    assert {position[m] for m in ("gpt-4o", "gpt-4o-mini", "claude-haiku", "gemini-flash", "ernie-4.5-turbo")} == {
+        "closed-api"
+    }
     assert position["smollm2-135m"] == "open-weights-data-code"  # Apache-2.0, data and code published
     assert position["qwen2.5-0.5b"] == "open-weights-permissive"  # Apache-2.0, data not published
     assert position["bloom-560m"] == "open-weights-restricted"  # RAIL use restrictions
@@ -69,7 +71,9 @@ def test_where_the_prompt_goes_and_unknowns(catalog):
 
 def test_api_price_comes_from_genai_prices_with_its_date(catalog):
     api = facts_of(build_card(catalog, catalog.get("gpt-4o-mini")))
-    per_input = calc_price(Usage(input_tokens=1_000_000, output_tokens=0), model_ref="gpt-4o-mini", provider_id="openai")
+    per_input = calc_price(
+        Usage(input_tokens=1_000_000, output_tokens=0), model_ref="gpt-4o-mini", provider_id="openai"
+    )
     assert f"${float(per_input.total_price):.2f} per million input tokens" in api["Price"]
     assert "genai-prices" in api["Price"] and price_data_date() is not None
     unpriced = facts_of(build_card(catalog, catalog.get("ernie-4.5-turbo")))
@@ -80,7 +84,7 @@ def test_the_card_speaks_chinese(catalog):
     set_language("zh_CN")
     card = build_card(catalog, catalog.get("ernie-4.5-0.3b"))
     assert card.name == "文心 ERNIE-4.5-0.3B" and "百度" in card.notes
-    assert "亿" in facts_of(card).get("参数", "")
+    assert "亿" in facts_of(card).get("参数量", "")
 
 
 @pytest.mark.parametrize(
