@@ -10,7 +10,7 @@ from components.costs import get_history
 from components.language import fixed_labels
 from components.openness_card import card_popover, position_badge
 from playground.catalog import Catalog
-from playground.formatting import format_count, format_usd
+from playground.formatting import format_count, format_names, format_usd
 from playground.history import measured_speeds
 from playground.i18n import _
 from playground.lessons import DEMOS
@@ -41,7 +41,7 @@ def try_it_button(catalog: Catalog, lesson: str) -> None:
 
 
 def names(specs) -> str:
-    return ", ".join(spec.display_name for spec in specs) or _("none")
+    return format_names([spec.display_name for spec in specs]) or _("none")
 
 
 def privacy_facts(catalog: Catalog) -> None:
@@ -103,7 +103,9 @@ def commercial_facts(catalog: Catalog) -> None:
     }
     st.markdown(
         "\n".join(
-            f"- {headings[kind]} ({len(groups[kind])}): {names(groups[kind])}" for kind in headings if groups.get(kind)
+            "- " + _("{heading} ({n}): {models}").format(heading=headings[kind], n=len(groups[kind]), models=names(groups[kind]))
+            for kind in headings
+            if groups.get(kind)
         )
     )
 

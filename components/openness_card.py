@@ -37,9 +37,10 @@ def render_card(card: OpennessCard) -> None:
     st.markdown(spectrum_strip(card.position))
     st.caption(card.position_explanation)
     lines = []
+    link = _("link")
     for fact in card.facts:
-        value = f"{fact.value} [{_('link')}]({fact.url})" if fact.url else fact.value
-        lines.append(f"- **{fact.label}**: {value}")
+        value = f"{fact.value} [{link}]({fact.url})" if fact.url else fact.value
+        lines.append("- " + _("**{label}**: {value}").format(label=fact.label, value=value))
     st.markdown("\n".join(lines))
     if card.notes:
         st.caption(card.notes)
@@ -74,7 +75,7 @@ def prompt_routes(catalog: Catalog, model_ids: list[str], ready: dict[str, bool]
             where = _("would leave this machine for {vendor} (no key is set, so nothing is sent)").format(
                 vendor=provider.display_name
             )
-        lines.append(f"- {DESTINATION_ICON[provider.destination]} **{spec.display_name}**: {where}")
+        lines.append(f"- {DESTINATION_ICON[provider.destination]} " + _("**{label}**: {value}").format(label=spec.display_name, value=where))
     return "\n".join(lines)
 
 

