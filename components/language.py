@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from playground.i18n import LANGUAGES, _, parse_language, set_language, use_language_source
@@ -39,6 +40,21 @@ def apply_language() -> str:
 def _chosen() -> None:
     st.session_state[LANGUAGE] = st.session_state[SWITCH]
     st.query_params["lang"] = st.session_state[SWITCH]
+    _redraw_choices()
+
+
+def _redraw_choices() -> None:
+    """Hand every widget its own value again, so the browser redraws the chosen options with their labels in the
+    new language (it otherwise keeps showing the labels it was sent before). Choices are strings, numbers or lists;
+    booleans are buttons and checkboxes (no options to relabel, and a button refuses a value) and are left alone."""
+    for key in list(st.session_state):
+        value = st.session_state[key]
+        if key in (LANGUAGE, SWITCH) or isinstance(value, bool) or not isinstance(value, str | int | float | list | tuple):
+            continue
+        try:
+            st.session_state[key] = value
+        except StreamlitAPIException:
+            continue
 
 
 def language_switch() -> None:

@@ -8,30 +8,31 @@ import streamlit as st
 
 from components.costs import get_history
 from components.language import fixed_labels
-from components.openness_card import card_popover, position_badge
+from components.openness_card import POSITION_COLOUR, card_popover
 from playground.catalog import Catalog
 from playground.formatting import format_count, format_names, format_usd
 from playground.history import measured_speeds
 from playground.i18n import _
 from playground.lessons import DEMOS
-from playground.openness import SPECTRUM, spectrum_explanation, spectrum_position
+from playground.openness import SPECTRUM, spectrum_explanation, spectrum_label, spectrum_position
 from playground.pricing import HARDWARE_PRESETS, SelfHosted, api_cost, break_even
 
 LESSON_TOKENS = (500, 200)  # input and output tokens of the request the cost lesson prices
 
 
 def spectrum(catalog: Catalog) -> None:
-    """One column per step from closed to fully open; each model is a button that opens its card."""
+    """One band per step, from closed to fully open; each model is a button that opens its card."""
     placed: dict[str, list] = {}
     for spec in catalog.models.values():
         placed.setdefault(spectrum_position(catalog, spec), []).append(spec)
     steps = [*SPECTRUM, *(["unknown"] if "unknown" in placed else [])]
-    for column, step in zip(st.columns(len(steps), border=True), steps):
-        with column:
-            st.markdown(f"##### {position_badge(step)}")
-            st.caption(spectrum_explanation(step))
-            for spec in placed.get(step, []):
-                card_popover(catalog, spec, key=f"learn_card_{spec.id}")
+    for number, step in enumerate(steps, start=1):
+        with st.container(border=True):
+            heading = f"{number}. {spectrum_label(step)}" if step in SPECTRUM else spectrum_label(step)
+            st.markdown(f"**:{POSITION_COLOUR.get(step, 'gray')}[{heading}]** — {spectrum_explanation(step)}")
+            with st.container(horizontal=True):
+                for spec in placed.get(step, []):
+                    card_popover(catalog, spec, key=f"learn_card_{spec.id}")
 
 
 def try_it_button(catalog: Catalog, lesson: str) -> None:

@@ -34,6 +34,7 @@ def pick_models(catalog: Catalog, task: str, credentials: Credentials, default: 
         format_func=fixed_labels([m.id for m in models], label),
         max_selections=4,
         key=key,
+        placeholder=_("Choose models"),
         help=_("Open models run on this machine or your own server; closed models are reached through their API."),
     )
     if len(chosen) == 1:

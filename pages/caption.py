@@ -9,7 +9,7 @@ from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
 from playground.backends.base import GenParams, Request, Result
 from playground.backends.local_caption import DEFAULT_INSTRUCTION
-from playground.i18n import N_, _
+from playground.i18n import N_, _, pgettext
 from playground.images import (
     SAMPLE_PHOTOS,
     ImageError,
@@ -89,7 +89,7 @@ def show_caption(result: Result) -> None:
             st.caption(_("Image sent as {sent}").format(sent=f"{sent[0]}×{sent[1]}"))
 
 
-if st.button(_("Caption"), type="primary", disabled=not model_ids or image is None):
+if st.button(pgettext("button", "Caption"), type="primary", disabled=not model_ids or image is None):
     request = Request("caption", prompt=instruction, image=image, params=params)
     st.session_state["caption_outcome"] = render_side_by_side(catalog, model_ids, request, session_credentials, show_caption)
 elif outcome := st.session_state.get("caption_outcome"):

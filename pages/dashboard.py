@@ -86,6 +86,7 @@ api_ids = st.multiselect(
     [m.id for m in priced_api],
     default=[m.id for m in priced_api][:2],
     format_func=fixed_labels([m.id for m in priced_api], lambda m: catalog.models[m].display_name),
+    placeholder=_("Choose API models"),
     key="proj_api",
 )
 speeds = measured_speeds(runs)
@@ -94,6 +95,7 @@ hosted_names = st.multiselect(
     list(speeds["model_name"]),
     default=list(speeds["model_name"]),
     key="proj_hosted",
+    placeholder=_("Choose measured open models") if not speeds.empty else _("No open model measured yet"),
 )
 rate = hourly_rate()
 st.caption(

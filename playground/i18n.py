@@ -89,3 +89,8 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it yet: a constant or a key, translated where it is shown."""
     return message
+
+
+def pgettext(context: str, message: str) -> str:
+    """The message where the same English word needs two translations (the "Caption" page vs the button)."""
+    return _translations(current_language()).pgettext(context, message)

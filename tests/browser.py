@@ -79,7 +79,7 @@ def page(browser):
 def open_page(page, url: str) -> None:
     """Go to a page of the app and wait until app.py's sidebar is drawn and the page script has finished."""
     page.goto(url)
-    page.get_by_text("API keys (closed models)").wait_for()
+    page.get_by_text("Language / 语言").wait_for()  # the sidebar's one label that reads the same in every language
     wait_idle(page)
 
 
