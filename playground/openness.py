@@ -231,11 +231,14 @@ def _price(catalog: Catalog, spec: ModelSpec) -> Fact:
     text = _("{input} per million input tokens, {output} per million output tokens").format(
         input=format_usd(float(per_million[0].total_price)), output=format_usd(float(per_million[1].total_price))
     )
-    source = _("source: genai-prices {version}").format(version=genai_prices.__version__)
     if (newest := price_data_date()) is not None:
-        source += ", " + _("newest price change in its data: {date}").format(date=format_day(newest))
+        source = _("source: genai-prices {version}, newest price change in its data: {date}").format(
+            version=genai_prices.__version__, date=format_day(newest)
+        )
+    else:
+        source = _("source: genai-prices {version}").format(version=genai_prices.__version__)
     urls = per_million[0].provider.pricing_urls or []
-    return Fact(label, f"{text} ({source})", urls[0] if urls else "")
+    return Fact(label, _("{price} ({source})").format(price=text, source=source), urls[0] if urls else "")
 
 
 def build_card(catalog: Catalog, spec: ModelSpec) -> OpennessCard:
