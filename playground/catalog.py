@@ -16,6 +16,9 @@ LOCAL_BACKENDS = (
     "nli-zero-shot",
     "image-captioner",
     "vision-language",
+    "image-classifier",
+    "ocr",
+    "image-pipeline",
 )
 BACKENDS = LOCAL_BACKENDS + ("openai-compat",)
 
@@ -49,6 +52,7 @@ class ModelSpec:
     price_ref: str = ""
     context: int | None = None
     labels: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()  # a pipeline's models, by catalog id, in the order they run
 
     @property
     def is_local(self) -> bool:
@@ -89,7 +93,7 @@ def _parse_provider(pid: str, raw: dict) -> ProviderSpec:
 def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
     mid = raw.get("id", "<no id>")
     try:
-        spec = ModelSpec(**{**raw, "tasks": tuple(raw.get("tasks", ())), "labels": tuple(raw.get("labels", ()))})
+        spec = ModelSpec(**{**raw, **{name: tuple(raw.get(name, ())) for name in ("tasks", "labels", "stages")}})
     except TypeError as exc:
         raise CatalogError(f"Model '{mid}': {exc}") from None
     problems = []

@@ -1,0 +1,51 @@
+"""Caption the bundled sample photos with several models: one photo at a time, the models side by side on it.
+
+The latency of each model on each photo is what a class compares: a classifier in a fraction of a second, OCR in
+about two, a pipeline in several. Each photo is its own request, so its clock starts when that photo is sent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from playground.backends.base import Credentials, Failure, Request, Result
+from playground.catalog import Catalog
+from playground.i18n import _
+from playground.images import SAMPLE_PHOTOS, sample_photo
+from playground.runner import run_side_by_side
+
+
+@dataclass(frozen=True)
+class Captioned:
+    photo: str  # a SAMPLE_PHOTOS key
+    request: Request
+    final: Result | Failure
+
+
+def caption_samples(
+    catalog: Catalog, model_ids: list[str], template: Request, credentials: Credentials, photos: list[str] | None = None
+) -> Iterator[Captioned]:
+    """Every model's final event on every sample photo, photo by photo, as each finishes."""
+    for photo in photos or list(SAMPLE_PHOTOS):
+        request = replace(template, image=sample_photo(photo), arrived=time.perf_counter())
+        for event in run_side_by_side(catalog, model_ids, request, credentials):
+            if isinstance(event, (Result, Failure)):
+                yield Captioned(photo, request, event)
+
+
+def latency_rows(catalog: Catalog, done: list[Captioned]) -> list[dict]:
+    """One row per photo: each model's total seconds (from the photo's arrival) and what it said, shortened."""
+    rows: dict[str, dict] = {}
+    for item in done:
+        row = rows.setdefault(item.photo, {_("Photo"): SAMPLE_PHOTOS[item.photo]})
+        name = catalog.get(item.final.model_id).name
+        metrics = item.final.metrics
+        row[f"{name} (s)"] = metrics.total_s if metrics is not None else None
+        text = item.final.text if isinstance(item.final, Result) else _("failed: {message}").format(message=item.final.message)
+        row[name] = " ".join(text.split())[:80]
+        if metrics is not None and metrics.cold:
+            cold = _("{name} loaded in {s:.1f} s").format(name=name, s=metrics.load_s)
+            row[_("Cold starts")] = "; ".join(filter(None, [row.get(_("Cold starts")), cold]))
+    return list(rows.values())
