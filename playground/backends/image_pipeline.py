@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 
 from playground.backends.base import Backend, Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.backends.local_caption import instruction_of
+from playground.backends.ocr import TextBox, reading_order
 from playground.catalog import Catalog, ModelSpec
 from playground.i18n import _
 from playground.metrics import CallMetrics, Stopwatch
@@ -20,6 +21,13 @@ from playground.metrics import CallMetrics, Stopwatch
 MIN_LABEL_PROBABILITY = 0.1  # labels below this are mostly noise and lead the writer astray
 MAX_LABELS = 3
 MAX_TEXT_CHARS = 200
+MIN_TEXT_CONFIDENCE = 0.8  # OCR reads a coffee cup's rim as "O" at 0.51: such guesses must not become facts
+
+
+def confident_text(read: Result) -> str:
+    """The OCR stage's text, leaving out boxes it was unsure of."""
+    boxes = [TextBox(b["points"], b["text"], b["confidence"]) for b in read.extra.get("boxes", [])]
+    return reading_order([b for b in boxes if b.confidence >= MIN_TEXT_CONFIDENCE])
 
 
 def facts_prompt(scores: dict[str, float], text: str, instruction: str) -> str:
@@ -66,7 +74,7 @@ class ImagePipelineBackend:
         for stage, task in ((classifier, "caption"), (reader, "caption"), (writer, "generate")):
             if stage is writer:
                 labels, read = finals
-                prompt = facts_prompt(labels.scores or {}, read.text, instruction_of(request))
+                prompt = facts_prompt(labels.scores or {}, confident_text(read), instruction_of(request))
                 stage_request = replace(request, task="generate", prompt=prompt, system="", image=None)
             else:
                 stage_request = request
