@@ -1,28 +1,85 @@
 """The caption page, in AppTest and in a real browser, with a sample photo.
 
 The app's catalog gets the two tiny random models (PLAYGROUND_CATALOG); the hub captioners stay undownloaded
-(an empty PLAYGROUND_HOME, HF_HUB_OFFLINE=1), as on a machine that never ran `make prefetch`.
+(an empty PLAYGROUND_HOME, HF_HUB_OFFLINE=1), as on a machine that never ran `make prefetch`. The embedded image
+models (ImageNet classifier, OCR, pipeline) are real, from PyPI.
 """
 
 from __future__ import annotations
 
+import json
 
 import pytest
 from PIL import Image
 from skimage import data
 
+from playground.catalog import load_catalog
+from playground.images import sample_photo
 from tests.apptest import app_page
 from tests.browser import open_page, streamlit_app, wait_idle
+from tests.test_image_models import rendered_text
 from tests.test_images import encode
 
 PREFETCH_HINT = "needs download; run `make prefetch` while online"
+EMBEDDED = ["efficientnet-lite0", "rapidocr", "image-pipeline"]
+
+
+def no_keys(monkeypatch) -> None:
+    for provider in load_catalog().providers.values():
+        if provider.key_env:
+            monkeypatch.delenv(provider.key_env, raising=False)
+    monkeypatch.delenv("PLAYGROUND_SELF_HOSTED_URL", raising=False)
 
 
 @pytest.fixture
 def caption_page(monkeypatch, caption_catalog_file, tmp_path):
+    no_keys(monkeypatch)
     env = {"PLAYGROUND_HOME": str(tmp_path / "data"), "PLAYGROUND_DB": str(tmp_path / "history.sqlite")}
     with app_page(monkeypatch, "caption", caption_catalog_file, **env) as at:
         yield at
+
+
+def coffee_with_sign() -> bytes:
+    """The coffee photo above a line of text: something for each embedded model to find."""
+    return encode(rendered_text("Open weights 2026", background=sample_photo("coffee")), "PNG")
+
+
+def test_offline_without_keys_the_embedded_image_models_are_the_defaults(caption_page):
+    assert caption_page.multiselect(key="caption_models").value == EMBEDDED
+
+
+def test_the_embedded_image_models_side_by_side_with_real_outputs(caption_page):
+    at = caption_page
+    at.radio(key="caption_source").set_value("Upload").run()
+    at.file_uploader(key="caption_upload").upload("coffee-sign.png", coffee_with_sign(), "image/png").run()
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    # the classifier: top-5 bars, and a card that says these are labels, not a sentence
+    assert "#### espresso" in [m.value for m in at.markdown]
+    top5 = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert len(top5["y"]) == 5 and top5["y"][-1] == "espresso"
+    assert any(w.value == "ImageNet classifier: top-5 labels, not a sentence." for w in at.warning)
+    # OCR: the text it read, and the image with its boxes
+    assert "Open weights 2026" in [c.value for c in at.code]
+    boxes = [i for i in at.get("image") if "text boxes" in i.proto.imgs[0].caption]
+    assert len(boxes) == 1
+    # the pipeline: a sentence, then each stage's model and time
+    stage_lines = [m.value for m in at.markdown if "**SmolLM2-135M-Instruct** ·" in m.value]
+    assert len(stage_lines) == 1 and "**EfficientNet-Lite0 (ImageNet classifier)** ·" in stage_lines[0]
+    assert "Open weights 2026" in stage_lines[0]
+    assert len([c for c in at.caption if "TTFT" in c.value]) == 3
+
+
+def test_the_sample_set_gives_a_latency_table(caption_page):
+    at = caption_page
+    at.multiselect(key="caption_models").set_value(["efficientnet-lite0", "rapidocr"]).run()
+    at.button(key="caption_batch").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 6 and table["Photo"].iloc[2] == "A cup of coffee"
+    seconds = table["EfficientNet-Lite0 (ImageNet classifier) (s)"]
+    assert (seconds > 0).all() and table["EfficientNet-Lite0 (ImageNet classifier)"].iloc[2].startswith("espresso")
+    assert any(c.value.startswith("Median per photo") for c in at.caption)
 
 
 def test_undownloaded_hub_captioners_say_how_to_get_them(caption_page):
