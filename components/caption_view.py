@@ -7,7 +7,7 @@ import streamlit as st
 
 from components.classify_view import probability_chart
 from playground.backends.base import Result
-from playground.i18n import _
+from playground.i18n import _, ngettext
 
 
 def show_caption(result: Result) -> None:
@@ -15,7 +15,9 @@ def show_caption(result: Result) -> None:
     kind = result.extra.get("kind")
     if kind == "imagenet-labels":
         st.markdown(f"#### {result.label}")
-        st.plotly_chart(probability_chart(result.scores), key=f"top5_{result.model_id}", config={"displayModeBar": False})
+        st.plotly_chart(
+            probability_chart(result.scores), key=f"top5_{result.model_id}", config={"displayModeBar": False}
+        )
     elif kind == "ocr":
         _show_ocr(result)
     else:
@@ -38,7 +40,8 @@ def _show_ocr(result: Result) -> None:
         st.markdown(_("_No text found in the image._"))
     if boxes:
         mean = sum(b["confidence"] for b in boxes) / len(boxes)
-        summary = _("{n} text boxes, mean confidence {c:.0%}").format(n=len(boxes), c=mean)
+        boxes_read = ngettext("{n} text box", "{n} text boxes", len(boxes)).format(n=len(boxes))
+        summary = _("{boxes}, mean confidence {c:.0%}").format(boxes=boxes_read, c=mean)
         st.image(result.extra["annotated"], caption=summary, width="stretch")
 
 
@@ -47,8 +50,11 @@ def _show_stages(result: Result) -> None:
     lines = []
     for stage in result.extra["stages"]:
         output = " ".join(stage["output"].split())[:90] or _("(nothing)")
-        load = " " + _("(+{s:.1f} s loading)").format(s=stage["load_s"]) if stage["load_s"] else ""
-        lines.append(f"- **{stage['model']}** · {stage['seconds']:.2f} s{load}: {output}")
+        parts = [_("{s:.1f} s loading").format(s=stage["load_s"])] if stage["load_s"] else []
+        if stage["queue_s"] >= 0.05:  # another card was using the same model
+            parts.append(_("{s:.1f} s waiting for the model").format(s=stage["queue_s"]))
+        inside = f" ({', '.join(parts)})" if parts else ""
+        lines.append(f"- **{stage['model']}** · {stage['seconds']:.2f} s{inside}: {output}")
     st.markdown("\n".join(lines))
     with st.expander(_("Prompt given to the writer")):
         st.code(result.extra["prompt"], language=None, wrap_lines=True)
@@ -58,6 +64,7 @@ def show_sample_latencies(rows: list[dict]) -> None:
     """The batch table: one row per sample photo, each model's seconds and output; then each model's median."""
     table = pd.DataFrame(rows)
     seconds = [column for column in table.columns if column.endswith(" (s)")]
+    table = table[[table.columns[0], *seconds, *(c for c in table.columns[1:] if c not in seconds)]]  # times first
     st.dataframe(
         table,
         hide_index=True,

@@ -10,7 +10,12 @@ from playground.catalog import Catalog
 
 
 def pick_models(
-    catalog: Catalog, task: str, credentials: Credentials, default: list[str], key: str, fallback: list[str] | None = None
+    catalog: Catalog,
+    task: str,
+    credentials: Credentials,
+    default: list[str],
+    key: str,
+    fallback: list[str] | None = None,
 ) -> list[str]:
     """``fallback``: models that take the place of defaults that cannot run here (no key, not downloaded offline)."""
     models = catalog.for_task(task)

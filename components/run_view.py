@@ -70,6 +70,7 @@ def render_side_by_side(
             # the one place every page's runs are priced and written to history
             outcome.costs[event.model_id] = settle(catalog, model_request.task, model_request, event, credentials)
             card.finish(event, render_result, outcome.notices.get(event.model_id, []), outcome.costs[event.model_id])
+    outcome.finals = {m: outcome.finals[m] for m in model_ids if m in outcome.finals}  # redrawn in the picked order
     return outcome
 
 

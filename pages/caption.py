@@ -83,10 +83,9 @@ elif outcome := st.session_state.get("caption_outcome"):
 
 st.divider()
 st.subheader(_("Caption the sample set"))
-st.caption(
-    _("Every sample photo, one after the other, with the models above side by side on each: latency per photo.")
-)
-if st.button(_("Caption all {n} sample photos").format(n=len(SAMPLE_PHOTOS)), disabled=not model_ids, key="caption_batch"):
+st.caption(_("Every sample photo, one after the other, with the models above side by side on each: latency per photo."))
+batch_label = _("Caption all {n} sample photos").format(n=len(SAMPLE_PHOTOS))
+if st.button(batch_label, disabled=not model_ids, key="caption_batch"):
     template = Request("caption", prompt=instruction, params=params)
     bar = st.progress(0.0, text=_("Starting..."))
     done = []

@@ -43,7 +43,11 @@ def latency_rows(catalog: Catalog, done: list[Captioned]) -> list[dict]:
         name = catalog.get(item.final.model_id).name
         metrics = item.final.metrics
         row[f"{name} (s)"] = metrics.total_s if metrics is not None else None
-        text = item.final.text if isinstance(item.final, Result) else _("failed: {message}").format(message=item.final.message)
+        text = (
+            item.final.text
+            if isinstance(item.final, Result)
+            else _("failed: {message}").format(message=item.final.message)
+        )
         row[name] = " ".join(text.split())[:80]
         if metrics is not None and metrics.cold:
             cold = _("{name} loaded in {s:.1f} s").format(name=name, s=metrics.load_s)

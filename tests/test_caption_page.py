@@ -8,6 +8,8 @@ models (ImageNet classifier, OCR, pipeline) are real, from PyPI.
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -21,6 +23,7 @@ from tests.test_image_models import rendered_text
 from tests.test_images import encode
 
 PREFETCH_HINT = "needs download; run `make prefetch` while online"
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "caption.png"
 EMBEDDED = ["efficientnet-lite0", "rapidocr", "image-pipeline"]
 
 
@@ -189,7 +192,7 @@ def test_browser_captions_a_sample_photo_with_local_and_api_models(page, caption
     page.get_by_text("tokens out").first.wait_for(timeout=180_000)  # the rerun may start after wait_idle's grace period
     wait_idle(page)
     page.set_viewport_size({"width": 1400, "height": 1500})  # Streamlit scrolls inside its own container
-    page.screenshot(path=str(artifacts / "caption.png"))
+    page.screenshot(path=str(artifacts / "caption-tiny-and-api.png"))
     assert page.get_by_text("tokens out").count() == 2
     assert page.get_by_text("Image sent as 512×512").count() == 1  # the API model's column reports what it sent
     assert page.get_by_text("run `make prefetch` while online").count() >= 1
@@ -203,3 +206,32 @@ def test_browser_refuses_an_over_size_upload(page, caption_app_url, tmp_path):
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(big))
     page.get_by_text("File must be 20.0MB or smaller").wait_for()
     assert page.get_by_role("button", name="Caption", exact=True).is_disabled()
+
+
+@pytest.fixture(scope="module")
+def offline_app_url(tmp_path_factory):
+    """The app as on a fresh machine: no hub, no keys, no self-hosted endpoint, nothing prefetched."""
+    home = tmp_path_factory.mktemp("caption_offline")
+    keys = {p.key_env: "" for p in load_catalog().providers.values() if p.key_env}
+    with streamlit_app(home, PLAYGROUND_HOME=str(home / "data"), PLAYGROUND_SELF_HOSTED_URL="", **keys) as url:
+        yield url
+
+
+def test_browser_offline_captions_the_sample_photos_with_three_open_models(page, offline_app_url, artifacts):
+    open_page(page, f"{offline_app_url}/caption")
+    page.get_by_role("combobox", name="Sample photo").click()
+    page.get_by_role("option", name="A cup of coffee").click()
+    page.get_by_text("A cup of coffee (scikit-image sample) · 600×400").wait_for()
+    page.get_by_role("button", name="Caption", exact=True).click()
+    page.get_by_text("TTFT").nth(2).wait_for(timeout=240_000)
+    wait_idle(page)
+    page.get_by_role("button", name="Caption all 6 sample photos").click()
+    page.get_by_text("Median per photo").wait_for(timeout=420_000)
+    wait_idle(page)
+    page.set_viewport_size({"width": 1400, "height": 2000})
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(artifacts / "caption.png"))
+    shutil.copy(artifacts / "caption.png", DOCS_SCREENSHOT)
+    assert page.get_by_text("ImageNet classifier: top-5 labels, not a sentence.").count() == 1
+    assert page.get_by_text("TTFT").count() == 3 and page.get_by_text("not on this machine").count() == 0
+    assert page.get_by_text("(+").count() >= 1 or page.get_by_text("loading").count() >= 1  # cold starts are shown

@@ -65,7 +65,9 @@ def test_the_coffee_photo_is_an_espresso_and_the_card_says_these_are_labels(cata
     result = final(events)
     assert "espresso" in result.scores and result.label == "espresso", result.scores
     probabilities = list(result.scores.values())
-    assert len(probabilities) == 5 and probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1.0
+    assert (
+        len(probabilities) == 5 and probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1.0
+    )
     assert result.text.startswith("espresso ") and result.metrics.total_s > 0
     notices = [e.message for e in events if isinstance(e, Notice) and not e.progress]
     assert notices == ["ImageNet classifier: top-5 labels, not a sentence."]
@@ -101,9 +103,9 @@ def test_reading_order_puts_words_of_one_line_together():
     def box(x: float, y: float, text: str) -> TextBox:
         return TextBox([[x, y], [x + 50, y], [x + 50, y + 30], [x, y + 30]], text, 0.99)
 
-    assert reading_order([box(200, 104, "World"), box(10, 12, "Open"), box(10, 100, "Hello"), box(90, 8, "weights")]) == (
-        "Open weights\nHello World"
-    )
+    assert reading_order(
+        [box(200, 104, "World"), box(10, 12, "Open"), box(10, 100, "Hello"), box(90, 8, "weights")]
+    ) == ("Open weights\nHello World")
 
 
 def test_the_pipeline_phrases_a_top_label_and_times_each_stage(catalog):

@@ -83,7 +83,9 @@ class ImageNetClassifier(LocalBackend):
     def run(self, parts: ImageNetModel, spec: ModelSpec, request: Request) -> Iterator[Event]:
         watch = Stopwatch(request.arrived)
         if request.image is None:
-            yield Failure(spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."), code="input")
+            yield Failure(
+                spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."), code="input"
+            )
             return
         yield Notice(spec.id, _("ImageNet classifier: top-5 labels, not a sentence."))
         scores = top_labels(parts, request.image)

@@ -47,7 +47,9 @@ class ImagePipelineBackend:
         self.catalog = catalog
         self.backend_for = backend_for
 
-    def _stage(self, spec: ModelSpec, stage: ModelSpec, task: str, request: Request, credentials: Credentials, watch: Stopwatch):
+    def _stage(
+        self, spec: ModelSpec, stage: ModelSpec, task: str, request: Request, credentials: Credentials, watch: Stopwatch
+    ):
         """Run one stage, relaying its tokens and progress as the pipeline's own; return its final event."""
         backend = self.backend_for(self.catalog, stage, task)
         if backend is None:
@@ -66,7 +68,9 @@ class ImagePipelineBackend:
     def execute(self, spec: ModelSpec, request: Request, credentials: Credentials) -> Iterator[Event]:
         classifier, reader, writer = (self.catalog.get(stage_id) for stage_id in spec.stages)
         if request.image is None:
-            yield Failure(spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."), code="input")
+            yield Failure(
+                spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."), code="input"
+            )
             return
         watch = Stopwatch(request.arrived)
         finals: list[Result] = []
@@ -94,7 +98,13 @@ class ImagePipelineBackend:
                 "kind": "pipeline",
                 "prompt": prompt,
                 "stages": [
-                    {"model": stage.name, "output": final.text, "seconds": final.metrics.total_s, "load_s": final.metrics.load_s}
+                    {
+                        "model": stage.name,
+                        "output": final.text,
+                        "seconds": final.metrics.total_s,
+                        "load_s": final.metrics.load_s,
+                        "queue_s": final.metrics.queue_s,
+                    }
                     for stage, final in zip((classifier, reader, writer), finals)
                 ],
                 "image_size": request.image.size,

@@ -66,7 +66,9 @@ def annotate(image, boxes: list[TextBox]):
 
 def read_text(engine: Any, image) -> list[TextBox]:
     found, _elapsed = engine(image.convert("RGB"))
-    return [TextBox([[float(x), float(y)] for x, y in points], text, float(score)) for points, text, score in found or []]
+    return [
+        TextBox([[float(x), float(y)] for x, y in points], text, float(score)) for points, text, score in found or []
+    ]
 
 
 class RapidOCRBackend(LocalBackend):
@@ -83,7 +85,9 @@ class RapidOCRBackend(LocalBackend):
     def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
         watch = Stopwatch(request.arrived)
         if request.image is None:
-            yield Failure(spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."), code="input")
+            yield Failure(
+                spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."), code="input"
+            )
             return
         boxes = read_text(parts, request.image)
         watch.stop()
