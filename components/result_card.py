@@ -8,10 +8,7 @@ from typing import Callable
 import streamlit as st
 
 from components.costs import cost_caption
-from playground.backends.base import Failure, Result
-from playground.catalog import ModelSpec
-from playground.metrics import CallMetrics
-from playground.pricing import Cost
+from playground import CallMetrics, Cost, Failure, ModelSpec, Result
 
 OPENNESS_BADGE = {"open": ":green-badge[open]", "closed": ":orange-badge[closed]"}
 
