@@ -14,7 +14,7 @@ import streamlit as st
 from components.costs import run_settings
 from components.result_card import Card, show_text
 from components.session import get_playground, run_context
-from playground import Catalog, CatalogError, Cost, Credentials, Failure, Notice, Request, Result, Token
+from playground import Catalog, CatalogError, Cost, Credentials, Failure, Notice, Request, Result, Token, Waiting
 
 Final = Result | Failure
 
@@ -60,6 +60,8 @@ def render_side_by_side(
         if isinstance(event, Token):
             texts[event.model_id] = texts.get(event.model_id, "") + event.text
             card.stream(texts[event.model_id])
+        elif isinstance(event, Waiting):
+            card.waiting(event)
         elif isinstance(event, Notice):
             if not event.progress:
                 outcome.notices.setdefault(event.model_id, []).append(event.message)

@@ -51,7 +51,7 @@ def batch_metrics(gold: list[str], predicted: list[str | None], labels: Iterable
     for g, p in zip(gold, predicted, strict=True):
         confusion[index[g]][index[NO_LABEL if p is None else p]] += 1
     f1s = []
-    for i, label in enumerate(labels):
+    for i in range(len(labels)):
         true_pos = confusion[i][i]
         gold_n, predicted_n = sum(confusion[i]), sum(row[i] for row in confusion)
         if gold_n or predicted_n:
