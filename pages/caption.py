@@ -4,15 +4,23 @@ the embedded image models: an ImageNet classifier, OCR and a pipeline that phras
 import streamlit as st
 
 from components.caption_view import show_caption, show_sample_latencies
-from components.costs import settle
+from components.costs import run_settings
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
-from components.session import credentials, get_catalog
-from playground.backends.base import GenParams, Request
-from playground.backends.local_caption import DEFAULT_INSTRUCTION
-from playground.caption_batch import caption_samples, latency_rows
+from components.session import credentials, get_catalog, get_playground, run_context
+from playground import (
+    DEFAULT_CAPTION_INSTRUCTION,
+    SAMPLE_PHOTOS,
+    GenParams,
+    ImageError,
+    Request,
+    caption_samples,
+    fit_within,
+    latency_rows,
+    open_image,
+    sample_photo,
+)
 from playground.i18n import _
-from playground.images import SAMPLE_PHOTOS, ImageError, fit_within, open_image, sample_photo
 
 st.title("Caption side by side")
 catalog = get_catalog()
@@ -55,7 +63,7 @@ with left:
     image, origin = chosen_image()
     instruction = st.text_input(
         "Instruction",
-        value=DEFAULT_INSTRUCTION,
+        value=DEFAULT_CAPTION_INSTRUCTION,
         key="caption_instruction",
         help=_(
             "SmolVLM, API models and the pipeline's writer follow it. Captioners (BLIP, ViT-GPT2, GIT) always describe "
@@ -89,8 +97,8 @@ if st.button(batch_label, disabled=not model_ids, key="caption_batch"):
     template = Request("caption", prompt=instruction, params=params)
     bar = st.progress(0.0, text=_("Starting..."))
     done = []
-    for item in caption_samples(catalog, model_ids, template, session_credentials):
-        settle(catalog, "caption", item.request, item.final, session_credentials)
+    runs = caption_samples(get_playground(), model_ids, template, session_credentials, run_context("caption"), run_settings())
+    for item in runs:
         done.append(item)
         bar.progress(len(done) / (len(SAMPLE_PHOTOS) * len(model_ids)), text=SAMPLE_PHOTOS[item.photo])
     bar.empty()

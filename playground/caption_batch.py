@@ -1,7 +1,8 @@
 """Caption the bundled sample photos with several models: one photo at a time, the models side by side on it.
 
 The latency of each model on each photo is what a class compares: a classifier in a fraction of a second, OCR in
-about two, a pipeline in several. Each photo is its own request, so its clock starts when that photo is sent.
+about two, a pipeline in several. Each photo is its own request, so its clock starts when that photo is sent; it
+goes through ``Playground.run``, so every call is priced and recorded like any other.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from dataclasses import dataclass, replace
 
 from playground.backends.base import Credentials, Failure, Request, Result
 from playground.catalog import Catalog
+from playground.context import RunContext
 from playground.i18n import _
 from playground.images import SAMPLE_PHOTOS, sample_photo
-from playground.runner import run_side_by_side
+from playground.session import Playground, RunSettings
 
 
 @dataclass(frozen=True)
@@ -25,12 +27,18 @@ class Captioned:
 
 
 def caption_samples(
-    catalog: Catalog, model_ids: list[str], template: Request, credentials: Credentials, photos: list[str] | None = None
+    playground: Playground,
+    model_ids: list[str],
+    template: Request,
+    credentials: Credentials | None = None,
+    context: RunContext = RunContext("caption"),
+    settings: RunSettings = RunSettings(),
+    photos: list[str] | None = None,
 ) -> Iterator[Captioned]:
     """Every model's final event on every sample photo, photo by photo, as each finishes."""
     for photo in photos or list(SAMPLE_PHOTOS):
         request = replace(template, image=sample_photo(photo), arrived=time.perf_counter())
-        for event in run_side_by_side(catalog, model_ids, request, credentials):
+        for event in playground.run(model_ids, request, credentials, context, settings):
             if isinstance(event, (Result, Failure)):
                 yield Captioned(photo, request, event)
 

@@ -11,12 +11,12 @@ from dataclasses import replace
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from playground import models_cache
+from playground import Playground, caption_samples, latency_rows, models_cache
 from playground.backends.base import GenParams, Notice, Request, Result, Token
 from playground.backends.local_pool import POOL
 from playground.backends.ocr import TextBox, reading_order
-from playground.caption_batch import caption_samples, latency_rows
 from playground.catalog import load_catalog
+from playground.history import History
 from playground.images import open_image, sample_photo
 from playground.runner import run_side_by_side
 from tests.test_images import encode
@@ -156,11 +156,16 @@ def test_a_missing_package_says_how_to_install_it(catalog):
     assert models_cache.resolve(catalog.get("image-pipeline")).ready
 
 
-def test_the_sample_set_gives_one_latency_row_per_photo(catalog):
-    done = list(caption_samples(catalog, IMAGE_MODELS, Request("caption"), None, photos=["coffee", "rocket"]))
+def test_the_sample_set_gives_one_latency_row_per_photo_and_records_each_call(catalog, tmp_path):
+    store = History(tmp_path / "runs.sqlite")
+    playground = Playground(catalog, store)
+    done = list(caption_samples(playground, IMAGE_MODELS, Request("caption"), photos=["coffee", "rocket"]))
     rows = latency_rows(catalog, done)
     assert [row["Photo"] for row in rows] == ["A cup of coffee", "Rocket on the launch pad (NASA)"]
     for row in rows:
         for model_id in IMAGE_MODELS:
             assert row[f"{catalog.get(model_id).name} (s)"] > 0
     assert rows[0]["EfficientNet-Lite0 (ImageNet classifier)"].startswith("espresso")
+    runs = store.runs()
+    assert len(runs) == 4 and set(runs["page"]) == {"caption"} and all(d.final.cost is not None for d in done)
+    store.close()
