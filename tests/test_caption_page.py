@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
+from playground import models_cache
 from playground.catalog import load_catalog
 from playground.images import sample_photo
 from tests.apptest import app_page
@@ -34,10 +35,17 @@ def no_keys(monkeypatch) -> None:
     monkeypatch.delenv("PLAYGROUND_SELF_HOSTED_URL", raising=False)
 
 
+def fresh_home(folder: Path) -> Path:
+    """A data folder as `make setup` leaves it: SmolLM2 converted, no hub model downloaded."""
+    folder.mkdir()
+    (folder / "converted").symlink_to(models_cache.converted_smollm2().parent)
+    return folder
+
+
 @pytest.fixture
 def caption_page(monkeypatch, caption_catalog_file, tmp_path):
     no_keys(monkeypatch)
-    env = {"PLAYGROUND_HOME": str(tmp_path / "data"), "PLAYGROUND_DB": str(tmp_path / "history.sqlite")}
+    env = {"PLAYGROUND_HOME": str(fresh_home(tmp_path / "data")), "PLAYGROUND_DB": str(tmp_path / "history.sqlite")}
     with app_page(monkeypatch, "caption", caption_catalog_file, **env) as at:
         yield at
 
@@ -64,7 +72,7 @@ def test_the_embedded_image_models_side_by_side_with_real_outputs(caption_page):
     assert any(w.value == "ImageNet classifier: top-5 labels, not a sentence." for w in at.warning)
     # OCR: the text it read, and the image with its boxes
     assert "Open weights 2026" in [c.value for c in at.code]
-    boxes = [i for i in at.get("image") if "text boxes" in i.proto.imgs[0].caption]
+    boxes = [i for i in at.get("image") if "text box" in i.proto.imgs[0].caption]
     assert len(boxes) == 1
     # the pipeline: a sentence, then each stage's model and time
     stage_lines = [m.value for m in at.markdown if "**SmolLM2-135M-Instruct** ·" in m.value]
@@ -213,7 +221,7 @@ def offline_app_url(tmp_path_factory):
     """The app as on a fresh machine: no hub, no keys, no self-hosted endpoint, nothing prefetched."""
     home = tmp_path_factory.mktemp("caption_offline")
     keys = {p.key_env: "" for p in load_catalog().providers.values() if p.key_env}
-    with streamlit_app(home, PLAYGROUND_HOME=str(home / "data"), PLAYGROUND_SELF_HOSTED_URL="", **keys) as url:
+    with streamlit_app(home, PLAYGROUND_HOME=str(fresh_home(home / "data")), PLAYGROUND_SELF_HOSTED_URL="", **keys) as url:
         yield url
 
 
