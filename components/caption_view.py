@@ -61,15 +61,17 @@ def _show_stages(result: Result) -> None:
 
 
 def show_sample_latencies(rows: list[dict]) -> None:
-    """The batch table: one row per sample photo, each model's seconds and output; then each model's median."""
+    """Each model's seconds per sample photo, then their medians; what each model said is one click away."""
     table = pd.DataFrame(rows)
+    photo = table.columns[0]
     seconds = [column for column in table.columns if column.endswith(" (s)")]
-    table = table[[table.columns[0], *seconds, *(c for c in table.columns[1:] if c not in seconds)]]  # times first
     st.dataframe(
-        table,
+        table[[photo, *seconds]],
         hide_index=True,
         width="stretch",
         column_config={column: st.column_config.NumberColumn(format="%.2f") for column in seconds},
     )
     medians = " · ".join(f"{column.removesuffix(' (s)')}: {table[column].median():.2f} s" for column in seconds)
     st.caption(_("Median per photo, from the photo's arrival: {medians}").format(medians=medians))
+    with st.expander(_("What each model said")):
+        st.dataframe(table.drop(columns=seconds), hide_index=True, width="stretch")

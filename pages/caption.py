@@ -102,6 +102,6 @@ if st.button(batch_label, disabled=not model_ids, key="caption_batch"):
         done.append(item)
         bar.progress(len(done) / (len(SAMPLE_PHOTOS) * len(model_ids)), text=SAMPLE_PHOTOS[item.photo])
     bar.empty()
-    st.session_state["caption_batch_rows"] = latency_rows(catalog, done)
+    st.session_state["caption_batch_rows"] = latency_rows(catalog, done, model_ids)
 if rows := st.session_state.get("caption_batch_rows"):
     show_sample_latencies(rows)

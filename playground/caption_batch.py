@@ -43,10 +43,11 @@ def caption_samples(
                 yield Captioned(photo, request, event)
 
 
-def latency_rows(catalog: Catalog, done: list[Captioned]) -> list[dict]:
-    """One row per photo: each model's total seconds (from the photo's arrival) and what it said, shortened."""
+def latency_rows(catalog: Catalog, done: list[Captioned], model_ids: list[str]) -> list[dict]:
+    """One row per photo: each model's total seconds (from the photo's arrival) and what it said, shortened; the
+    models in the order they were picked, not the order they finished in."""
     rows: dict[str, dict] = {}
-    for item in done:
+    for item in sorted(done, key=lambda item: model_ids.index(item.final.model_id)):
         row = rows.setdefault(item.photo, {_("Photo"): SAMPLE_PHOTOS[item.photo]})
         name = catalog.get(item.final.model_id).name
         metrics = item.final.metrics

@@ -160,7 +160,7 @@ def test_the_sample_set_gives_one_latency_row_per_photo_and_records_each_call(ca
     store = History(tmp_path / "runs.sqlite")
     playground = Playground(catalog, store)
     done = list(caption_samples(playground, IMAGE_MODELS, Request("caption"), photos=["coffee", "rocket"]))
-    rows = latency_rows(catalog, done)
+    rows = latency_rows(catalog, done, IMAGE_MODELS)
     assert [row["Photo"] for row in rows] == ["A cup of coffee", "Rocket on the launch pad (NASA)"]
     for row in rows:
         for model_id in IMAGE_MODELS:
