@@ -61,17 +61,18 @@ def _show_stages(result: Result) -> None:
 
 
 def show_sample_latencies(rows: list[dict]) -> None:
-    """Each model's seconds per sample photo, then their medians; what each model said is one click away."""
+    """Seconds per sample photo, one row per model (so it fits beside the cards), with each model's median; what
+    each model said is one click away."""
     table = pd.DataFrame(rows)
-    photo = table.columns[0]
     seconds = [column for column in table.columns if column.endswith(" (s)")]
+    photos = [name.split(" (")[0] for name in table[table.columns[0]]]  # "Rocket on the launch pad (NASA)" -> "Rocket..."
+    latency = pd.DataFrame({column.removesuffix(" (s)"): list(table[column]) for column in seconds}, index=photos).T
+    latency[_("Median")] = latency.median(axis=1)
     st.dataframe(
-        table[[photo, *seconds]],
-        hide_index=True,
+        latency,
         width="stretch",
-        column_config={column: st.column_config.NumberColumn(format="%.2f") for column in seconds},
+        column_config={column: st.column_config.NumberColumn(format="%.2f s") for column in latency.columns},
     )
-    medians = " · ".join(f"{column.removesuffix(' (s)')}: {table[column].median():.2f} s" for column in seconds)
-    st.caption(_("Median per photo, from the photo's arrival: {medians}").format(medians=medians))
+    st.caption(_("Seconds per photo, from the photo's arrival; a model's first photo includes loading it when it was cold."))
     with st.expander(_("What each model said")):
         st.dataframe(table.drop(columns=seconds), hide_index=True, width="stretch")
