@@ -19,6 +19,7 @@ from pathlib import Path
 
 from playground import models_cache
 from playground.catalog import Catalog, CatalogError, ModelSpec, load_catalog
+from playground.models_cache import folder_size
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,6 @@ class Entry:
     on_disk: int | None = None  # bytes already there
     to_fetch: int | None = None  # bytes a download would add; None when the hub could not be asked
     why_unknown: str = ""
-
-
-def folder_size(folder: Path) -> int:
-    """Bytes in a folder, following the hub cache's symlinks to the real blobs."""
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 def human(size: int | None) -> str:
