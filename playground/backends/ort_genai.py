@@ -29,12 +29,20 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from playground import models_cache
-from playground.backends.base import Event, Failure, Notice, Request, Result, Token, Waiting, chat_messages
-from playground.backends.local_pool import POOL
+from playground.backends.base import (
+    Event,
+    Failure,
+    Notice,
+    Request,
+    Result,
+    Token,
+    Waiting,
+    chat_messages,
+)
+from playground.backends.local_pool import POOL, card_facts
 from playground.catalog import ModelSpec
 from playground.metrics import Stopwatch
 
-RUNTIME = "onnxruntime-genai"
 CPU_BATCH = 4  # what og.Engine takes at once on a CPU when it does not say
 FIRST_GUESS_S = 3.0  # the wait per request a fresh engine assumes before it has finished one
 
@@ -89,6 +97,10 @@ class EngineWorker:
 
     def submit(self, job: _Job) -> None:
         self._inbox.put(job)
+
+    def in_flight(self) -> int:
+        """Requests generating or waiting for this model now."""
+        return len(self._active) + len(self._waiting) + self._inbox.qsize()
 
     def cancel(self, job: _Job) -> None:
         job.cancelled = True
@@ -233,7 +245,7 @@ class EngineWorker:
     @property
     def _eos(self) -> set[int]:
         if not hasattr(self, "_eos_ids"):
-            self._eos_ids = set(int(t) for t in self._tokenizer.eos_token_ids)
+            self._eos_ids = {int(t) for t in self._tokenizer.eos_token_ids}
         return self._eos_ids
 
     def _finish(self, job: _Job) -> None:
@@ -253,22 +265,15 @@ class OrtModel:
     tokenizer: Any
     worker: EngineWorker
     context: int
-    disk_bytes: int
-    memory_bytes: int  # the process's RSS growth while loading: weights, session and buffers
     encode_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def load(folder: str) -> OrtModel:
     og = _og()
-    before = models_cache.rss_bytes()
     model = og.Model(folder)
     tokenizer = og.Tokenizer(model)
-    worker = EngineWorker(og, model, tokenizer)
     config = json.loads((Path(folder) / "genai_config.json").read_text(encoding="utf-8"))
-    return OrtModel(
-        tokenizer, worker, int(config["model"].get("context_length") or 2048),
-        models_cache.folder_size(Path(folder)), max(0, models_cache.rss_bytes() - before),
-    )
+    return OrtModel(tokenizer, EngineWorker(og, model, tokenizer), int(config["model"].get("context_length") or 2048))
 
 
 def prompt_ids(loaded: OrtModel, request: Request) -> list[int]:
@@ -298,8 +303,10 @@ class OrtGenAIBackend:
         except Exception as exc:  # a broken or half-written build
             yield Failure(spec.id, f"Could not load {spec.name}: {exc}", hint=source.missing_hint)
             return
-        loaded: OrtModel = shared.parts
-        yield from self._generate(spec, request, loaded, load_s)
+        for event in self._generate(spec, request, shared.parts, load_s):
+            if isinstance(event, Result):
+                event.extra = card_facts(spec, shared, source.location, "int4")
+            yield event
 
     def _generate(self, spec: ModelSpec, request: Request, loaded: OrtModel, load_s: float) -> Iterator[Event]:
         params = request.params
@@ -342,9 +349,4 @@ class OrtGenAIBackend:
         if kind == "error":
             yield Failure(spec.id, f"{spec.name} failed while generating: {value}", partial_text="".join(pieces), metrics=metrics)
             return
-        yield Result(spec.id, text="".join(pieces), metrics=metrics, extra=card_facts(spec, loaded))
-
-
-def card_facts(spec: ModelSpec, loaded: OrtModel) -> dict:
-    return {"runtime": RUNTIME, "precision": spec.precision or "int4", "disk_bytes": loaded.disk_bytes,
-            "memory_bytes": loaded.memory_bytes}
+        yield Result(spec.id, text="".join(pieces), metrics=metrics)
