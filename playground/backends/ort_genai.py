@@ -171,7 +171,11 @@ class EngineWorker:
         if job.sampled and job.seed is not None and not self._engine_takes_seeds:
             self._start_generator(job)
             return
-        request = self._engine.create_request()
+        # Without a session cap the engine sizes each request's KV cache for the whole context (8192 tokens for
+        # SmolLM2): 360 MB more RSS for one short request. Capping it at what this turn can reach avoids that.
+        limits = og.RequestOptions()
+        limits.set_max_session_tokens(len(job.ids) + job.max_new_tokens)
+        request = self._engine.create_request(options=limits)
         options = og.TurnOptions(request)
         options.set_max_generated_tokens(job.max_new_tokens)
         options.set_do_sample(job.sampled)
