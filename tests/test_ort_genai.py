@@ -128,3 +128,17 @@ def test_a_missing_int4_build_says_how_to_make_it(int4, tmp_path, monkeypatch):
     assert isinstance(final, Failure)
     assert "not on this machine" in final.message
     assert "make setup" in final.hint
+
+
+def test_prefetch_lists_the_onnx_build_a_folder_model_still_needs(tmp_path, smollm2_folder, monkeypatch):
+    from playground.prefetch import describe, inspect
+
+    monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path))  # no build there yet
+
+    spec = ModelSpec(
+        id="folder-int4", name="SmolLM2 folder int4", tasks=("generate",), openness="open", license="Apache-2.0",
+        provider="local", backend="causal-lm", source=f"path:{smollm2_folder}", runtime="onnxruntime-genai",
+        precision="int4",
+    )
+    line = describe(inspect(spec))
+    assert "local folder" in line and "int4 ONNX build made by `make prefetch`" in line
