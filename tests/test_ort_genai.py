@@ -142,3 +142,21 @@ def test_prefetch_lists_the_onnx_build_a_folder_model_still_needs(tmp_path, smol
     )
     line = describe(inspect(spec))
     assert "local folder" in line and "int4 ONNX build made by `make prefetch`" in line
+
+
+def test_a_full_line_answers_busy_at_once(int4, monkeypatch):
+    monkeypatch.setattr("playground.backends.ort_genai.MAX_WAITING", 0)  # only the batch of 4, no line
+    params = GenParams(temperature=0, max_new_tokens=48)
+    outcomes: dict[int, object] = {}
+
+    def student(i: int) -> None:
+        outcomes[i] = run(int4, Request("generate", prompt=f"Count to twenty, student {i}.", params=params))[-1]
+
+    threads = [threading.Thread(target=student, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    busy = [f for f in outcomes.values() if isinstance(f, Failure)]
+    assert busy and all(f.code == "busy" and f.retry_after_s > 0 for f in busy)
+    assert sum(isinstance(f, Result) for f in outcomes.values()) >= 4

@@ -1,20 +1,20 @@
 """Text generation with ONNX Runtime GenAI: the same open weights, quantized to int4, about 7x faster on a CPU.
 
-One engine thread per model owns everything ONNX Runtime GenAI does (it is not meant to be driven from many
-threads). Requests arrive from any number of threads; the thread admits up to the engine's batch, runs one step
+One engine thread per model owns everything ONNX Runtime GenAI does (an ``og.Engine`` answers only the thread that
+made it). Requests arrive from any number of threads; the thread admits up to the engine's batch, runs one step
 of all of them at a time and routes each token back to its own request. Requests beyond the batch wait in line,
 in order, and hear their place and an estimated wait (``Waiting``) whenever it changes.
 
-How requests are batched, per device, measured with ``python -m bench.runtimes --serving`` (30 requests x 64
-tokens, SmolLM2 int4 on the 2-core CPU; see bench/runtimes.py):
-- CPU: ``og.Engine`` batches at most 4 requests (``configured_max_batch_size``). It finished the 30 in well under
-  the time of one ``og.Generator`` after the other, and the later requests got their first token sooner, so the
-  engine is used. It refuses a per-request seed on CPU ("requires an Engine configured for dynamic batching"),
-  so a *seeded sampled* request runs as its own ``og.Generator`` (``random_seed``) stepped in the same loop, in
-  the same in-flight budget: it repeats exactly, at the cost of not sharing the batch. Greedy requests need no
-  seed and share it.
+How requests are batched, per device, measured with ``python -m bench.runtimes`` (30 requests x 64 tokens, greedy,
+SmolLM2 int4, on the shared 2-core CPU at a load average of 15):
+- CPU: ``og.Engine`` batches at most 4 requests (``configured_max_batch_size``). It served the 30 in 99 s against
+  126 s for one ``og.Generator`` after the other (0.79), and first tokens came sooner (p50 51 s against 62 s), so
+  the engine is used. It refuses a per-request seed on CPU ("requires an Engine configured for dynamic batching"),
+  so a *seeded sampled* request runs as its own ``og.Generator`` (``random_seed``) stepped in the same loop, in the
+  same in-flight budget: it repeats exactly, at the cost of not sharing the batch. Greedy and unseeded requests
+  share it.
 - CUDA / WebGPU: the engine's dynamic batching (a paged-attention export) takes larger batches and per-request
-  seeds; the same loop then sends every request to the engine (the seed probe below finds out by itself).
+  seeds; the same loop then sends every request to the engine (the first refused seed is what switches it off).
 """
 
 from __future__ import annotations
@@ -41,10 +41,12 @@ from playground.backends.base import (
 )
 from playground.backends.local_pool import POOL, card_facts
 from playground.catalog import ModelSpec
+from playground.i18n import _
 from playground.metrics import Stopwatch
 
 CPU_BATCH = 4  # what og.Engine takes at once on a CPU when it does not say
 FIRST_GUESS_S = 3.0  # the wait per request a fresh engine assumes before it has finished one
+MAX_WAITING = 32  # beyond the batch: a longer line is answered "busy" at once rather than after minutes
 
 
 def _og():
@@ -101,6 +103,14 @@ class EngineWorker:
     def in_flight(self) -> int:
         """Requests generating or waiting for this model now."""
         return len(self._active) + len(self._waiting) + self._inbox.qsize()
+
+    def full(self) -> bool:
+        return self.in_flight() >= self.batch + MAX_WAITING
+
+    def wait_estimate_s(self) -> float:
+        """Roughly how long until a slot frees up for a request arriving now."""
+        rounds = max(1, (self.in_flight() - self.batch) // self.batch + 1)
+        return round(rounds * (self._service_s or FIRST_GUESS_S), 1)
 
     def cancel(self, job: _Job) -> None:
         job.cancelled = True
@@ -325,6 +335,11 @@ class OrtGenAIBackend:
         if n_prompt > budget:
             ids = ids[-budget:]  # keep the end, where the question and the generation prompt are
             yield Notice(spec.id, f"Prompt truncated from {n_prompt} to {budget} tokens to fit the context window.")
+        if loaded.worker.full():
+            wait = loaded.worker.wait_estimate_s()
+            yield Failure(spec.id, _("{name} is busy: too many requests are waiting.").format(name=spec.name),
+                          hint=_("Try again in about {s} s.").format(s=wait), code="busy", retry_after_s=wait)
+            return
         job = _Job(ids, params.max_new_tokens, max(0.0, params.temperature or 0.0), params.top_p, params.seed)
         loaded.worker.submit(job)
         pieces: list[str] = []
