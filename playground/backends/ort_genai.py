@@ -6,10 +6,10 @@ of all of them at a time and routes each token back to its own request. Requests
 in order, and hear their place and an estimated wait (``Waiting``) whenever it changes.
 
 How requests are batched, per device, measured with ``python -m bench.runtimes`` (30 requests x 64 tokens, greedy,
-SmolLM2 int4, on the shared 2-core CPU at a load average of 15):
-- CPU: ``og.Engine`` batches at most 4 requests (``configured_max_batch_size``). It served the 30 in 99 s against
-  126 s for one ``og.Generator`` after the other (0.79), and first tokens came sooner (p50 51 s against 62 s), so
-  the engine is used. It refuses a per-request seed on CPU ("requires an Engine configured for dynamic batching"),
+SmolLM2 int4, on the shared 2-core CPU at a load average of about 14):
+- CPU: ``og.Engine`` batches at most 4 requests (``configured_max_batch_size``). It served the 30 in 27.6 s against
+  59.8 s for one ``og.Generator`` after the other (0.46), and first tokens came far sooner (p50 9.6 s against 38.2 s,
+  p95 20.0 s against 56.1 s), so the engine is used. It refuses a per-request seed on CPU ("requires an Engine configured for dynamic batching"),
   so a *seeded sampled* request runs as its own ``og.Generator`` (``random_seed``) stepped in the same loop, in the
   same in-flight budget: it repeats exactly, at the cost of not sharing the batch. Greedy and unseeded requests
   share it.
