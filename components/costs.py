@@ -6,14 +6,14 @@ The run view calls ``settle`` once per finished model, so generate, classify and
 from __future__ import annotations
 
 import os
-import sqlite3
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from playground.backends.base import Credentials, Failure, Request, Result
 from playground.catalog import Catalog
-from playground.history import STORE_IO, History, default_path
 from playground.pricing import DEFAULT_PRESET, HARDWARE_PRESETS, Cost, cost_of
+from playground.store import STORE_IO, Store, default_url
 
 PRESET = "hardware_preset"  # settings remembered in the history file; session_state holds this session's choice
 RATE = "hardware_usd_per_hour"
@@ -21,24 +21,24 @@ CUSTOM = "custom"
 
 
 @st.cache_resource
-def _open_history(path: str) -> History:
-    return History(path)
+def _open_store(url: str) -> Store:
+    return Store(url)
 
 
-def get_history() -> History:
-    """One shared, thread-safe History per database path (PLAYGROUND_DB, or the data folder)."""
-    return _open_history(str(default_path()))
+def get_store() -> Store:
+    """One shared, thread-safe Store per database URL (PLAYGROUND_DB_URL, PLAYGROUND_DB, or the data folder)."""
+    return _open_store(default_url())
 
 
 def _remembered(name: str, default):
     """This session's value of a setting, starting from the one last saved."""
     if name not in st.session_state:
-        st.session_state[name] = get_history().get_setting(name, default)
+        st.session_state[name] = get_store().get_setting(name, default)
     return st.session_state[name]
 
 
 def _save(name: str) -> None:
-    get_history().set_setting(name, st.session_state[name])
+    get_store().set_setting(name, st.session_state[name])
 
 
 def hourly_rate() -> float:
@@ -117,8 +117,8 @@ def settle(catalog: Catalog, page: str, request: Request, final: Result | Failur
         cached = final.extra.get("cached_tokens", 0)
         cost = cost_of(spec, catalog.provider_of(spec), final.metrics, cached_tokens=cached, hourly_usd=hourly_rate())
     try:
-        get_history().record(page, spec, request, final, cost, secrets=_secrets(catalog, credentials), store_io=store_io())
-    except sqlite3.Error as exc:
+        get_store().record(page, spec, request, final, cost, secrets=_secrets(catalog, credentials), store_io=store_io())
+    except SQLAlchemyError as exc:
         st.toast(f"This run was not saved to history: {exc}")
     return cost
 

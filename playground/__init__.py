@@ -1,1 +1,1 @@
-"""The playground engine: catalog, backends, runner, metrics, pricing, history. No Streamlit in here."""
+"""The playground engine: catalog, backends, runner, metrics, pricing, store. No Streamlit in here."""
