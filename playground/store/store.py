@@ -26,6 +26,7 @@ from playground.errors import InputError
 from playground.pricing import Cost
 from playground.redact import scrub
 from playground.store import engine as engines
+from playground.store.frames import json_rows
 from playground.store.schema import (
     RUN_COLUMNS,
     VOTE_CHOICES,
@@ -60,11 +61,6 @@ def _params(request: Request) -> str:
 def this_machine() -> str:
     """Where a local model ran, in words a class can compare: cores and architecture of this server process."""
     return f"{os.cpu_count()} CPU cores ({platform.machine()})"
-
-
-def _records(frame) -> list[dict]:
-    """JSON-ready rows: NaN becomes None."""
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 class Store:
@@ -293,9 +289,9 @@ class Store:
         return {
             "room": room,
             "members": self.room_members(code),
-            "runs": _records(self.runs(room=code).drop(columns=["time"])),
+            "runs": json_rows(self.runs(room=code).drop(columns=["time"])),
             "battles": room_battles,
-            "votes": _records(self.votes(room=code)),
+            "votes": json_rows(self.votes(room=code)),
         }
 
     # ------------------------------------------------------------ helpers
