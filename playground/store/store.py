@@ -25,7 +25,7 @@ from playground.context import RunContext
 from playground.errors import InputError
 from playground.pricing import Cost
 from playground.redact import scrub
-from playground.store import engine as engines
+from playground.store.engine import as_url, connect, upgrade
 from playground.store.frames import json_rows
 from playground.store.schema import (
     RUN_COLUMNS,
@@ -67,9 +67,9 @@ class Store:
     """Everything the playground remembers, behind one engine per database URL."""
 
     def __init__(self, url: str | Path | None = None) -> None:
-        self.url = engines.as_url(url)
-        self.engine = engines.connect(self.url)
-        engines.upgrade(self.engine)
+        self.url = as_url(url)
+        self.engine = connect(self.url)
+        upgrade(self.engine)
         self._closed = False
 
     @property
