@@ -33,7 +33,7 @@ store, spec = Store(url), load_catalog().get("smollm2-135m")
 def write(t):
     for i in range(writes):
         final = Result(spec.id, f"{name}:{t}:{i}", CallMetrics(0.1, 0.3, input_tokens=5, output_tokens=9))
-        store.record(RunContext("generate", f"{name}-{t}"), spec, Request("generate", prompt="hi"), final, None)
+        store.record(RunContext("generate", f"{name}-{t}"), spec, Request("generate", prompt="hi"), final, None, store_io=True)
 workers = [threading.Thread(target=write, args=(t,)) for t in range(threads)]
 started = time.time()
 [w.start() for w in workers]
