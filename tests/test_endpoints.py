@@ -8,7 +8,17 @@ from contextlib import ExitStack
 
 import pytest
 
-from playground import Credentials, Endpoint, GenParams, Playground, Request, Result, RunContext, load_catalog
+from playground import (
+    CatalogError,
+    Credentials,
+    Endpoint,
+    GenParams,
+    Playground,
+    Request,
+    Result,
+    RunContext,
+    load_catalog,
+)
 from playground.endpoints import EndpointPool, is_healthy, pool_for, split_urls
 from playground.runner import run_one
 from playground.store import Store
@@ -56,6 +66,15 @@ source = "{model}"
 """.replace("'", '"')
     )
     return load_catalog(extra)
+
+
+def test_a_catalog_provider_lists_its_urls(tmp_path):
+    extra = tmp_path / "bad.toml"
+    extra.write_text('[providers.lab]\nname = "Lab"\nkind = "openai-compat"\nbase_urls = "http://a:1/v1"\n')
+    with pytest.raises(CatalogError, match="base_urls must be a list"):
+        load_catalog(extra)
+    extra.write_text('[providers.lab]\nname = "Lab"\nkind = "openai-compat"\nbase_urls = ["http://a:1/v1"]\n')
+    assert load_catalog(extra).providers["lab"].base_urls == ("http://a:1/v1",)
 
 
 def test_urls_come_from_a_list_or_a_comma_separated_string():
