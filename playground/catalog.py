@@ -84,6 +84,9 @@ class Catalog:
 
 
 def _parse_provider(pid: str, raw: dict) -> ProviderSpec:
+    urls = raw.get("base_urls", [])
+    if not isinstance(urls, list) or not all(isinstance(u, str) and u.strip() for u in urls):
+        raise CatalogError(f"Provider '{pid}': base_urls must be a list of URLs, e.g. [\"http://a:8000/v1\"]")
     try:
         return ProviderSpec(id=pid, **{**raw, "base_urls": tuple(raw.get("base_urls", ()))})
     except TypeError as exc:
