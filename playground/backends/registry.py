@@ -49,4 +49,13 @@ def backend_for(catalog: Catalog, spec: ModelSpec, task: str) -> Backend | None:
         from playground.backends.image_pipeline import ImagePipelineBackend
 
         return ImagePipelineBackend(catalog, backend_for)  # built per call: it looks its stages up in this catalog
+    if spec.runtime == "onnxruntime-genai":
+        return _onnx(task)
     return _local(spec.backend, task)
+
+
+@cache
+def _onnx(task: str) -> Backend | None:
+    from playground.backends import ort_genai
+
+    return ort_genai.OrtGenAIBackend() if task == "generate" else None
