@@ -16,9 +16,9 @@ from playground.backends.base import GenParams, Notice, Request, Result, Token
 from playground.backends.local_pool import POOL
 from playground.backends.ocr import TextBox, reading_order
 from playground.catalog import load_catalog
-from playground.history import History
 from playground.images import open_image, sample_photo
 from playground.runner import run_side_by_side
+from playground.store import Store
 from tests.test_images import encode
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -157,7 +157,7 @@ def test_a_missing_package_says_how_to_install_it(catalog):
 
 
 def test_the_sample_set_gives_one_latency_row_per_photo_and_records_each_call(catalog, tmp_path):
-    store = History(tmp_path / "runs.sqlite")
+    store = Store(tmp_path / "runs.sqlite")
     playground = Playground(catalog, store)
     done = list(caption_samples(playground, IMAGE_MODELS, Request("caption"), photos=["coffee", "rocket"]))
     rows = latency_rows(catalog, done, IMAGE_MODELS)
