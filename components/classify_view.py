@@ -8,19 +8,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.costs import hourly_rate
-from playground.backends.base import Result
-from playground.catalog import Catalog
-from playground.classify import (
-    LabelledSet,
-    ModelEvaluation,
-    agreement,
-    prediction_rows,
-    same_labels,
-)
-from playground.formatting import format_percent_value, format_seconds, format_usd
+from playground import Catalog, LabelledSet, ModelEvaluation, Result, format_usd, prediction_rows
+from playground.classify import agreement, same_labels
+from playground.formatting import format_percent_value, format_seconds
 from playground.i18n import _
-from playground.metrics import CallMetrics
-from playground.pricing import Cost, cost_of
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10))
 
@@ -78,18 +69,6 @@ def fixed_label_notes(catalog: Catalog, model_ids: list[str], labels: tuple[str,
             )
 
 
-def _batch_cost(catalog: Catalog, model_id: str, ev: ModelEvaluation) -> Cost | None:
-    """The whole run priced like one call: API models from their token totals, local ones by machine time."""
-    spec = catalog.get(model_id)
-    totals = CallMetrics(
-        total_s=sum(p.latency_s for p in ev.predictions),
-        input_tokens=ev.total_tokens("input"),
-        output_tokens=ev.total_tokens("output"),
-        load_s=ev.load_s,
-    )
-    return cost_of(spec, catalog.provider_of(spec), totals, hourly_usd=hourly_rate())
-
-
 def column_titles() -> dict[str, str]:
     """The summary table's columns (English keys in code) as the reader sees them."""
     return {
@@ -113,7 +92,7 @@ def summary(catalog: Catalog, evaluations: dict[str, ModelEvaluation]) -> pd.Dat
         if ev.metrics is None:
             rows.append(row | {"Notes": ev.error})
             continue
-        cost = _batch_cost(catalog, model_id, ev)
+        cost = ev.cost
         load = _("Model load: {seconds} (not in latency).").format(seconds=format_seconds(ev.load_s, 1))
         notes = [*ev.notes, load if ev.load_s else ""]
         if cost is not None and cost.usd is None:

@@ -6,16 +6,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components.costs import get_history
+from components.costs import get_store
 from components.language import fixed_labels
 from components.openness_card import POSITION_COLOUR, card_popover
 from playground.catalog import Catalog
 from playground.formatting import format_count, format_names, format_usd
-from playground.history import measured_speeds
 from playground.i18n import _
 from playground.lessons import DEMOS
 from playground.openness import SPECTRUM, spectrum_explanation, spectrum_label, spectrum_position
 from playground.pricing import HARDWARE_PRESETS, SelfHosted, api_cost, break_even
+from playground.store import measured_speeds
 
 LESSON_TOKENS = (500, 200)  # input and output tokens of the request the cost lesson prices
 
@@ -123,7 +123,7 @@ def cost_break_even(catalog: Catalog) -> None:
         ),
         key="learn_hardware",
     )
-    speeds = measured_speeds(get_history().runs())
+    speeds = measured_speeds(get_store().runs())
     if speeds.empty:
         st.info(_("No open model has been measured here yet: press “Try it”, run once, and come back."))
         return

@@ -7,7 +7,7 @@ import streamlit as st
 from components.costs import render_settings
 from components.language import language_switch
 from components.session import session_keys
-from playground.catalog import Catalog
+from playground import Catalog
 from playground.i18n import _
 
 

@@ -8,18 +8,18 @@ from components.classify_view import (
     show_batch_report,
     show_label,
 )
+from components.costs import run_settings
 from components.language import fixed_labels
 from components.links import linked, linked_index
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
-from components.session import credentials, get_catalog
-from playground.backends.base import Request
-from playground.classify import (
+from components.session import credentials, get_catalog, get_playground, run_context
+from playground import (
     PRESETS,
     InputError,
+    Request,
     check_labels,
     check_text,
-    evaluate,
     load_sample,
     parse_labels,
     read_labelled_csv,
@@ -117,7 +117,9 @@ with batch:
                 overall, text=_("{model}: {done} / {total} texts").format(model=catalog.get(model_id).display_name, done=done, total=total)
             )
 
-        evaluations = evaluate(catalog, model_ids, data, labels, session_credentials, progress)
+        evaluations = get_playground().evaluate(
+            model_ids, data, labels, session_credentials, run_context("evaluate"), run_settings(), progress
+        )
         bar.empty()
         st.session_state["classify_batch"] = (data, evaluations)
     if stored := st.session_state.get("classify_batch"):

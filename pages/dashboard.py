@@ -6,13 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from components import charts
-from components.costs import get_history, hourly_rate
+from components.costs import get_store, hourly_rate
 from components.language import fixed_labels
 from components.session import get_catalog
 from playground.formatting import format_count, format_seconds, format_usd
-from playground.history import measured_speeds, to_csv, to_json
 from playground.i18n import N_, _
 from playground.pricing import SelfHosted, api_cost, api_monthly_usd
+from playground.store import measured_speeds, to_csv, to_json
 
 PERIODS = {N_("all time"): None, N_("last hour"): 3600, N_("last 24 hours"): 86400, N_("last 7 days"): 7 * 86400}
 PAGES = {"generate": N_("Generate"), "classify": N_("Classify"), "caption": N_("Caption")}
@@ -25,8 +25,8 @@ RUN_COLUMNS = {  # the history's columns as the runs table titles them
 
 st.title(_("Latency & cost"))
 catalog = get_catalog()
-history = get_history()
-everything = history.runs()
+store = get_store()
+everything = store.runs()
 
 left, middle, right = st.columns(3)
 pages = left.multiselect(
@@ -44,7 +44,7 @@ models = middle.multiselect(
 )
 period = right.selectbox(_("Time"), list(PERIODS), key="dash_period", format_func=fixed_labels(PERIODS))
 since = time.time() - PERIODS[period] if PERIODS[period] else None
-runs = history.runs(pages=pages, models=models, since=since)
+runs = store.runs(pages=pages, models=models, since=since)
 done = runs[runs["error"].isna()]
 
 if done.empty:
@@ -57,9 +57,16 @@ else:
         st.caption(
             _(
                 "× marks a cold call, the first use of a local model in this server process. Its model load "
-                "(median {seconds}) is kept out of TTFT and total, and priced as hardware time."
-            ).format(seconds=format_seconds(cold["load_s"].median(), 1))
+                "(median {s} s) is inside its TTFT and total, shown apart below, and priced as hardware time."
+            ).format(s=f"{cold['load_s'].median():.1f}")
         )
+    st.plotly_chart(charts.latency_parts(done), key="chart_latency_parts")
+    st.caption(
+        _(
+            "Every time is counted from the moment the request arrived: waiting in line for a shared model, loading "
+            "it, the model's own time to the first token, then decoding the rest."
+        )
+    )
     c, d = st.columns(2)
     c.plotly_chart(charts.cost_per_call(done), key="chart_cost_per_call")
     d.plotly_chart(charts.cumulative_cost(done), key="chart_cumulative_cost")

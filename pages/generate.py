@@ -8,7 +8,7 @@ from components.links import linked
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
-from playground.backends.base import GenParams, Request
+from playground import GenParams, Request
 from playground.i18n import _
 
 st.title(_("Generate side by side"))

@@ -83,7 +83,8 @@ def hardware_cost(wall_s: float, hourly_usd: float) -> float:
 
 def local_cost(metrics: CallMetrics, hourly_usd: float) -> Cost:
     """$0 API fee plus machine time. A cold call's load time counts: the machine was busy loading."""
-    wall_s = (metrics.total_s or 0.0) + metrics.load_s
+    # the model's own time on this call, load included; the wait in line is not hardware this call used
+    wall_s = max(0.0, (metrics.total_s or 0.0) - metrics.queue_s)
     hw = hardware_cost(wall_s, hourly_usd)
     source = _("$0 API + hardware ${rate}/h × {seconds} wall time").format(
         rate=format_number(hourly_usd, 4), seconds=format_seconds(wall_s)
