@@ -27,6 +27,7 @@ BYTES_PER_PARAM = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.
 # Running a model takes more than its weights: activations, the KV cache at a short context, the runtime.
 MEMORY_OVERHEAD = 1.2
 HUB_URL = "https://huggingface.co/"
+PYPI_URL = "https://pypi.org/project/"
 
 
 def spectrum_label(position: str) -> str:
@@ -85,12 +86,14 @@ def level_text(level: str) -> str:
 
 
 def parse_params(text: str) -> float | None:
-    """'135M', '≈250M', '7B', '671B' → a number of parameters; None when not given."""
-    match = re.fullmatch(r"[≈~]?\s*([\d.]+)\s*([KMBT])", text.strip(), re.IGNORECASE)
-    if not match:
+    """'135M', '≈250M', '671B', '4.7M + 135M' → a number of parameters; None when not given."""
+    counts = [
+        float(number) * {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[unit.upper()]
+        for number, unit in re.findall(r"([\d.]+)\s*([KMBT])\b", text, re.IGNORECASE)
+    ]
+    if not counts:
         return None
-    scale = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[match.group(2).upper()]
-    return float(match.group(1)) * scale
+    return sum(counts) if "+" in text else counts[0]  # "4.7M + 135M" is a pipeline; "4.0M (detector 1.2M...)" is not
 
 
 @dataclass(frozen=True)
@@ -178,16 +181,17 @@ def _weights(spec: ModelSpec, params: float | None) -> Fact:
         return Fact(label, _("Not published: only the vendor has them."))
     if not where:
         return Fact(label, _("unknown"))
-    url = HUB_URL + where.removeprefix("hub:") if where.startswith("hub:") else where
-    text = (
-        _("Published on Hugging Face: {repo}").format(repo=where.removeprefix("hub:"))
-        if where.startswith("hub:")
-        else where
-    )
+    if where.startswith("hub:"):
+        url, text = HUB_URL + where[4:], _("Published on Hugging Face: {repo}").format(repo=where[4:])
+    elif where.startswith("pypi:"):
+        packages = where[5:].split("+")
+        url, text = PYPI_URL + packages[0], _("Published on PyPI: {packages}").format(packages=format_names(packages))
+    else:
+        url, text = where, _("Published at {url}").format(url=where)
     if params is not None and spec.facts.weights_dtype:
         size = params * BYTES_PER_PARAM[spec.facts.weights_dtype]
         text += " · " + _("about {size} in {dtype}").format(size=format_bytes(size), dtype=spec.facts.weights_dtype)
-    if spec.source.startswith("pypi:"):
+    if spec.source.startswith("pypi:") and not where.startswith("pypi:"):
         text += " · " + _("this app installs a copy from PyPI ({package})").format(
             package=spec.source.removeprefix("pypi:")
         )
