@@ -6,7 +6,8 @@ import streamlit as st
 from components.session import credentials, get_catalog
 from playground import availability
 from playground.i18n import _
-from playground.openness import destination
+from playground.formatting import format_large
+from playground.openness import destination, parse_params
 
 st.title(_("Open/Closed Model Playground"))
 st.markdown(
@@ -43,7 +44,7 @@ for openness, heading in (("open", _("Open models")), ("closed", _("Closed model
                 _("Model"): spec.display_name,
                 _("Status"): availability(catalog, spec, session_credentials).status,
                 _("License"): catalog.license_of(spec.license).display_name,
-                _("Parameters"): spec.params or _("not published"),
+                _("Parameters"): format_large(count) if (count := parse_params(spec.params)) else _("not published"),
                 _("Tasks"): ", ".join(TASKS.get(t, t) for t in spec.tasks),
                 _("Where prompts go"): destination(catalog, spec).value,
                 _("Provider"): provider.display_name,
