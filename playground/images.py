@@ -15,7 +15,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from playground.i18n import N_
+from playground.i18n import N_, _
 
 API_MAX_SIDE = 1024  # long side sent to API vision models: enough detail for a caption, a fraction of the tokens
 _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
@@ -58,11 +58,11 @@ def open_image(data: bytes | BinaryIO, name: str = "The file") -> OpenedImage:
     except ImageError:
         raise
     except Image.DecompressionBombError as exc:
-        raise ImageError(f"{name} is too large to open safely: {exc}") from None
+        raise ImageError(_("{name} is too large to open safely: {error}").format(name=name, error=exc)) from None
     except UnidentifiedImageError:
-        raise ImageError(f"{name} is not an image Pillow can read; upload a PNG, JPEG, WebP or GIF.") from None
+        raise ImageError(_("{name} is not an image Pillow can read; upload a PNG, JPEG, WebP or GIF.").format(name=name)) from None
     except (OSError, SyntaxError, ValueError) as exc:  # Pillow reports truncated or corrupt data as these
-        raise ImageError(f"{name} is damaged or incomplete (truncated?): {exc}") from None
+        raise ImageError(_("{name} is damaged or incomplete (truncated?): {error}").format(name=name, error=exc)) from None
     notes = [f"first frame of {frames}"] if frames > 1 else []
     orientation = image.getexif().get(0x0112, 1)
     if orientation != 1:
@@ -116,7 +116,7 @@ def _to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
     try:
         return image.convert("RGB"), f"converted from {mode} to RGB"
     except ValueError as exc:
-        raise ImageError(f"The image's colour mode {mode} cannot be converted to RGB: {exc}") from None
+        raise ImageError(_("The image's colour mode {mode} cannot be converted to RGB: {error}").format(mode=mode, error=exc)) from None
 
 
 def fit_within(image: Image.Image, max_side: int) -> Image.Image:

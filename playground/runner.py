@@ -14,7 +14,8 @@ from typing import Iterator, Mapping
 from playground.backends.base import Credentials, Event, Failure, Request, Result
 from playground.backends.registry import backend_for
 from playground.catalog import Catalog
-from playground.errors import INTERNAL, INPUT, TIMEOUT, PlaygroundError
+from playground.errors import INPUT, INTERNAL, TIMEOUT, PlaygroundError
+from playground.i18n import _
 
 DEFAULT_MODEL_TIMEOUT_S = 180.0
 _DONE = object()
@@ -39,7 +40,7 @@ def _work(
         backend = backend_for(catalog, spec, request.task)
         if backend is None:
             out.put(
-                Failure(model_id, f"{spec.name} cannot do '{request.task}'.", f"It does: {', '.join(spec.tasks)}.", code=INPUT)
+                Failure(model_id, _("{name} cannot do '{task}'.").format(name=spec.display_name, task=request.task), _("It does: {tasks}.").format(tasks=", ".join(spec.tasks)), code=INPUT)
             )
             return
         events = backend.execute(spec, request, credentials)
@@ -50,7 +51,7 @@ def _work(
     except PlaygroundError as exc:  # an unknown model id, bad input found late
         out.put(Failure(model_id, exc.message, exc.hint or "Check the model id in playground/catalog.toml.", code=exc.code))
     except Exception as exc:  # a bug in one backend must not take the page down
-        out.put(Failure(model_id, f"Unexpected error: {type(exc).__name__}: {exc}", code=INTERNAL))
+        out.put(Failure(model_id, _("Unexpected error: {error}").format(error=f"{type(exc).__name__}: {exc}"), code=INTERNAL))
     finally:
         if events is not None:
             events.close()

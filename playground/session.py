@@ -21,6 +21,7 @@ from playground.catalog import Catalog
 from playground.context import RunContext
 from playground.errors import CatalogError
 from playground.evaluation import ModelEvaluation, Progress, evaluate
+from playground.i18n import _
 from playground.metrics import CallMetrics
 from playground.pricing import DEFAULT_PRESET, HARDWARE_PRESETS, cost_of
 from playground.runner import DEFAULT_MODEL_TIMEOUT_S, run_side_by_side
@@ -136,7 +137,7 @@ class Playground:
             )
         except Exception as exc:  # a locked or full database, a dropped PostgreSQL connection
             log.warning("run not recorded: %s", type(exc).__name__)
-            return Notice(final.model_id, f"This run was not saved to history: {type(exc).__name__}.")
+            return Notice(final.model_id, _("This run was not saved to history: {error}.").format(error=type(exc).__name__))
         return None
 
     def secrets(self, credentials: Credentials) -> list[str]:

@@ -13,6 +13,7 @@ from playground.backends.base import Credentials, Event, Failure, GenParams, Not
 from playground.backends.openai_compat import OpenAIChatBackend
 from playground.catalog import ModelSpec
 from playground.classify import InputError, check_request, classification_messages, label_probabilities, parse_label
+from playground.i18n import _
 
 ANSWER_PARAMS = GenParams(temperature=0.0, top_p=1.0, max_new_tokens=16, seed=0)  # a label, chosen greedily
 TOP_LOGPROBS = 10
@@ -39,7 +40,7 @@ class APIClassifier(OpenAIChatBackend):
         final.scores = label_probabilities(final.extra.get("logprobs") or [], labels) if final.label else None
         if final.label is None:
             answer = final.text.strip()[:200] or "(nothing)"
-            yield Notice(spec.id, f"The answer names none of the labels, or more than one: “{answer}”.")
+            yield Notice(spec.id, _("The answer names none of the labels, or more than one: “{answer}”.").format(answer=answer))
         yield final
 
     def _ask(self, spec, request, credentials, **options):

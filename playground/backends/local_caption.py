@@ -16,7 +16,7 @@ from playground.backends.base import DEFAULT_CAPTION_INSTRUCTION, Event, Failure
 from playground.backends.local_generate import generate_kwargs, stream_generate
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
-
+from playground.i18n import _
 
 
 def instruction_of(request: Request) -> str:
@@ -37,7 +37,7 @@ class _LocalCaptionBackend(LocalBackend):
 
         preprocessor, tokenizer, model = parts
         if request.image is None:
-            yield Failure(spec.id, "No image was given.", hint="Pick a sample photo, upload one or take one.")
+            yield Failure(spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."))
             return
         inputs = self.inputs(preprocessor, request)
         if request.params.seed is not None:
@@ -46,7 +46,7 @@ class _LocalCaptionBackend(LocalBackend):
             model, tokenizer, inputs, spec.id, self.sampling(request, tokenizer), arrived=request.arrived
         )
         if generated.error is not None:
-            yield Failure(spec.id, f"{spec.name} failed while captioning: {generated.error}", partial_text=generated.text)
+            yield Failure(spec.id, _("{name} failed while captioning: {error}").format(name=spec.display_name, error=generated.error), partial_text=generated.text)
             return
         # the output repeats the prompt: the text and image tokens (vision-language), or the one start token (captioners)
         n_prompt = inputs["input_ids"].shape[1] if "input_ids" in inputs else 1
@@ -79,7 +79,7 @@ class ImageCaptionerBackend(_LocalCaptionBackend):
 
     def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
         if instruction_of(request) != DEFAULT_CAPTION_INSTRUCTION:
-            yield Notice(spec.id, f"{spec.name} is a captioner: it describes the image and does not read the instruction.")
+            yield Notice(spec.id, _("{name} is a captioner: it describes the image and does not read the instruction.").format(name=spec.display_name))
         yield from super().run(parts, spec, request)
 
 

@@ -22,6 +22,7 @@ from playground.classify import (
     hypothesis_template,
     same_labels,
 )
+from playground.i18n import _
 from playground.metrics import CallMetrics, Stopwatch
 
 MAX_INPUT_TOKENS = 512  # a classifier reads at most this much of a text: enough to decide, and fast on a CPU
@@ -61,14 +62,14 @@ class LocalClassifier(LocalBackend):
         try:
             scored = self.classify(parts, spec, texts, check_labels(request.labels))
         except Exception as exc:  # e.g. a checkpoint whose head does not match the catalog's labels
-            yield Failure(spec.id, f"{spec.name} could not classify: {exc}")
+            yield Failure(spec.id, _("{name} could not classify: {error}").format(name=spec.display_name, error=exc))
             return
         per_text = watch.metrics().total_s / len(texts)
         for item in scored:
             if single and item.cut:
-                yield Notice(spec.id, f"The text was truncated from {item.cut[0]} to {item.cut[1]} tokens, the most {spec.name} reads here.")
+                yield Notice(spec.id, _("The text was truncated from {before} to {after} tokens, the most {name} reads here.").format(before=item.cut[0], after=item.cut[1], name=spec.display_name))
             if single and item.own_labels:
-                yield Notice(spec.id, f"{spec.name} is fine-tuned on its own labels ({', '.join(item.own_labels)}), not yours.")
+                yield Notice(spec.id, _("{name} is fine-tuned on its own labels ({labels}), not yours.").format(name=spec.display_name, labels=", ".join(item.own_labels)))
             label = max(item.scores, key=item.scores.get)
             yield Result(
                 spec.id,
@@ -132,7 +133,7 @@ class EmbeddingZeroShot(LocalClassifier):
         tokenizer, model = parts
         limit = _input_limit(spec, tokenizer, model.config)
         batch, cuts = _encode(tokenizer, texts, limit)
-        hypotheses, _ = _encode(tokenizer, [hypothesis_template(labels).format(label) for label in labels], limit)
+        hypotheses, _lengths = _encode(tokenizer, [hypothesis_template(labels).format(label) for label in labels], limit)
         similarity = self.embed(model, batch) @ self.embed(model, hypotheses).T
         tokens = batch["attention_mask"].sum(1).tolist()
         probabilities = _distributions(similarity / SIMILARITY_TEMPERATURE, labels)

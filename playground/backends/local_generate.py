@@ -9,6 +9,7 @@ from typing import Any, Iterator
 from playground.backends.base import Event, Failure, Notice, Request, Result, Token, chat_messages
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
+from playground.i18n import _
 from playground.metrics import Stopwatch
 
 
@@ -107,18 +108,18 @@ class _StreamingGenerator(LocalBackend):
         budget = self.prompt_budget(spec, model, request)
         n_prompt = inputs["input_ids"].shape[1]
         if budget <= 0:
-            yield Failure(spec.id, f"Max new tokens exceeds {spec.name}'s context window.", hint="Lower it.")
+            yield Failure(spec.id, _("Max new tokens exceeds {name}'s context window.").format(name=spec.display_name), hint=_("Lower it."))
             return
         if n_prompt > budget:
             # keep the end of the prompt, where the question and the generation prompt are
             inputs = {k: v[:, -budget:] for k, v in inputs.items()}
-            yield Notice(spec.id, f"Prompt truncated from {n_prompt} to {budget} tokens to fit the context window.")
+            yield Notice(spec.id, _("Prompt truncated from {before} to {after} tokens to fit the context window.").format(before=n_prompt, after=budget))
         if request.params.seed is not None:
             torch.manual_seed(request.params.seed)
         kwargs = generate_kwargs(request, tokenizer)
         generated = yield from stream_generate(model, tokenizer, inputs, spec.id, kwargs, self.skip_prompt, request.arrived)
         if generated.error is not None:
-            yield Failure(spec.id, f"{spec.name} failed while generating: {generated.error}", partial_text=generated.text)
+            yield Failure(spec.id, _("{name} failed while generating: {error}").format(name=spec.display_name, error=generated.error), partial_text=generated.text)
             return
         n_in = inputs["input_ids"].shape[1]
         yield Result(

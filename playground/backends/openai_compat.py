@@ -56,21 +56,21 @@ def resolve_endpoint(spec: ModelSpec, provider: ProviderSpec, credentials: Crede
 def explain(exc: Exception, endpoint: Endpoint) -> tuple[str, str]:
     """Turn an SDK exception into (message, hint) a workshop audience can act on."""
     if isinstance(exc, openai.APITimeoutError):
-        return "The request timed out.", "The server may be overloaded; try again or raise the timeout."
+        return _("The request timed out."), _("The server may be overloaded; try again or raise the timeout.")
     if isinstance(exc, openai.APIConnectionError):
-        return f"Cannot reach {endpoint.base_url}.", "Check the URL and that the server is running (and the network)."
+        return _("Cannot reach {url}.").format(url=endpoint.base_url), _("Check the URL and that the server is running (and the network).")
     if isinstance(exc, openai.AuthenticationError):
-        return "The API key was rejected (401).", "Check the key for this provider in the sidebar."
+        return _("The API key was rejected (401)."), _("Check the key for this provider in the sidebar.")
     if isinstance(exc, openai.PermissionDeniedError):
-        return "This key may not use this model (403).", "Check your plan or the model name."
+        return _("This key may not use this model (403)."), _("Check your plan or the model name.")
     if isinstance(exc, openai.RateLimitError):
-        return "Rate limited or out of quota (429).", "Wait a moment, or check the account's billing."
+        return _("Rate limited or out of quota (429)."), _("Wait a moment, or check the account's billing.")
     if isinstance(exc, openai.NotFoundError):
-        return f"Model '{endpoint.model}' was not found at {endpoint.base_url} (404).", "Check the model name."
+        return _("Model '{model}' was not found at {url} (404).").format(model=endpoint.model, url=endpoint.base_url), _("Check the model name.")
     if isinstance(exc, openai.APIStatusError):
-        return f"The server answered {exc.status_code}: {exc.message}", ""
+        return _("The server answered {status}: {message}").format(status=exc.status_code, message=exc.message), ""
     if isinstance(exc, httpx.HTTPError):  # e.g. a stream cut mid-way
-        return f"The connection broke: {exc}", "Try again."
+        return _("The connection broke: {error}").format(error=exc), _("Try again.")
     return f"{type(exc).__name__}: {exc}", ""
 
 
@@ -110,7 +110,7 @@ class OpenAIChatBackend:
         try:
             endpoint = resolve_endpoint(spec, self.providers[spec.provider], credentials)
         except MissingKey as exc:
-            yield Failure(spec.id, f"{spec.name} is unavailable: it {exc.status}.", hint=exc.how, code=exc.code)
+            yield Failure(spec.id, _("{name} is unavailable: it {status}.").format(name=spec.display_name, status=exc.status), hint=exc.how, code=exc.code)
             return
         client = openai.OpenAI(
             base_url=endpoint.base_url,

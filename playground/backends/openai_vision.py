@@ -13,6 +13,7 @@ from playground.backends.base import Credentials, Event, Failure, Request, Resul
 from playground.backends.local_caption import instruction_of
 from playground.backends.openai_compat import OpenAIChatBackend
 from playground.catalog import ModelSpec
+from playground.i18n import _
 from playground.images import API_MAX_SIDE, fit_within, to_data_url
 
 
@@ -26,7 +27,7 @@ class OpenAIVisionBackend(OpenAIChatBackend):
 
     def execute(self, spec: ModelSpec, request: Request, credentials: Credentials, **create_kwargs) -> Iterator[Event]:
         if request.image is None:
-            yield Failure(spec.id, "No image was given.", hint="Pick a sample photo, upload one or take one.")
+            yield Failure(spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."))
             return
         sent = fit_within(request.image, API_MAX_SIDE)
         for event in super().execute(spec, replace(request, image=sent), credentials, **create_kwargs):

@@ -307,15 +307,15 @@ class OrtGenAIBackend:
     def execute(self, spec: ModelSpec, request: Request, credentials=None) -> Iterator[Event]:
         source = models_cache.resolve_onnx(spec)
         if not source.ready:
-            yield Failure(spec.id, f"{spec.name} is not on this machine.", hint=source.missing_hint)
+            yield Failure(spec.id, _("{name} is not on this machine.").format(name=spec.display_name), hint=source.missing_hint)
             return
         key = (spec.id, source.location)
         if not POOL.is_loaded(key):
-            yield Notice(spec.id, f"Loading {spec.name} (first use in this server process)...", progress=True)
+            yield Notice(spec.id, _("Loading {name} (first use in this server process)...").format(name=spec.display_name), progress=True)
         try:
             shared, load_s = POOL.get(key, lambda: load(source.location))
         except Exception as exc:  # a broken or half-written build
-            yield Failure(spec.id, f"Could not load {spec.name}: {exc}", hint=source.missing_hint)
+            yield Failure(spec.id, _("Could not load {name}: {error}").format(name=spec.display_name, error=exc), hint=source.missing_hint)
             return
         for event in self._generate(spec, request, shared.parts, load_s):
             if isinstance(event, Result):
@@ -330,11 +330,11 @@ class OrtGenAIBackend:
         n_prompt = len(ids)
         budget = min(spec.context or loaded.context, loaded.context) - params.max_new_tokens
         if budget <= 0:
-            yield Failure(spec.id, f"Max new tokens exceeds {spec.name}'s context window.", hint="Lower it.", code="input")
+            yield Failure(spec.id, _("Max new tokens exceeds {name}'s context window.").format(name=spec.display_name), hint=_("Lower it."), code="input")
             return
         if n_prompt > budget:
             ids = ids[-budget:]  # keep the end, where the question and the generation prompt are
-            yield Notice(spec.id, f"Prompt truncated from {n_prompt} to {budget} tokens to fit the context window.")
+            yield Notice(spec.id, _("Prompt truncated from {before} to {after} tokens to fit the context window.").format(before=n_prompt, after=budget))
         if loaded.worker.full():
             wait = loaded.worker.wait_estimate_s()
             yield Failure(spec.id, _("{name} is busy: too many requests are waiting.").format(name=spec.name),
@@ -366,6 +366,6 @@ class OrtGenAIBackend:
         metrics = watch.metrics(input_tokens=len(ids), output_tokens=value if kind == "done" else job.generated)
         metrics.queue_s = max(0.0, metrics.queue_s - load_s)  # the load is counted once, in load_s
         if kind == "error":
-            yield Failure(spec.id, f"{spec.name} failed while generating: {value}", partial_text="".join(pieces), metrics=metrics)
+            yield Failure(spec.id, _("{name} failed while generating: {error}").format(name=spec.display_name, error=value), partial_text="".join(pieces), metrics=metrics)
             return
         yield Result(spec.id, text="".join(pieces), metrics=metrics)
