@@ -9,7 +9,7 @@ from components import charts
 from components.costs import get_store, hourly_rate
 from components.language import fixed_labels
 from components.session import get_catalog
-from playground.formatting import format_count, format_seconds, format_usd
+from playground.formatting import format_count, format_usd
 from playground.i18n import N_, _
 from playground.pricing import SelfHosted, api_cost, api_monthly_usd
 from playground.store import measured_speeds, to_csv, to_json

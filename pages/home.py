@@ -5,8 +5,8 @@ import streamlit as st
 
 from components.session import credentials, get_catalog
 from playground import availability
-from playground.i18n import _
 from playground.formatting import format_large
+from playground.i18n import _
 from playground.openness import destination, parse_params
 
 st.title(_("Open/Closed Model Playground"))
