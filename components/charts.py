@@ -25,7 +25,7 @@ def latency(runs) -> go.Figure:
             fig.add_box(
                 x=_model_axis(part),
                 y=part[column],
-                name=f"{measure}, {_('cold call') if cold else _('warm')}",
+                name=measure + ", " + (_("cold call") if cold else _("warm")),
                 boxpoints="all",
                 jitter=0.3,
                 pointpos=0,

@@ -9,12 +9,13 @@ from typing import Callable
 import streamlit as st
 
 from components.costs import cost_caption
+from components.session import get_catalog
 from playground import CallMetrics, Cost, Failure, ModelSpec, Result, Waiting
 from playground.i18n import _, current_language
 
 
 def openness_badge(openness: str) -> str:
-    return f":green-badge[{_('open')}]" if openness == "open" else f":orange-badge[{_('closed')}]"
+    return ":green-badge[" + _("open") + "]" if openness == "open" else ":orange-badge[" + _("closed") + "]"
 
 
 def _ordinal(n: int) -> str:
@@ -72,7 +73,9 @@ class Card:
     @classmethod
     def open(cls, spec: ModelSpec) -> Card:
         st.markdown(f"**{spec.display_name}** {openness_badge(spec.openness)}")
-        st.caption(f"{spec.license} · {spec.params or _('size not published')}")
+        licence = get_catalog().license_of(spec.license).display_name
+        size = spec.params or _("size not published")
+        st.caption(f"{licence} · {size}")
         return cls(spec, notice=st.empty(), body=st.empty(), footer=st.container())
 
     def stream(self, text: str) -> None:

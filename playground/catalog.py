@@ -125,7 +125,8 @@ class ModelSpec:
     @property
     def label(self) -> str:
         """Name with its openness, as the pickers show it."""
-        return f"{self.display_name} · {_('open') if self.openness == 'open' else _('closed')}"
+        openness = _("open") if self.openness == "open" else _("closed")
+        return f"{self.display_name} · {openness}"
 
 
 @dataclass(frozen=True)

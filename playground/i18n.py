@@ -68,8 +68,8 @@ def use_language_source(source: Callable[[], str | None]) -> None:
 
 def current_language() -> str:
     language = _language.get()
-    if language is None and _language_source:
-        language = _language_source[0]()
+    if language is None and _language_source and (language := _language_source[0]()) in LANGUAGES:
+        _language.set(language)  # kept in this context, so worker threads started from it (copied) inherit it
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
