@@ -8,13 +8,13 @@ scored in one pass. Every text ends in its own ``Result`` with the label and the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from playground import hardware
 from playground.backends.base import Event, Failure, Notice, Request, Result
 from playground.backends.local_generate import CausalLMBackend
-from playground.backends.local_pool import LocalBackend, Loaded
+from playground.backends.local_pool import Loaded, LocalBackend
 from playground.catalog import ModelSpec
 from playground.classify import (
     BatchRequest,

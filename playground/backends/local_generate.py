@@ -8,14 +8,22 @@ honest line. Prompts are capped at ``PLAYGROUND_MAX_PROMPT_TOKENS`` tokens, and 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import Any, Iterator
-
+from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import dataclass
+from typing import Any
 
 from playground import hardware
-from playground.backends.base import Event, Failure, Notice, Request, Result, Token, chat_messages
-from playground.backends.local_pool import LocalBackend, Loaded
+from playground.backends.base import (
+    Event,
+    Failure,
+    Notice,
+    Request,
+    Result,
+    Token,
+    chat_messages,
+)
+from playground.backends.local_pool import Loaded, LocalBackend
 from playground.catalog import ModelSpec
 from playground.i18n import _
 from playground.metrics import Stopwatch

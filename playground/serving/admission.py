@@ -16,8 +16,8 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Generator
 
 from playground.backends.base import Waiting
 from playground.errors import BUSY, ProviderError

@@ -17,16 +17,20 @@ applied between steps, so a request stops within one step, even in the middle of
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import queue
 import threading
+import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 from transformers import GenerationConfig
 from transformers.generation.configuration_utils import ContinuousBatchingConfig
-from transformers.generation.continuous_batching.cb_logits_processors import ContinuousBatchingLogitsProcessor
+from transformers.generation.continuous_batching.cb_logits_processors import (
+    ContinuousBatchingLogitsProcessor,
+)
 
 PREFILL_CHUNK_TOKENS = 256  # tokens per step: small enough that steps stay short, large enough for throughput
 PAGE_SIZE = 64  # tokens per KV-cache page; small pages waste little on short chats
@@ -95,6 +99,15 @@ class _CallNow:
         callback(*args)
 
 
+_RUNNING: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for engine in list(_RUNNING):
+        engine.shutdown()
+
+
 class GenerationFailed(RuntimeError):
     """CB reported an error for this request (or its thread died)."""
 
@@ -125,6 +138,12 @@ class BatchedLM:
         starter = threading.Thread(target=self._manager.start, daemon=True)
         starter.start()
         starter.join()
+        _RUNNING.add(self)
+
+    def shutdown(self) -> None:
+        """Stop the batch thread, dropping what it holds (at exit: a daemon thread killed inside torch aborts)."""
+        if self._manager.is_running():
+            self._manager.stop(block=True, timeout=10, hard_stop=True)
 
     def stream(
         self, input_ids: list[int], max_new_tokens: int, sampling: Sampling | None, ignore_eos: bool = False

@@ -10,8 +10,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 WINDOW_S = 0.01  # how long the first request of a pass waits for others: small next to a forward pass
 
@@ -34,6 +35,7 @@ class MicroBatcher:
         self._classify = classify
         self._max_texts = max_texts
         self._jobs: queue.Queue[Job] = queue.Queue()
+        self.passes = 0  # forward passes run so far (the bench and tests compare it with the requests served)
         threading.Thread(target=self._serve, daemon=True, name="micro-batcher").start()
 
     def classify(self, text: str, labels: tuple[str, ...]) -> Job:
@@ -60,6 +62,7 @@ class MicroBatcher:
                 groups.setdefault(job.labels, []).append(job)
             for labels, jobs in groups.items():
                 started = time.perf_counter()
+                self.passes += 1
                 try:
                     results, error = self._classify([job.text for job in jobs], labels), None
                 except Exception as exc:  # reported to every job of the pass; the batcher keeps serving
