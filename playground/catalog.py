@@ -29,6 +29,7 @@ class ProviderSpec:
     name: str
     kind: str  # "local" or "openai-compat"
     base_url: str = ""
+    base_urls: tuple[str, ...] = ()  # several servers of the same models: round robin (playground.endpoints)
     key_env: str = ""
     key_optional: bool = False
     price_provider: str = ""
@@ -81,7 +82,7 @@ class Catalog:
 
 def _parse_provider(pid: str, raw: dict) -> ProviderSpec:
     try:
-        return ProviderSpec(id=pid, **raw)
+        return ProviderSpec(id=pid, **{**raw, "base_urls": tuple(raw.get("base_urls", ()))})
     except TypeError as exc:
         raise CatalogError(f"Provider '{pid}': {exc}") from None
 

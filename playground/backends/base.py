@@ -24,6 +24,9 @@ class GenParams:
     ignore_eos: bool = False  # benchmarks: generate exactly max_new_tokens (local models only)
 
 
+DEFAULT_CAPTION_INSTRUCTION = "Describe this image in one sentence."
+
+
 @dataclass(frozen=True)
 class Request:
     """What the user asked, the same for every model in a side-by-side run."""
@@ -122,4 +125,8 @@ Event = Union[Token, Notice, Waiting, Result, Failure]
 
 
 class Backend(Protocol):
+    """``batch_size``: texts a classifier takes in one pass (batch evaluation), or None for one call per text."""
+
+    batch_size: int | None
+
     def execute(self, spec: ModelSpec, request: Request, credentials: Credentials) -> Iterator[Event]: ...

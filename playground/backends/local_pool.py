@@ -82,6 +82,8 @@ class LocalBackend:
     ``slots()`` and overrides ``serve``, which runs once the request's turn has come.
     """
 
+    batch_size: int | None = None
+
     def load(self, location: str) -> Any:
         raise NotImplementedError
 
