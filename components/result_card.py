@@ -110,7 +110,7 @@ class Card:
         with self.body.container():
             render_result(final)
         with self.footer:
-            st.caption(metrics_line(final.metrics, final.extra.get("hardware", "")))
+            st.caption(metrics_line(final.metrics, final.extra.get("hardware") or final.extra.get("endpoint", "")))
             cost_caption(cost)
 
 

@@ -18,6 +18,7 @@ LOCAL_BACKENDS = (
     "vision-language",
 )
 BACKENDS = LOCAL_BACKENDS + ("openai-compat",)
+RUNTIMES = ("transformers", "onnxruntime-genai")  # what runs a local model's weights
 
 
 from playground.errors import CatalogError  # noqa: E402  (re-exported: the catalog's own error)
@@ -50,6 +51,8 @@ class ModelSpec:
     price_ref: str = ""
     context: int | None = None
     labels: tuple[str, ...] = ()
+    runtime: str = "transformers"  # local models only: "transformers" or "onnxruntime-genai"
+    precision: str = ""  # the weights as they run, e.g. "fp32" or "int4"; "" when unknown (API models)
 
     @property
     def is_local(self) -> bool:
@@ -81,6 +84,9 @@ class Catalog:
 
 
 def _parse_provider(pid: str, raw: dict) -> ProviderSpec:
+    urls = raw.get("base_urls", [])
+    if not isinstance(urls, list) or not all(isinstance(u, str) and u.strip() for u in urls):
+        raise CatalogError(f"Provider '{pid}': base_urls must be a list of URLs, e.g. [\"http://a:8000/v1\"]")
     try:
         return ProviderSpec(id=pid, **{**raw, "base_urls": tuple(raw.get("base_urls", ()))})
     except TypeError as exc:
@@ -100,6 +106,8 @@ def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
         problems.append(f"backend '{spec.backend}' is not one of {', '.join(BACKENDS)}")
     if bad := [t for t in spec.tasks if t not in TASKS]:
         problems.append(f"unknown task(s) {bad}")
+    if spec.runtime not in RUNTIMES:
+        problems.append(f"runtime '{spec.runtime}' is not one of {', '.join(RUNTIMES)}")
     if spec.openness not in ("open", "closed"):
         problems.append("openness must be 'open' or 'closed'")
     if problems:

@@ -8,10 +8,21 @@ from contextlib import ExitStack
 
 import pytest
 
-from playground import Credentials, Endpoint, GenParams, Playground, Request, Result, RunContext, load_catalog
+from playground import (
+    CatalogError,
+    Credentials,
+    Endpoint,
+    GenParams,
+    Playground,
+    Request,
+    Result,
+    RunContext,
+    load_catalog,
+)
 from playground.endpoints import EndpointPool, is_healthy, pool_for, split_urls
 from playground.runner import run_one
 from playground.store import Store
+from tests.apptest import app_page
 from tests.conftest import free_port, transformers_serve
 
 SHORT = Request("generate", prompt="Say hi.", params=GenParams(temperature=0, max_new_tokens=3))
@@ -56,6 +67,15 @@ source = "{model}"
 """.replace("'", '"')
     )
     return load_catalog(extra)
+
+
+def test_a_catalog_provider_lists_its_urls(tmp_path):
+    extra = tmp_path / "bad.toml"
+    extra.write_text('[providers.lab]\nname = "Lab"\nkind = "openai-compat"\nbase_urls = "http://a:1/v1"\n')
+    with pytest.raises(CatalogError, match="base_urls must be a list"):
+        load_catalog(extra)
+    extra.write_text('[providers.lab]\nname = "Lab"\nkind = "openai-compat"\nbase_urls = ["http://a:1/v1"]\n')
+    assert load_catalog(extra).providers["lab"].base_urls == ("http://a:1/v1",)
 
 
 def test_urls_come_from_a_list_or_a_comma_separated_string():
@@ -130,3 +150,17 @@ def test_a_health_check_brings_a_rested_server_back(two_servers):
     assert live not in pool.usable()
     assert pool.check()[live] is True and live in pool.usable()
     assert [pool.pick() for _ in range(3)] == [live] * 3  # the dead one stays out of turn
+
+
+def test_the_card_names_the_endpoint_that_answered(monkeypatch, two_servers, tmp_path):
+    """Generate, with the self-hosted field holding a dead URL first and a live one second: the card's metrics line
+    names the live one."""
+    live = next(u for u in two_servers[0] if is_healthy(u))
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    env = {"PLAYGROUND_SELF_HOSTED_URL": f"{dead},{live}", "PLAYGROUND_SELF_HOSTED_MODEL": two_servers[1]}
+    with app_page(monkeypatch, "generate", PLAYGROUND_DB=str(tmp_path / "runs.sqlite"), **env) as at:
+        at.multiselect(key="generate_models").set_value(["self-hosted"]).run()
+        next(n for n in at.number_input if n.label == "Max new tokens").set_value(3).run()
+        next(b for b in at.button if b.label == "Run").click().run()
+        assert not at.exception and not at.error
+        assert [c.value for c in at.caption if c.value.endswith(f"on {live}")], [c.value for c in at.caption]

@@ -14,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from playground import hardware, models_cache
@@ -27,6 +29,7 @@ from playground.serving import admission, limits
 class Loaded:
     parts: Any  # whatever the loader returned: (tokenizer, model), a pipeline, ...
     lock: threading.Lock
+    memory_bytes: int = 0  # how much the process grew while loading it (one load at a time, so it is its own)
     services: dict = field(default_factory=dict)  # per-model serving objects (a batcher), built on first use
 
     def service(self, name: str, build: Callable[[], Any]) -> Any:
@@ -35,6 +38,18 @@ class Loaded:
             if name not in self.services:
                 self.services[name] = build()
             return self.services[name]
+
+
+@lru_cache(maxsize=64)
+def disk_bytes(location: str) -> int:
+    """The model folder's size, measured once per process: a card fact, not a live figure."""
+    return models_cache.folder_size(Path(location)) if Path(location).is_dir() else 0
+
+
+def card_facts(spec: ModelSpec, loaded: Loaded, location: str, default_precision: str) -> dict:
+    """What a result card shows about how the model ran: runtime, precision, size on disk and in memory."""
+    return {"runtime": spec.runtime, "precision": spec.precision or default_precision,
+            "disk_bytes": disk_bytes(location), "memory_bytes": loaded.memory_bytes}
 
 
 # Two models loading at once on worker threads can fail with "cannot import name 'AutoModel' from 'transformers'":
@@ -58,8 +73,9 @@ class LocalModelPool:
             if (hit := self._models.get(key)) is not None:
                 return hit, 0.0
             with _ONE_LOAD_AT_A_TIME:
-                started = time.perf_counter()
-                loaded = Loaded(parts=loader(), lock=threading.Lock())
+                started, rss_before = time.perf_counter(), models_cache.rss_bytes()
+                parts = loader()
+                loaded = Loaded(parts, threading.Lock(), max(0, models_cache.rss_bytes() - rss_before))
             self._models[key] = loaded
             return loaded, time.perf_counter() - started
 
@@ -135,8 +151,9 @@ class LocalBackend:
                     # a batched service may know a longer wait (for its shared pass) than the line's
                     event.metrics.queue_s = max(event.metrics.queue_s, queue_s)
                     event.metrics.load_s, event.metrics.cold = load_s, load_s > 0
-                if isinstance(event, Result):
-                    event.extra.setdefault("hardware", hardware.detect().name)
+                if isinstance(event, Result):  # loaded as float32
+                    facts = card_facts(spec, loaded, location, "fp32") | {"hardware": hardware.detect().name}
+                    event.extra = facts | event.extra
                 yield event
             completed = True
         finally:

@@ -43,4 +43,13 @@ def backend_for(catalog: Catalog, spec: ModelSpec, task: str) -> Backend | None:
         return None
     if spec.backend == "openai-compat":
         return _api(task)(catalog.providers)  # built per call: it holds the catalog's providers, which may vary
+    if spec.runtime == "onnxruntime-genai":
+        return _onnx(task)
     return _local(spec.backend, task)
+
+
+@cache
+def _onnx(task: str) -> Backend | None:
+    from playground.backends import ort_genai
+
+    return ort_genai.OrtGenAIBackend() if task == "generate" else None
