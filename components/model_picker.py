@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.availability import availability
-from playground.backends.base import Credentials
-from playground.catalog import Catalog
+from playground import Catalog, Credentials, availability
 
 
 def pick_models(catalog: Catalog, task: str, credentials: Credentials, default: list[str], key: str) -> list[str]:

@@ -5,9 +5,17 @@ import streamlit as st
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
-from playground.backends.base import GenParams, Request, Result
-from playground.backends.local_caption import DEFAULT_INSTRUCTION
-from playground.images import SAMPLE_PHOTOS, ImageError, fit_within, open_image, sample_photo
+from playground import (
+    DEFAULT_CAPTION_INSTRUCTION,
+    SAMPLE_PHOTOS,
+    GenParams,
+    ImageError,
+    Request,
+    Result,
+    fit_within,
+    open_image,
+    sample_photo,
+)
 
 st.title("Caption side by side")
 catalog = get_catalog()
@@ -43,7 +51,7 @@ with left:
     image, origin = chosen_image()
     instruction = st.text_input(
         "Instruction",
-        value=DEFAULT_INSTRUCTION,
+        value=DEFAULT_CAPTION_INSTRUCTION,
         key="caption_instruction",
         help="SmolVLM and API models follow it. Captioners (BLIP, ViT-GPT2, GIT) always describe the image and ignore it.",
     )

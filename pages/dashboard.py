@@ -8,6 +8,7 @@ import streamlit as st
 from components import charts
 from components.costs import get_history, hourly_rate
 from components.session import get_catalog
+from playground.i18n import _
 from playground.history import measured_speeds, to_csv, to_json
 from playground.pricing import SelfHosted, api_cost, api_monthly_usd, format_usd
 
@@ -40,9 +41,18 @@ else:
     b.plotly_chart(charts.throughput(done), key="chart_tokens_per_s")
     if (cold := done[done["cold"]]).shape[0]:
         st.caption(
-            f"× marks a cold call, the first use of a local model in this server process. Its model load "
-            f"(median {cold['load_s'].median():.1f} s) is kept out of TTFT and total, and priced as hardware time."
+            _(
+                "× marks a cold call, the first use of a local model in this server process. Its model load "
+                "(median {s} s) is inside its TTFT and total, shown apart below, and priced as hardware time."
+            ).format(s=f"{cold['load_s'].median():.1f}")
         )
+    st.plotly_chart(charts.latency_parts(done), key="chart_latency_parts")
+    st.caption(
+        _(
+            "Every time is counted from the moment the request arrived: waiting in line for a shared model, loading "
+            "it, the model's own time to the first token, then decoding the rest."
+        )
+    )
     c, d = st.columns(2)
     c.plotly_chart(charts.cost_per_call(done), key="chart_cost_per_call")
     d.plotly_chart(charts.cumulative_cost(done), key="chart_cumulative_cost")

@@ -20,13 +20,14 @@ from typing import Any, Iterable
 from playground import models_cache
 from playground.backends.base import Failure, Request, Result
 from playground.catalog import ModelSpec
+from playground.context import RunContext
 from playground.pricing import Cost
 from playground.redact import scrub as _scrub
 
 STORE_IO = "store_inputs_outputs"  # setting: False keeps only the metrics of each run
 COLUMNS = (
     "ts", "page", "model_id", "model_name", "openness", "params", "input", "output",
-    "ttft_s", "total_s", "load_s", "tokens_in", "tokens_out", "tokens_per_s",
+    "queue_s", "ttft_s", "total_s", "load_s", "tokens_in", "tokens_out", "tokens_per_s",
     "cost_usd", "api_cost_usd", "hardware_cost_usd", "cost_source", "cold", "error",
 )  # fmt: skip
 _SCHEMA = """
@@ -40,7 +41,8 @@ CREATE TABLE IF NOT EXISTS runs (
     params TEXT,                   -- JSON
     input TEXT,                    -- NULL when inputs and outputs are not stored
     output TEXT,
-    ttft_s REAL, total_s REAL, load_s REAL,
+    ttft_s REAL, total_s REAL, load_s REAL,  -- from the request's arrival; load_s is inside both
+    queue_s REAL,                  -- arrival until a model started on it
     tokens_in INTEGER, tokens_out INTEGER, tokens_per_s REAL,
     cost_usd REAL,                 -- NULL: unpriced
     api_cost_usd REAL, hardware_cost_usd REAL, cost_source TEXT,
@@ -84,6 +86,8 @@ class History:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a power cut may lose the last run, never corrupt
         self._db.executescript(_SCHEMA)
+        if "queue_s" not in {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}:
+            self._db.execute("ALTER TABLE runs ADD COLUMN queue_s REAL")  # a file from before latency parts
 
     def close(self) -> None:
         with self._lock:
@@ -102,7 +106,7 @@ class History:
     # ------------------------------------------------------------ runs
     def record(
         self,
-        page: str,
+        context: RunContext | str,
         spec: ModelSpec,
         request: Request,
         final: Result | Failure,
@@ -112,6 +116,7 @@ class History:
     ) -> int:
         """Store one finished run and return its row id. ``secrets`` (the session's keys) are scrubbed from every
         text field; ``store_io`` None means the saved setting (default: store)."""
+        page = context.page if isinstance(context, RunContext) else context
         if store_io is None:
             store_io = bool(self.get_setting(STORE_IO, True))
         hidden = tuple(s for s in secrets if s and len(s) >= 8)
@@ -130,6 +135,7 @@ class History:
             "params": _scrub(_params(request), hidden),
             "input": _scrub(_describe_input(request), hidden) if store_io else None,
             "output": _scrub(output, hidden) if store_io else None,
+            "queue_s": m.queue_s if m else None,
             "ttft_s": m.ttft_s if m else None,
             "total_s": m.total_s if m else None,
             "load_s": m.load_s if m else None,

@@ -81,7 +81,7 @@ def test_every_run_is_recorded_with_its_metrics(app_with_runs):
     assert set(runs["page"]) == {"generate"}
     smol = runs[runs["model_id"] == "smollm2-135m"]
     assert (smol["cost_usd"] > 0).all() and (smol["tokens_out"] > 0).all()
-    assert smol["cost_usd"].tolist() == pytest.approx(list(0.15 * (smol["total_s"] + smol["load_s"]) / 3600))
+    assert smol["cost_usd"].tolist() == pytest.approx(list(0.15 * (smol["total_s"] - smol["queue_s"]) / 3600))
     failed = runs[runs["model_id"] == "gpt-4o-mini"]
     assert failed["error"].str.contains("Cannot reach").all() and failed["cost_usd"].isna().all()
 

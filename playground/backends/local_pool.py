@@ -67,6 +67,8 @@ class LocalBackend:
     yields events and is called with the model's lock held.
     """
 
+    batch_size: int | None = None
+
     def load(self, location: str) -> Any:
         raise NotImplementedError
 

@@ -90,6 +90,8 @@ def _sampling(request: Request) -> dict[str, Any]:
 class OpenAIChatBackend:
     """Chat completions, streamed by default. ``messages`` builds the request for the task at hand."""
 
+    batch_size: int | None = None  # one call per text
+
     def __init__(self, catalog_providers: dict[str, ProviderSpec], stream: bool = True, timeout_s: float = DEFAULT_TIMEOUT_S):
         self.providers = catalog_providers
         self.stream = stream
