@@ -6,10 +6,10 @@ import tempfile
 from pathlib import Path
 
 from playground import Catalog, Playground
-from playground.history import History
+from playground.store import Store
 
 
 def throwaway_playground(catalog: Catalog) -> Playground:
     """The engine as users get it (priced and recorded), with its store in a temporary file, not the user's."""
     folder = Path(tempfile.mkdtemp(prefix="bench-"))
-    return Playground(catalog, History(folder / "bench.sqlite"))
+    return Playground(catalog, Store(folder / "bench.sqlite"))

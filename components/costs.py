@@ -9,8 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from playground import Cost, RunSettings
-from playground.history import STORE_IO, History, default_path
 from playground.pricing import DEFAULT_PRESET, HARDWARE_PRESETS
+from playground.store import STORE_IO, Store, default_url
 
 PRESET = "hardware_preset"  # settings remembered in the history file; session_state holds this session's choice
 RATE = "hardware_usd_per_hour"
@@ -18,24 +18,24 @@ CUSTOM = "custom"
 
 
 @st.cache_resource
-def _open_history(path: str) -> History:
-    return History(path)
+def _open_store(url: str) -> Store:
+    return Store(url)
 
 
-def get_history() -> History:
-    """One shared, thread-safe History per database path (PLAYGROUND_DB, or the data folder)."""
-    return _open_history(str(default_path()))
+def get_store() -> Store:
+    """One shared, thread-safe Store per database URL (PLAYGROUND_DB_URL, PLAYGROUND_DB, or the data folder)."""
+    return _open_store(default_url())
 
 
 def _remembered(name: str, default):
     """This session's value of a setting, starting from the one last saved."""
     if name not in st.session_state:
-        st.session_state[name] = get_history().get_setting(name, default)
+        st.session_state[name] = get_store().get_setting(name, default)
     return st.session_state[name]
 
 
 def _save(name: str) -> None:
-    get_history().set_setting(name, st.session_state[name])
+    get_store().set_setting(name, st.session_state[name])
 
 
 def hourly_rate() -> float:

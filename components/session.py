@@ -11,7 +11,7 @@ import uuid
 
 import streamlit as st
 
-from components.costs import get_history
+from components.costs import get_store
 from playground import Catalog, Credentials, Endpoint, Playground, RunContext, load_catalog
 
 KEYS = "api_keys"  # session_state: provider id -> key typed in the sidebar
@@ -43,7 +43,7 @@ def get_catalog() -> Catalog:
 
 def get_playground() -> Playground:
     """The one engine entry point: the shared catalog and store (both process-wide resources), no user state."""
-    return Playground(get_catalog(), get_history())
+    return Playground(get_catalog(), get_store())
 
 
 def session_id() -> str:

@@ -6,18 +6,18 @@ import pandas as pd
 import streamlit as st
 
 from components import charts
-from components.costs import get_history, hourly_rate
+from components.costs import get_store, hourly_rate
 from components.session import get_catalog
 from playground.i18n import _
-from playground.history import measured_speeds, to_csv, to_json
 from playground.pricing import SelfHosted, api_cost, api_monthly_usd, format_usd
+from playground.store import measured_speeds, to_csv, to_json
 
 PERIODS = {"all time": None, "last hour": 3600, "last 24 hours": 86400, "last 7 days": 7 * 86400}
 
 st.title("Latency & cost")
 catalog = get_catalog()
-history = get_history()
-everything = history.runs()
+store = get_store()
+everything = store.runs()
 
 left, middle, right = st.columns(3)
 pages = left.multiselect("Pages", sorted(everything["page"].unique()), key="dash_pages", placeholder="all pages")
@@ -30,7 +30,7 @@ models = middle.multiselect(
 )
 period = right.selectbox("Time", list(PERIODS), key="dash_period")
 since = time.time() - PERIODS[period] if PERIODS[period] else None
-runs = history.runs(pages=pages, models=models, since=since)
+runs = store.runs(pages=pages, models=models, since=since)
 done = runs[runs["error"].isna()]
 
 if done.empty:

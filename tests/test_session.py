@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy
 
 from playground import (
     Credentials,
@@ -17,15 +18,15 @@ from playground import (
     load_sample,
 )
 from playground.classify import PRESETS
-from playground.history import History
 from playground.metrics import Stopwatch
+from playground.store import Store
 
 GREEDY = GenParams(temperature=0, max_new_tokens=8)
 
 
 @pytest.fixture
 def store(tmp_path):
-    history = History(tmp_path / "runs.sqlite")
+    history = Store(tmp_path / "runs.sqlite")
     yield history
     history.close()
 
@@ -93,8 +94,9 @@ def test_a_batch_evaluation_reaches_history_with_its_metrics(playground, store):
 
 
 def test_a_store_that_cannot_write_does_not_break_the_run(catalog, tmp_path):
-    broken = History(tmp_path / "gone.sqlite")
-    broken.close()  # every write now raises
+    broken = Store(tmp_path / "gone.sqlite")
+    broken.engine.dispose()
+    broken.engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path}/missing/folder/gone.sqlite")  # every write raises
     events = list(Playground(catalog, broken).run(["minilm-zero-shot"], Request("classify", prompt="Great!", labels=("positive", "negative"))))
     assert isinstance(events[-1], Result) and events[-1].label == "positive"
     assert any("not saved to history" in getattr(e, "message", "") for e in events)
