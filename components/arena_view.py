@@ -18,6 +18,7 @@ from playground import Catalog, Credentials, Failure, InputError, ModelSpec, Req
 from playground.i18n import _
 
 SIDES = ("a", "b")
+VOTE_ICONS = {"a": ":material/arrow_back:", "b": ":material/arrow_forward:", "tie": ":material/balance:", "both_bad": ":material/thumb_down:"}
 
 
 @dataclass
@@ -41,7 +42,7 @@ def side_title(side: str) -> str:
 
 
 def choice_labels() -> dict[str, str]:
-    return {"a": _("👈 A is better"), "b": _("👉 B is better"), "tie": _("🤝 Tie"), "both_bad": _("👎 Both are bad")}
+    return {"a": _("A is better"), "b": _("B is better"), "tie": _("Tie"), "both_bad": _("Both are bad")}
 
 
 def start_battle(
@@ -135,7 +136,7 @@ def vote_or_outcome(state: BattleState, state_key: str) -> None:
         if len(state.finals) < 2:
             return
         for (choice, label), column in zip(choice_labels().items(), st.columns(4)):
-            column.button(label, key=f"vote_{choice}", on_click=cast_vote, args=(state_key, choice), width="stretch")
+            column.button(label, key=f"vote_{choice}", on_click=cast_vote, args=(state_key, choice), width="stretch", icon=VOTE_ICONS[choice])
         return
     if state.refusal is not None:
         st.warning(refusal_text(state.refusal))

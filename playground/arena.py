@@ -12,14 +12,15 @@ import math
 import random
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from playground.catalog import Catalog, ModelSpec
 from playground.errors import InputError
+from playground.pricing import api_cost, hardware_cost
 
 CHOICES = ("a", "b", "tie", "both_bad")  # A is better / B is better / tie / both are bad
 VOTE_CAP = 50  # votes one session may cast in one room (or outside any room)
@@ -238,6 +239,36 @@ def open_vs_closed(votes: pd.DataFrame, openness: dict[str, str], rounds: int = 
 
 def rated_votes(votes: pd.DataFrame) -> pd.DataFrame:
     """The votes that count for ratings: anonymous ones only."""
-    if votes.empty:
+    if votes.empty or "anonymous" not in votes:
         return votes
     return votes[votes["anonymous"].astype(bool)]
+
+
+# ---------------------------------------------------------------- rating against price
+
+BLEND_INPUT_SHARE = 0.75  # a "blended" token price: 3 input tokens for every output token, as price tables quote it
+
+
+def price_per_million(catalog: Catalog, spec: ModelSpec, hourly_usd: float, tokens_per_s: float | None) -> float | None:
+    """USD per 1M tokens: genai-prices for an API (3:1 input:output blend); for a local model, the machine's hourly
+    rate over the time it takes to write 1M tokens at its measured speed. None when nothing prices it."""
+    if spec.is_local:
+        if hourly_usd == 0:
+            return 0.0
+        return hardware_cost(1e6 / tokens_per_s, hourly_usd) if tokens_per_s else None
+    share = int(1e6 * BLEND_INPUT_SHARE)
+    return api_cost(spec, catalog.provider_of(spec), share, 1_000_000 - share).usd
+
+
+def leaderboard(
+    catalog: Catalog, votes: pd.DataFrame, hourly_usd: float = 0.0, speeds: dict[str, float] | None = None, rounds: int = BOOTSTRAP_ROUNDS
+) -> pd.DataFrame:
+    """The ratings of the anonymous votes, with each model's name, openness and price per 1M tokens."""
+    table = bradley_terry(rated_votes(votes), rounds=rounds)
+    specs = [catalog.models.get(m) for m in table["model_id"]]
+    table.insert(1, "name", [s.name if s else m for s, m in zip(specs, table["model_id"])])
+    table.insert(2, "openness", [s.openness if s else "unknown" for s in specs])
+    table["usd_per_1m_tokens"] = [
+        price_per_million(catalog, s, hourly_usd, (speeds or {}).get(s.id)) if s else None for s in specs
+    ]
+    return table

@@ -41,7 +41,7 @@ def hash_pin(pin: str) -> str:
     """scrypt with a random salt, stored as ``scrypt$n$r$p$salt$hash`` (hex)."""
     if len(pin) < PIN_MIN_LENGTH:
         raise InputError(
-            "The PIN is too short.", hint="Use at least {n} characters.".format(n=PIN_MIN_LENGTH)
+            "The PIN is too short.", hint=f"Use at least {PIN_MIN_LENGTH} characters."
         )
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
@@ -99,12 +99,13 @@ class RoomSummary:
     latency: pd.DataFrame  # one row per finished run: model, queue_s, ttft_s, total_s (its distribution)
     spend: pd.DataFrame  # model, runs, usd
     tally: pd.DataFrame  # choice, votes
-    leaderboard: pd.DataFrame  # arena.bradley_terry of the room's anonymous votes
 
 
-def summarize(members: pd.DataFrame, runs: pd.DataFrame, votes: pd.DataFrame, rounds: int = 100) -> RoomSummary:
-    """The room at a glance. ``members`` has display_name; ``runs`` the store's run columns (model_name,
-    session_id, queue_s, ttft_s, total_s, cost_usd, error); ``votes`` model_a, model_b, choice, anonymous."""
+def summarize(members: pd.DataFrame, runs: pd.DataFrame, votes: pd.DataFrame) -> RoomSummary:
+    """The room at a glance; its leaderboard is ``arena.leaderboard`` of the same votes.
+
+    ``members`` has display_name; ``runs`` the store's run columns (model_name, session_id, queue_s, ttft_s,
+    total_s, cost_usd, error); ``votes`` model_a, model_b, choice, anonymous."""
     ok = runs[runs["error"].isna()] if not runs.empty else runs
     latency = ok[["model_name", "queue_s", "ttft_s", "total_s"]].rename(columns={"model_name": "model"})
     spend = (
@@ -125,7 +126,6 @@ def summarize(members: pd.DataFrame, runs: pd.DataFrame, votes: pd.DataFrame, ro
         latency=latency,
         spend=spend,
         tally=tally,
-        leaderboard=arena.bradley_terry(arena.rated_votes(votes), rounds=rounds),
     )
 
 

@@ -48,8 +48,7 @@ def test_ratings_count_battles_and_narrow_with_more_votes():
     many = arena.bradley_terry(simulate(1, n=600), rounds=100).set_index("model_id")
     assert few["battles"].sum() == 60 and many["battles"].sum() == 1200  # two sides per battle
     assert (few["wins"] + few["ties"] + few["losses"] == few["battles"]).all()
-    width = lambda t: (t["upper"] - t["lower"]).mean()  # noqa: E731
-    assert width(few) > 2 * width(many)
+    assert (few["upper"] - few["lower"]).mean() > 2 * (many["upper"] - many["lower"]).mean()
 
 
 def test_one_sided_votes_still_fit_and_empty_votes_give_an_empty_table():
