@@ -11,6 +11,7 @@ from playground import Catalog, arena, format_usd
 from playground.i18n import _
 
 COLOURS = {"open": "#2e9e44", "closed": "#e8710a", "unknown": "#888888"}
+FEW_VOTES = 20
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
 
 
@@ -79,6 +80,7 @@ def price_chart(table: pd.DataFrame) -> go.Figure:
         title=_("Rating against price"),
         xaxis_title=_("USD per 1M tokens (APIs: 3:1 input:output; local: hardware rate ÷ measured speed)"),
         yaxis_title=_("rating"),
+        xaxis=dict(rangemode="tozero"),
         height=420,
         **LAYOUT,
     )
@@ -122,6 +124,8 @@ def render_leaderboard(catalog: Catalog, votes: pd.DataFrame, hourly_usd: float,
         st.info(_("Every vote so far named a model, so none counts for the ratings yet."))
         return
     st.plotly_chart(ratings_chart(table))
+    if len(rated) < FEW_VOTES:
+        st.caption(_("With fewer than {n} votes the intervals are not worth much yet: every vote moves the board.").format(n=FEW_VOTES))
     shown = table.assign(
         interval=[f"{lo:.0f} – {hi:.0f}" for lo, hi in zip(table["lower"], table["upper"])],
         price=[format_usd(p) if p is not None and pd.notna(p) else _("unpriced") for p in table["usd_per_1m_tokens"]],

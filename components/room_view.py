@@ -40,13 +40,14 @@ PRESENTER_CSS = """<style>
 
 def join_link(code: str) -> str:
     """The room page's address with ``?room=CODE``, as the instructor's browser reaches this server: what students
-    open. ``st.context.url`` is the app's root without the page; it is not sent on every rerun, and then the
-    WebSocket's Origin header (plus any base path) says the same."""
+    open. ``st.context.url`` is not sent on every rerun; the WebSocket's Origin header (plus any base path) then
+    says the same."""
     root = st.context.url
     if not root:
         prefix = str(st.get_option("server.baseUrlPath") or "").strip("/")
         root = "/".join(p for p in (st.context.headers.get("Origin", ""), prefix) if p)
-    return f"{root.rstrip('/')}/room?room={code}"
+    root = root.rstrip("/").removesuffix("/room")
+    return f"{root}/room?room={code}"
 
 
 def qr_png(link: str) -> bytes:
@@ -179,7 +180,7 @@ def render_live(catalog: Catalog, code: str, rounds: int = 100) -> None:
     a, b, c, d = st.columns(4)
     a.metric(_("Joined"), len(summary.members))
     b.metric(_("Ran the exercise"), summary.runners, help=_("Sessions with at least one run in this room."))
-    c.metric(_("Votes"), int(summary.tally["votes"].sum()))
+    c.metric(_("Runs"), summary.runs)
     d.metric(_("Class spent"), format_usd(summary.spent_usd), help=_("API prices plus the hardware rate for local models, over {n} runs.").format(n=summary.runs))
     if summary.members:
         st.caption(_("In the room: {names}").format(names=", ".join(summary.members)))

@@ -26,6 +26,7 @@ CHOICES = ("a", "b", "tie", "both_bad")  # A is better / B is better / tie / bot
 VOTE_CAP = 50  # votes one session may cast in one room (or outside any room)
 BOOTSTRAP_ROUNDS = 200
 SCALE, BASE, CENTRE = 400.0, 10.0, 1000.0
+PRIOR_C = 1.0  # L2 strength of the fit: a N(0, 1) prior on each log-odds strength (about ±175 rating points)
 
 
 @dataclass(frozen=True)
@@ -130,8 +131,9 @@ def _fit(design: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Strengths in log-odds, one row per row of ``weights`` (the data, then each bootstrap round).
 
     Each set of weights is an independent logistic regression. They are fitted together as one block-diagonal
-    problem (the loss and the penalty separate by block), so 200 rounds cost one fit, not 200. The penalty is
-    negligible: it only picks, among equal fits, the centred one.
+    problem (the loss and the penalty separate by block), so 200 rounds cost one fit, not 200. The L2 penalty
+    (C=PRIOR_C) is a weak prior that centres the strengths and keeps a class's first lopsided votes from sending
+    a model a thousand points away; a few dozen votes outweigh it.
     """
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
@@ -141,7 +143,7 @@ def _fit(design: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
     strengths = []
     for start in range(0, len(weights), per_chunk):
         chunk = weights[start : start + per_chunk]
-        model = LogisticRegression(fit_intercept=False, C=1e6, tol=1e-8, max_iter=2000)
+        model = LogisticRegression(fit_intercept=False, C=PRIOR_C, tol=1e-8, max_iter=2000)
         model.fit(sparse.block_diag([block] * len(chunk), format="csr"), np.tile(y, len(chunk)), sample_weight=chunk.ravel())
         strengths.append(model.coef_[0].reshape(len(chunk), design.shape[1]))
     return np.vstack(strengths)
