@@ -55,33 +55,40 @@ def win_rate_chart(rates: pd.DataFrame, played: pd.DataFrame, names: dict[str, s
     fig.update_layout(
         title=_("How often the row model beat the column model (battles)"),
         yaxis=dict(autorange="reversed"),
-        height=max(300, 70 * len(labels) + 140),
+        height=max(320, 55 * len(labels) + 160),
         **LAYOUT,
     )
     return fig
 
 
+FREE_AT_USD = 0.01  # where a $0 model sits on the log price axis
+
+
 def price_chart(table: pd.DataFrame) -> go.Figure:
-    """Rating against USD per 1M tokens; an unpriced model is left out (said under the chart)."""
+    """Rating against USD per 1M tokens on a log axis (prices span 1000x); $0 models sit at the left edge. An
+    unpriced model is left out (said under the chart)."""
     priced = table[table["usd_per_1m_tokens"].notna()]
     fig = go.Figure()
     for openness, part in priced.groupby("openness", sort=False):
+        price = part["usd_per_1m_tokens"].astype(float)
         fig.add_scatter(
-            x=part["usd_per_1m_tokens"],
+            x=price.clip(lower=FREE_AT_USD),
             y=part["rating"],
             mode="markers+text",
             text=part["name"],
-            textposition="top center",
+            textposition=["top right" if i % 2 else "bottom right" for i in range(len(part))],
+            textfont=dict(size=11),
             name=_(openness),
             marker=dict(size=13, color=COLOURS.get(openness, COLOURS["unknown"])),
             error_y=dict(type="data", symmetric=False, array=part["upper"] - part["rating"], arrayminus=part["rating"] - part["lower"]),
+            customdata=[format_usd(p) for p in price],
+            hovertemplate="%{text}: %{y:.0f} at %{customdata} per 1M tokens<extra></extra>",
         )
     fig.update_layout(
         title=_("Rating against price"),
-        xaxis_title=_("USD per 1M tokens (APIs: 3:1 input:output; local: hardware rate ÷ measured speed)"),
+        xaxis=dict(type="log", title=_("USD per 1M tokens, log scale ($0 drawn at $0.01)")),
         yaxis_title=_("rating"),
-        xaxis=dict(rangemode="tozero"),
-        height=420,
+        height=460,
         **LAYOUT,
     )
     return fig
@@ -128,16 +135,16 @@ def render_leaderboard(catalog: Catalog, votes: pd.DataFrame, hourly_usd: float,
         st.caption(_("With fewer than {n} votes the intervals are not worth much yet: every vote moves the board.").format(n=FEW_VOTES))
     shown = table.assign(
         interval=[f"{lo:.0f} – {hi:.0f}" for lo, hi in zip(table["lower"], table["upper"])],
-        price=[format_usd(p) if p is not None and pd.notna(p) else _("unpriced") for p in table["usd_per_1m_tokens"]],
+        price=[f"${p:,.2f}" if p is not None and pd.notna(p) else _("unpriced") for p in table["usd_per_1m_tokens"]],
     )
     st.dataframe(
         shown[["name", "openness", "rating", "interval", "battles", "wins", "ties", "losses", "price"]],
         hide_index=True,
         column_config={"rating": st.column_config.NumberColumn(format="%.0f"), "price": _("USD / 1M tokens")},
     )
-    left, right = st.columns(2)
-    rates, played = arena.win_rates(rated)
-    left.plotly_chart(win_rate_chart(rates, played, dict(zip(table["model_id"], table["name"]))))
-    right.plotly_chart(price_chart(table))
+    st.plotly_chart(price_chart(table))
+    st.caption(_("APIs: genai-prices for 3 input tokens to 1 output token. Local models: the hardware rate in the sidebar over the time they take to write 1M tokens at the speed measured here."))
     if unpriced := list(table.loc[table["usd_per_1m_tokens"].isna(), "name"]):
-        right.caption(_("Not on the price chart (no price known): {names}.").format(names=", ".join(unpriced)))
+        st.caption(_("Not on the price chart (no price known): {names}.").format(names=", ".join(unpriced)))
+    rates, played = arena.win_rates(rated)
+    st.plotly_chart(win_rate_chart(rates, played, dict(zip(table["model_id"], table["name"]))))
