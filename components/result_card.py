@@ -40,14 +40,14 @@ def metrics_line(m: CallMetrics, hardware: str = "") -> str:
     if (after_start := m.first_token_after_start_s) is not None:
         key = _("first token {s} s later") if parts else _("first token after {s} s")
         parts.append(key.format(s=f"{after_start:.2f}"))
+        parts.append(_("TTFT {s} s from arrival").format(s=f"{m.ttft_s:.2f}"))
     if m.tokens_per_s is not None:
         parts.append(_("{rate} tok/s").format(rate=f"{m.tokens_per_s:.1f}"))
     if m.total_s is not None:
         parts.append(_("total {s} s").format(s=f"{m.total_s:.2f}"))
     if m.output_tokens is not None or m.input_tokens is not None:
-        tokens_in = "–" if m.input_tokens is None else m.input_tokens
-        tokens_out = "–" if m.output_tokens is None else m.output_tokens
-        parts.append(_("{n_in} tokens in, {n_out} out").format(n_in=tokens_in, n_out=tokens_out))
+        parts.append(_("{n} tokens out").format(n="–" if m.output_tokens is None else m.output_tokens))
+        parts.append(_("{n} tokens in").format(n="–" if m.input_tokens is None else m.input_tokens))
     if hardware:
         parts.append(_("on {hardware}").format(hardware=hardware))
     return " · ".join(parts)
@@ -110,7 +110,7 @@ class Card:
         with self.body.container():
             render_result(final)
         with self.footer:
-            st.caption(metrics_line(final.metrics, final.extra.get("hardware", "")))
+            st.caption(metrics_line(final.metrics, final.extra.get("hardware") or final.extra.get("endpoint", "")))
             cost_caption(cost)
 
 

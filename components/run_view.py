@@ -72,6 +72,7 @@ def render_side_by_side(
             outcome.finals[event.model_id] = event
             outcome.costs[event.model_id] = event.cost  # priced and recorded by the engine
             card.finish(event, render_result, outcome.notices.get(event.model_id, []), outcome.costs[event.model_id])
+    outcome.finals = {m: outcome.finals[m] for m in model_ids if m in outcome.finals}  # redrawn in the picked order
     return outcome
 
 

@@ -19,8 +19,17 @@ from playground.backends.base import (
     Token,
     Waiting,
 )
+from playground.caption_batch import caption_samples, latency_rows
 from playground.catalog import Catalog, ModelSpec, ProviderSpec, load_catalog
-from playground.classify import PRESETS, LabelledSet, check_labels, check_text, load_sample, parse_labels, read_labelled_csv
+from playground.classify import (
+    PRESETS,
+    LabelledSet,
+    check_labels,
+    check_text,
+    load_sample,
+    parse_labels,
+    read_labelled_csv,
+)
 from playground.context import RunContext
 from playground.errors import (
     CatalogError,
@@ -67,10 +76,12 @@ __all__ = [
     "Token",
     "Waiting",
     "availability",
+    "caption_samples",
     "check_labels",
     "check_text",
     "fit_within",
     "format_usd",
+    "latency_rows",
     "load_catalog",
     "load_sample",
     "open_image",

@@ -7,6 +7,8 @@ session (about 4-7 s here) and each test gets a fresh database on it.
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 import warnings
 
 import pytest
@@ -15,15 +17,21 @@ _fresh = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory):
-    """One PostgreSQL server for the session, on a Unix socket in a temporary folder (no TCP port)."""
+def postgres_server():
+    """One PostgreSQL server for the session, on a Unix socket in its own temporary folder (no TCP port).
+
+    Not under pytest's tmp_path: as root, pgserver runs PostgreSQL as a "pgserver" user that must traverse the
+    folder's parents, and another pytest session on the machine resets its base folder to 0700 (and prunes old
+    ones), which would cut the server off mid-run."""
+    pgdata = tempfile.mkdtemp(prefix="playground-pgdata-")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns that XDG_RUNTIME_DIR is unset in containers
         import pgserver
 
-        server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
     yield server
     server.cleanup()
+    shutil.rmtree(pgdata, ignore_errors=True)
 
 
 def sqlalchemy_url(uri: str) -> str:

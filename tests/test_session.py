@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import sqlalchemy
 
 from playground import (
     Credentials,
@@ -72,14 +71,14 @@ def test_times_are_counted_from_arrival(playground):
 def test_a_timed_out_run_reaches_history_as_a_failure_with_its_partial_output(playground, store):
     playground.run_one("smollm2-135m", Request("generate", prompt="Hi", params=GREEDY))  # load outside the deadline
     slow = Request("generate", prompt="Count from one to a thousand.", params=GenParams(temperature=0, max_new_tokens=2000))
-    events = list(playground.run(["smollm2-135m"], slow, settings=RunSettings(timeout_s=8.0)))
+    events = list(playground.run(["smollm2-135m"], slow, settings=RunSettings(timeout_s=20.0)))
     final = events[-1]
     streamed = "".join(e.text for e in events if isinstance(e, Token))
     assert isinstance(final, Failure) and final.code == "timeout"
     assert streamed and final.partial_text == streamed
-    assert final.metrics is not None and final.metrics.total_s >= 8.0 and final.metrics.ttft_s < final.metrics.total_s
+    assert final.metrics is not None and final.metrics.total_s >= 20.0 and final.metrics.ttft_s < final.metrics.total_s
     row = store.runs().iloc[-1]
-    assert row["error"].startswith("No answer within") and row["output"] == streamed and row["total_s"] >= 8.0
+    assert row["error"].startswith("No answer within") and row["output"] == streamed and row["total_s"] >= 20.0
 
 
 def test_a_batch_evaluation_reaches_history_with_its_metrics(playground, store):
@@ -95,8 +94,7 @@ def test_a_batch_evaluation_reaches_history_with_its_metrics(playground, store):
 
 def test_a_store_that_cannot_write_does_not_break_the_run(catalog, tmp_path):
     broken = Store(tmp_path / "gone.sqlite")
-    broken.engine.dispose()
-    broken.engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path}/missing/folder/gone.sqlite")  # every write raises
+    broken.close()  # every write now raises
     events = list(Playground(catalog, broken).run(["minilm-zero-shot"], Request("classify", prompt="Great!", labels=("positive", "negative"))))
     assert isinstance(events[-1], Result) and events[-1].label == "positive"
     assert any("not saved to history" in getattr(e, "message", "") for e in events)

@@ -35,11 +35,13 @@ from playground.store import (
     to_csv,
     to_json,
 )
+from playground.store.frames import json_rows
 from playground.store.schema import metadata
 
 HELLO = Request("generate", prompt="Say hello.", system="Be brief.", params=GenParams(temperature=0, max_new_tokens=6))
-# Written by playground/history.py at commit 41dfb43 (the last code without migrations): 3 runs, 2 settings.
-LEGACY_FILE = Path(__file__).with_name("fixtures") / "history-v0.sqlite"
+# Files written by playground/history.py (before the store had migrations) at the commit in their name: the
+# first schema, and the one with queue_s added. Each holds 3 runs (a warm answer, a failure, a cold answer), 2 settings.
+FIXTURES = Path(__file__).with_name("fixtures")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -383,31 +385,30 @@ def test_migrations_build_exactly_the_schema_the_code_uses(store):
         assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
 
 
-def test_a_history_file_from_before_the_store_upgrades_in_place(tmp_path):
+@pytest.mark.parametrize("legacy", sorted(FIXTURES.glob("history-*.sqlite")), ids=lambda p: p.stem)
+def test_a_history_file_from_before_the_store_upgrades_in_place(legacy, tmp_path):
     path = tmp_path / "playground.sqlite"
-    shutil.copy(LEGACY_FILE, path)
+    shutil.copy(legacy, path)
     with sqlite3.connect(path) as old:
-        before = old.execute("SELECT * FROM runs ORDER BY id").fetchall()
-        old_settings = old.execute("SELECT * FROM settings").fetchall()
-    assert len(before) == 3 and dict(old_settings) == {"hardware_usd_per_hour": "0.42", "store_inputs_outputs": "true"}
+        old.row_factory = sqlite3.Row
+        before = [dict(row) for row in old.execute("SELECT * FROM runs ORDER BY id")]
+        old_settings = dict(old.execute("SELECT name, value FROM settings").fetchall())
+    assert len(before) == 3 and old_settings == {"hardware_usd_per_hour": "0.42", "store_inputs_outputs": "true"}
 
     store = Store(path)
     runs = store.runs()
-    old_columns = [c for c in runs.columns if c not in ("time",)][: len(before[0])]
-    assert [tuple(None if pd.isna(v) else v for v in row) for row in runs[old_columns].itertuples(index=False)] == [
-        tuple(None if v is None else (bool(v) if name == "cold" else v) for name, v in zip(old_columns, row))
-        for row in before
-    ]
+    after = json_rows(runs)
+    for old_row, new_row in zip(before, after, strict=True):
+        for name, value in old_row.items():
+            assert new_row[name] == (bool(value) if name == "cold" else value), (legacy.name, name)
     assert list(runs["model_id"]) == ["smollm2-135m", "gpt-4o-mini", "smollm2-135m"]
     assert list(runs["cold"]) == [False, False, True] and list(runs["partial"]) == [False] * 3
-    assert runs["session_id"].isna().all() and runs["endpoint"].isna().all()
+    assert runs["room"].isna().all() and runs["endpoint"].isna().all()
     assert store.get_setting("hardware_usd_per_hour") == 0.42 and store.get_setting(STORE_IO) is True
-    catalog = load_catalog()
-    spec = catalog.get("smollm2-135m")
-    new_id = store.record(
-        RunContext("generate", "s-new"), spec, HELLO, Result(spec.id, "new", CallMetrics(0.1, 0.2)), None
-    )
-    assert new_id == 4 and len(store.runs()) == 4
+    spec = load_catalog().get("smollm2-135m")
+    final = Result(spec.id, "new", CallMetrics(0.1, 0.2, queue_s=0.05))
+    assert store.record(RunContext("generate", "s-new"), spec, HELLO, final, None) == 4
+    assert store.runs().iloc[-1]["queue_s"] == pytest.approx(0.05)
     store.close()
     assert Store(path).get_setting("hardware_usd_per_hour") == 0.42  # a second start finds nothing left to do
 

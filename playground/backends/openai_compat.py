@@ -10,6 +10,7 @@ from typing import Any, Iterator
 import httpx2 as httpx  # the openai SDK 3.x is built on httpx2
 import openai
 
+from playground import endpoints
 from playground.backends.base import Credentials, Endpoint, Event, Failure, Request, Result, Token, chat_messages
 from playground.catalog import ModelSpec, ProviderSpec
 from playground.errors import MissingKeyError
@@ -38,14 +39,14 @@ def resolve_endpoint(spec: ModelSpec, provider: ProviderSpec, credentials: Crede
                 "needs a base URL and model name",
                 "set them under 'Self-hosted endpoint' in the sidebar (or PLAYGROUND_SELF_HOSTED_URL and _MODEL).",
             )
-        return Endpoint(own.base_url, own.model, own.api_key or "not-needed")
+        return Endpoint(endpoints.pick(own.base_url), own.model, own.api_key or "not-needed")
     key = credentials.api_keys.get(provider.id) or os.environ.get(provider.key_env, "")
     if not key and not provider.key_optional:
         raise MissingKey(
             f"needs {provider.key_env}",
             f"paste the key under 'API keys' in the sidebar, or set {provider.key_env} in the environment or .streamlit/secrets.toml.",
         )
-    return Endpoint(provider.base_url, spec.source, key or "not-needed")
+    return Endpoint(endpoints.pick(provider.base_urls or provider.base_url), spec.source, key or "not-needed")
 
 
 def explain(exc: Exception, endpoint: Endpoint) -> tuple[str, str]:
@@ -100,6 +101,7 @@ class OpenAIChatBackend:
     def messages(self, request: Request) -> list[dict]:
         return chat_messages(request)
 
+    @endpoints.failover
     def execute(self, spec: ModelSpec, request: Request, credentials: Credentials, **create_kwargs) -> Iterator[Event]:
         try:
             endpoint = resolve_endpoint(spec, self.providers[spec.provider], credentials)
@@ -126,6 +128,7 @@ class OpenAIChatBackend:
                 pieces.append(choice.message.content or "")
                 counts, raw = _usage(completion.usage), [choice.logprobs]
         except Exception as exc:
+            endpoints.report_failure(endpoint.base_url, exc)
             message, hint = explain(exc, endpoint)
             watch.stop()
             yield Failure(spec.id, message, hint=hint, metrics=watch.metrics(), partial_text="".join(pieces))

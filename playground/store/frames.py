@@ -21,3 +21,8 @@ def measured_speeds(frame):
         .agg(ttft_s=("ttft_s", "median"), tokens_per_s=("tokens_per_s", "median"), runs=("id", "count"))
         .sort_values("model_name", ignore_index=True)
     )
+
+
+def json_rows(frame) -> list[dict]:
+    """The rows as plain dicts, NaN as None, ready for ``json.dumps``."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")

@@ -25,7 +25,8 @@ from playground.context import RunContext
 from playground.errors import InputError
 from playground.pricing import Cost
 from playground.redact import scrub
-from playground.store import engine as engines
+from playground.store.engine import as_url, connect, upgrade
+from playground.store.frames import json_rows
 from playground.store.schema import (
     RUN_COLUMNS,
     VOTE_CHOICES,
@@ -62,18 +63,14 @@ def this_machine() -> str:
     return f"{os.cpu_count()} CPU cores ({platform.machine()})"
 
 
-def _records(frame) -> list[dict]:
-    """JSON-ready rows: NaN becomes None."""
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
-
-
 class Store:
     """Everything the playground remembers, behind one engine per database URL."""
 
     def __init__(self, url: str | Path | None = None) -> None:
-        self.url = engines.as_url(url)
-        self.engine = engines.connect(self.url)
-        engines.upgrade(self.engine)
+        self.url = as_url(url)
+        self.engine = connect(self.url)
+        upgrade(self.engine)
+        self._closed = False
 
     @property
     def path(self) -> Path | None:
@@ -82,11 +79,24 @@ class Store:
         return Path(database) if self.engine.dialect.name == "sqlite" and database else None
 
     def close(self) -> None:
+        """Release the connections; a closed store raises on every later call instead of reconnecting."""
         self.engine.dispose()
+        self._closed = True
+
+    def _connect(self) -> sa.Connection:
+        if self._closed:
+            raise sa.exc.ResourceClosedError("This store is closed.")
+        return self.engine.connect()
+
+    def _begin(self):
+        """A connection in a transaction that commits when the block ends (rolls back on an error)."""
+        if self._closed:
+            raise sa.exc.ResourceClosedError("This store is closed.")
+        return self.engine.begin()
 
     # ------------------------------------------------------------ settings (never keys)
     def get_setting(self, name: str, default: Any = None) -> Any:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             value = conn.execute(sa.select(settings.c.value).where(settings.c.name == name)).scalar()
         return json.loads(value) if value is not None else default
 
@@ -153,7 +163,7 @@ class Store:
             "error_code": error_code,
             "partial": int(bool(isinstance(final, Failure) and final.partial_text)),
         }
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             return conn.execute(sa.insert(runs).values(row).returning(runs.c.id)).scalar_one()
 
     def runs(
@@ -175,7 +185,7 @@ class Store:
             query = query.where(runs.c.ts >= since)
         if room is not None:
             query = query.where(runs.c.room == room)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             frame = pd.read_sql_query(query, conn)
         frame.insert(1, "time", pd.to_datetime(frame["ts"], unit="s", utc=True))
         frame["cold"] = frame["cold"].astype(bool)
@@ -183,21 +193,21 @@ class Store:
         return frame
 
     def clear_runs(self) -> None:
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(sa.delete(runs))
 
     # ------------------------------------------------------------ classroom rooms
     def create_room(self, code: str, title: str, pin_hash: str) -> None:
         """A new room; an existing code raises ``InputError`` (codes are the room's identity)."""
         try:
-            with self.engine.begin() as conn:
+            with self._begin() as conn:
                 conn.execute(sa.insert(rooms).values(code=code, title=title, pin_hash=pin_hash, created_at=time.time()))
         except sa.exc.IntegrityError:
             raise InputError(f"A room with the code {code} already exists.") from None
 
     def get_room(self, code: str) -> dict | None:
         """The room's row (pin_hash included, for checking a PIN), or None."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(sa.select(rooms).where(rooms.c.code == code)).mappings().first()
         return dict(row) if row else None
 
@@ -208,7 +218,7 @@ class Store:
         self._update_room(code, closed_at=time.time())
 
     def _update_room(self, code: str, **values: Any) -> None:
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             if not conn.execute(sa.update(rooms).where(rooms.c.code == code).values(**values)).rowcount:
                 raise InputError(f"There is no room with the code {code}.")
 
@@ -227,7 +237,7 @@ class Store:
     def room_members(self, code: str) -> list[dict]:
         """Members in the order they joined."""
         query = sa.select(room_members).where(room_members.c.room == code).order_by(room_members.c.joined_at)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
     # ------------------------------------------------------------ blind arena
@@ -235,17 +245,17 @@ class Store:
         self, battle_id: str, session_id: str, room: str | None, task: str, model_a: str, model_b: str, prompt: str
     ) -> None:
         row = {"id": battle_id, "session_id": session_id, "room": room, "task": task, "prompt": prompt}
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(sa.insert(battles).values(**row, model_a=model_a, model_b=model_b, created_at=time.time()))
 
     def mark_battle_shown(self, battle_id: str) -> None:
         """When the two answers were revealed (the first time only)."""
         query = sa.update(battles).where(battles.c.id == battle_id, battles.c.shown_at.is_(None))
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(query.values(shown_at=time.time()))
 
     def get_battle(self, battle_id: str) -> dict | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(sa.select(battles).where(battles.c.id == battle_id)).mappings().first()
         return dict(row) if row else None
 
@@ -255,7 +265,7 @@ class Store:
             raise InputError(f"A vote is one of {', '.join(VOTE_CHOICES)}, not {choice!r}.")
         row = {"battle_id": battle_id, "session_id": session_id, "room": room, "choice": choice}
         try:
-            with self.engine.begin() as conn:
+            with self._begin() as conn:
                 conn.execute(sa.insert(votes).values(**row, anonymous=bool(anonymous), created_at=time.time()))
         except sa.exc.IntegrityError:
             if self.get_battle(battle_id) is None:
@@ -274,7 +284,7 @@ class Store:
         )
         if room is not None:
             query = query.where(votes.c.room == room)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             frame = pd.read_sql_query(query, conn)
         frame["anonymous"] = frame["anonymous"].astype(bool)
         return frame
@@ -285,7 +295,7 @@ class Store:
         if room is None:
             raise InputError(f"There is no room with the code {code}.")
         room.pop("pin_hash")
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             room_battles = conn.execute(
                 sa.select(battles).where(battles.c.room == code).order_by(battles.c.created_at)
             ).mappings()
@@ -293,9 +303,9 @@ class Store:
         return {
             "room": room,
             "members": self.room_members(code),
-            "runs": _records(self.runs(room=code).drop(columns=["time"])),
+            "runs": json_rows(self.runs(room=code).drop(columns=["time"])),
             "battles": room_battles,
-            "votes": _records(self.votes(room=code)),
+            "votes": json_rows(self.votes(room=code)),
         }
 
     # ------------------------------------------------------------ helpers
@@ -308,5 +318,5 @@ class Store:
             from sqlalchemy.dialects.sqlite import insert
         changed = {name: value for name, value in row.items() if name not in keys and name not in keep}
         statement = insert(table).values(row).on_conflict_do_update(index_elements=keys, set_=changed)
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(statement)

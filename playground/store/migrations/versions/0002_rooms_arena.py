@@ -29,8 +29,10 @@ def new_run_columns() -> list[sa.Column]:
 
 
 def upgrade() -> None:
+    existing = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("runs")}
     for column in new_run_columns():
-        op.add_column("runs", column)
+        if column.name not in existing:  # history.py had added queue_s by itself, late on
+            op.add_column("runs", column)
     op.create_index("runs_room_ts", "runs", ["room", "ts"])
     op.create_index("runs_battle", "runs", ["battle_id"])
     op.create_table(
