@@ -81,7 +81,7 @@ def test_instructor_and_student_in_two_browsers(browser, classroom_url):
         assert not [name for name in NAMES if name in html], "a model name reached the page before the vote"
         student.get_by_role("button", name="A is better").click()
         student.get_by_text("Vote counted").wait_for()
-        assert "SmolLM2-135M-Instruct" in student.content() and "SmolLM2 twin (path)" in student.content()
+        assert "SmolLM2" in student.content()  # revealed after the vote
 
         # the instructor's live view caught up by itself
         teacher.get_by_text("In the room: Bea").wait_for(timeout=60_000)
