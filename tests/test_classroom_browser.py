@@ -85,20 +85,20 @@ def test_instructor_and_student_in_two_browsers(browser, classroom_url):
 
         # the instructor's live view caught up by itself
         teacher.get_by_text("In the room: Bea").wait_for(timeout=60_000)
-        teacher.get_by_text("Counted for ratings").wait_for(timeout=60_000)
+        teacher.get_by_text("Counted for ratings").first.wait_for(timeout=60_000)
         assert teacher.evaluate("window.__sameDocument === true"), "the instructor's page was reloaded"
         metrics = dict(zip(teacher.locator("[data-testid=stMetricLabel]").all_inner_texts(),
                            teacher.locator("[data-testid=stMetricValue]").all_inner_texts()))  # fmt: skip
         assert metrics["Joined"] == "1" and metrics["Ran the exercise"] == "1" and metrics["Runs"] == "2"
-        teacher.get_by_text("Latency across the class").wait_for()
+        teacher.get_by_text("Latency across the class").first.wait_for()
         teacher.wait_for_timeout(1500)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         teacher.screenshot(path=str(SCREENSHOTS / "room.png"))
 
         # the overall leaderboard: the simulated term plus the room's vote
         open_page(teacher, classroom_url + "/leaderboard")
-        teacher.get_by_text("Rating with its 95% interval").wait_for()
-        teacher.get_by_text("Rating against price").wait_for()
+        teacher.get_by_text("Rating with its 95% interval").first.wait_for()
+        teacher.get_by_text("Rating against price").first.wait_for()
         teacher.wait_for_timeout(1500)
         teacher.screenshot(path=str(SCREENSHOTS / "leaderboard.png"))
     finally:
