@@ -15,6 +15,9 @@ page = st.navigation(
         st.Page("pages/classify.py", title="Classify", icon=":material/label:"),
         st.Page("pages/caption.py", title="Caption", icon=":material/image:"),
         st.Page("pages/dashboard.py", title="Latency & cost", icon=":material/monitoring:"),
+        st.Page("pages/arena.py", title="Arena", icon=":material/swords:"),
+        st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"),
+        st.Page("pages/room.py", title="Room", icon=":material/school:"),
     ]
 )
 try:

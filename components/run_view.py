@@ -46,13 +46,15 @@ def render_side_by_side(
     request: Request | Mapping[str, Request],
     credentials: Credentials,
     render_result: Callable[[Result], None] = show_text,
+    room: str | None = None,
 ) -> Outcome:
-    """Stream every model into its own column; return what each model ended with."""
+    """Stream every model into its own column; return what each model ended with. ``room`` tags the runs with a
+    classroom room."""
     cards = _cards(catalog, model_ids)
     texts: dict[str, str] = {}
     outcome = Outcome()
     page = next(iter(request.values())).task if isinstance(request, Mapping) else request.task
-    events = get_playground().run(model_ids, request, credentials, run_context(page), run_settings())
+    events = get_playground().run(model_ids, request, credentials, run_context(page, room=room), run_settings())
     for event in events:
         card = cards.get(event.model_id)
         if card is None:
