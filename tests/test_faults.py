@@ -1,8 +1,9 @@
 """The fault table: every way a provider breaks, side by side with a real local model.
 
-Each fault model of ``tests/fake_openai.py`` (a fake server: no real one fails like this on demand) runs beside the
-embedded SmolLM2. For each we check the message and code, the partial text, the time it took, that SmolLM2 still
-finished, and that history records a failure, never a success.
+Each fault model of ``tests/fake_openai.py`` (a fake server: no real one fails like this on demand) generates beside
+the embedded MiniLM classifier, in one run of the runner (each model with its own request; MiniLM is the cheapest
+real local model on this 2-core machine). For each we check the message and code, the partial text, the time it
+took, that MiniLM still finished, and that history records a failure, never a success.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from playground.runner import run_side_by_side
 from tests.fake_openai import HANG_S, WORDS, fault_server, provider_toml
 
 API_TIMEOUT_S = 2.0
-LOCAL = "smollm2-135m"
+LOCAL = "minilm-zero-shot"
 ALL = "".join(WORDS)
 PROMPT = Request("generate", prompt="Say hi.", params=GenParams(temperature=0, max_new_tokens=3))
+REVIEW = Request("classify", prompt="A wonderful, warm film.", labels=("positive", "negative"))
 
 # model, code, words in the message, partial text, (min s, max s)
 FAULTS = [
@@ -69,13 +71,14 @@ def short_api_timeout(monkeypatch):
 
 
 def side_by_side(catalog, history, model_id):
-    """Run the fault model beside SmolLM2; return its final, its tokens, its notices, its seconds, and SmolLM2's final."""
-    request = Request(PROMPT.task, prompt=PROMPT.prompt, params=PROMPT.params)
+    """Run the fault model beside MiniLM; return its final, its tokens, its notices, its seconds, and MiniLM's final."""
+    request = Request(PROMPT.task, prompt=PROMPT.prompt, params=PROMPT.params)  # arrives now
+    requests = {model_id: request, LOCAL: REVIEW}
     finals, tokens, notices, seconds = {}, [], [], None
-    for event in run_side_by_side(catalog, [LOCAL, model_id], request, timeout_s=60):
+    for event in run_side_by_side(catalog, [LOCAL, model_id], requests, timeout_s=60):
         if isinstance(event, (Result, Failure)):
             finals[event.model_id] = event
-            history.record("generate", catalog.get(event.model_id), request, event, None)
+            history.record("generate", catalog.get(event.model_id), requests[event.model_id], event, None)
             if event.model_id == model_id:
                 seconds = time.perf_counter() - request.arrived
         elif event.model_id == model_id and isinstance(event, Token):
@@ -90,25 +93,25 @@ def last_row(history, model_id):
 
 
 @pytest.mark.parametrize("model_id, code, words, partial, bounds", FAULTS, ids=[f[0] for f in FAULTS])
-def test_fault(fault_catalog, history, smollm2_folder, model_id, code, words, partial, bounds):
+def test_fault(fault_catalog, history, model_id, code, words, partial, bounds):
     final, tokens, _, seconds, local = side_by_side(fault_catalog, history, model_id)
     assert isinstance(final, Failure), final
     assert final.code == code and words in final.message, (final.code, final.message)
     assert final.hint, "every failure says how to fix it"
     assert final.partial_text == partial == "".join(tokens)
     assert bounds[0] <= seconds <= bounds[1], f"{model_id} took {seconds:.1f} s"
-    assert isinstance(local, Result) and local.text, "the local column finished"
+    assert isinstance(local, Result) and local.label == "positive", "the local column finished"
     row = last_row(history, model_id)
     assert row["error"] and words in row["error"], "history shows a failure"
     assert (row["output"] or "") == partial
 
 
-def test_rate_limit_carries_its_wait(fault_catalog, history, smollm2_folder):
+def test_rate_limit_carries_its_wait(fault_catalog, history):
     final, *_ = side_by_side(fault_catalog, history, "rate-limited")
     assert final.retry_after_s == 30.0
 
 
-def test_short_retry_after_is_retried_once(fault_catalog, history, server, smollm2_folder):
+def test_short_retry_after_is_retried_once(fault_catalog, history, server):
     """A 429 asking for 1 s is waited out once, with a notice; the second call succeeds."""
     final, tokens, notices, seconds, local = side_by_side(fault_catalog, history, "rate-limited-once")
     assert isinstance(final, Result) and final.text == ALL
@@ -119,7 +122,7 @@ def test_short_retry_after_is_retried_once(fault_catalog, history, server, smoll
     assert last_row(history, "rate-limited-once")["error"] is None
 
 
-def test_missing_usage_is_a_result_with_unknown_counts(fault_catalog, history, smollm2_folder):
+def test_missing_usage_is_a_result_with_unknown_counts(fault_catalog, history):
     """No usage is not a failure: the answer is whole. Token counts stay unknown and the card says so."""
     final, _, notices, _, local = side_by_side(fault_catalog, history, "no-usage")
     assert isinstance(final, Result) and final.text == ALL
