@@ -7,7 +7,7 @@ from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
 from playground.backends.base import GenParams, Request, Result
 from playground.backends.local_caption import DEFAULT_INSTRUCTION
-from playground.images import SAMPLE_PHOTOS, ImageError, fit_within, open_image, sample_photo
+from playground.images import SAMPLE_PHOTOS, ImageError, fit_within, open_upload, sample_photo
 
 st.title("Caption side by side")
 catalog = get_catalog()
@@ -31,7 +31,7 @@ def chosen_image():
     if upload is None:
         return None, "Upload an image or take a photo to caption."
     try:
-        opened = open_image(upload.getvalue(), upload.name)
+        opened = open_upload(upload.getvalue(), upload.name)
     except ImageError as exc:
         st.error(str(exc))
         return None, ""
