@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export PLAYGROUND_HOME ?= $(CURDIR)/data
 SMOLLM2 := $(PLAYGROUND_HOME)/converted/smollm2-135m-instruct/config.json
 
-.PHONY: setup run test bench prefetch clean
+.PHONY: setup run test browser bench prefetch clean
 
 setup: $(VENV)/.installed $(SMOLLM2)
 
@@ -23,8 +23,12 @@ $(SMOLLM2): $(VENV)/.installed
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port 8501
 
-test: setup
+test: browser setup
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
+
+# the browser tests need chromium and a CJK font: installed as root, else it stops at once with the command to run
+browser:
+	scripts/ensure-browser.sh
 
 bench: setup
 	for script in bench/[a-z]*.py; do HF_HUB_OFFLINE=1 $(PY) -m bench.$$(basename $$script .py) || exit 1; done

@@ -7,6 +7,7 @@ from typing import Callable
 
 import streamlit as st
 
+from components.answer import safe_markdown, show_answer, show_partial
 from components.costs import cost_caption
 from playground.backends.base import Failure, Result
 from playground.catalog import ModelSpec
@@ -48,13 +49,13 @@ class Card:
         return cls(spec, notice=st.empty(), body=st.empty(), footer=st.container())
 
     def stream(self, text: str) -> None:
-        self.body.markdown(text + " ▌")
+        self.body.markdown(safe_markdown(text) + " ▌")
 
     def finish(
         self, final: Result | Failure, render_result: Callable[[Result], None], notices: list[str], cost: Cost | None = None
     ) -> None:
         if notices:
-            self.notice.warning("\n\n".join(notices))
+            self.notice.warning(safe_markdown("\n\n".join(notices)))
         else:
             self.notice.empty()
         if isinstance(final, Failure):
@@ -63,7 +64,7 @@ class Card:
                 if final.hint:
                     st.caption(f"How to fix: {final.hint}")
                 if final.partial_text:
-                    st.markdown(final.partial_text)
+                    show_partial(final.partial_text)
             return
         with self.body.container():
             render_result(final)
@@ -73,4 +74,4 @@ class Card:
 
 
 def show_text(result: Result) -> None:
-    st.markdown(result.text or "_(empty answer)_")
+    show_answer(result.text)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.answer import show_answer
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
@@ -61,7 +62,7 @@ with right:
 
 
 def show_caption(result: Result) -> None:
-    st.markdown(result.text or "_(empty caption)_")
+    show_answer(result.text, empty="_(empty caption)_")
     if sent := result.extra.get("sent_size"):
         w, h = result.extra["image_size"]
         st.caption(f"Image sent as {sent[0]}×{sent[1]}" + (f" (downscaled from {w}×{h})" if tuple(sent) != (w, h) else ""))

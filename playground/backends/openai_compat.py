@@ -28,6 +28,7 @@ from playground.redact import display_url
 
 TIMEOUT_SETTING = "PLAYGROUND_API_TIMEOUT_S"  # seconds an API call may wait for its next byte
 DEFAULT_TIMEOUT_S = 60.0
+SELF_HOSTED_URL = "PLAYGROUND_SELF_HOSTED_URL"  # the URL the server's own self-hosted key belongs to
 AUTO_RETRY_MAX_S = 2.0  # a 429 asking for at most this wait is retried once; a longer one is reported with its wait
 
 
@@ -83,7 +84,7 @@ def self_hosted_key(url: str, typed_key: str, configured_url: str, configured_ke
 def resolve_endpoint(spec: ModelSpec, provider: ProviderSpec, credentials: Credentials) -> Endpoint:
     """Session settings first, then the environment. Raises MissingKey with how to fix it."""
     if provider.id == "self-hosted":
-        env_url = os.environ.get("PLAYGROUND_SELF_HOSTED_URL", "")
+        env_url = os.environ.get(SELF_HOSTED_URL, "")
         env_key = os.environ.get(provider.key_env, "")
         own = credentials.self_hosted or Endpoint(env_url, os.environ.get("PLAYGROUND_SELF_HOSTED_MODEL", ""), env_key)
         if not own.base_url or not own.model:
