@@ -22,6 +22,7 @@ from playground.backends.base import Failure, Request, Result
 from playground.catalog import ModelSpec
 from playground.pricing import Cost
 from playground.redact import scrub as _scrub
+from playground.retention import Retention
 
 STORE_IO = "store_inputs_outputs"  # setting: False keeps only the metrics of each run
 COLUMNS = (
@@ -76,8 +77,9 @@ def _params(request: Request) -> str:
 
 
 class History:
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, retention: Retention | None = None) -> None:
         self.path = Path(path) if path else default_path()
+        self.retention = retention or Retention.from_env()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
@@ -114,7 +116,11 @@ class History:
         text field; ``store_io`` None means the saved setting (default: store)."""
         if store_io is None:
             store_io = bool(self.get_setting(STORE_IO, True))
-        hidden = tuple(s for s in secrets if s and len(s) >= 8)
+        hidden = tuple(s for s in secrets if s)  # short keys too: scrub decides how to match each
+
+        def keep(text: str | None) -> str | None:  # scrubbed first, so a clip never leaves half a key behind
+            return self.retention.clip(_scrub(text, hidden))
+
         m = final.metrics
         if isinstance(final, Result):
             output = final.text or final.label or ""
@@ -127,9 +133,9 @@ class History:
             "model_id": spec.id,
             "model_name": spec.name,
             "openness": spec.openness,
-            "params": _scrub(_params(request), hidden),
-            "input": _scrub(_describe_input(request), hidden) if store_io else None,
-            "output": _scrub(output, hidden) if store_io else None,
+            "params": keep(_params(request)),
+            "input": keep(_describe_input(request)) if store_io else None,
+            "output": keep(output) if store_io else None,
             "ttft_s": m.ttft_s if m else None,
             "total_s": m.total_s if m else None,
             "load_s": m.load_s if m else None,
@@ -141,11 +147,19 @@ class History:
             "hardware_cost_usd": cost.hardware_usd if cost else None,
             "cost_source": cost.source if cost else None,
             "cold": int(bool(m and m.cold)),
-            "error": _scrub(error, hidden),
+            "error": keep(error),
         }
         sql = f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
         with self._lock:
-            return self._db.execute(sql, tuple(row.values())).lastrowid
+            row_id = self._db.execute(sql, tuple(row.values())).lastrowid
+            self._prune()
+            return row_id
+
+    def _prune(self) -> None:
+        """Delete the oldest runs beyond the retention's bound (called under the lock, after each insert)."""
+        count = self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        if excess := self.retention.excess(count):
+            self._db.execute("DELETE FROM runs WHERE id IN (SELECT id FROM runs ORDER BY id LIMIT ?)", (excess,))
 
     def runs(self, pages: Iterable[str] = (), models: Iterable[str] = (), since: float | None = None):
         """Runs as a pandas DataFrame, oldest first, with a ``time`` column; empty filters mean everything."""

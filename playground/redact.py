@@ -19,13 +19,15 @@ REDACTED = "[redacted]"
 FRAGMENT = 6  # the shortest piece of a named key that counts as a leak of it
 _FRAGMENT_KEYS = 12  # keys at least this long are also matched piece by piece
 
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@?#]+@")
+# Each pattern starts only where a run of its characters starts (lookbehind), so a 100k-character answer is
+# scanned in linear time: a bare \b or a leading [\w.-]* made them quadratic on long runs of word characters.
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@?#]+@")
 _QUERY_SECRET = re.compile(
     r"(?P<name>[?&;](?:api[_-]?key|apikey|key|token|access[_-]?token|auth|secret|password|pass|sig|signature)=)"
     r"[^&\s#\"'<>]+",
     re.IGNORECASE,
 )
-_MASKED_ECHO = re.compile(r"[\w.-]*[\w-]\*{3,}[\w-]+")  # key chars, 3+ stars, key chars: never Markdown
+_MASKED_ECHO = re.compile(r"(?<![\w.-])[\w.-]*[\w-]\*{3,}[\w-]+")  # key chars, 3+ stars, key chars: not Markdown
 
 
 def scrub(text: str | None, secrets: Iterable[str] = ()) -> str | None:
