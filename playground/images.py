@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import BinaryIO
@@ -149,12 +150,13 @@ def _wide_to_8bit(image: Image.Image) -> tuple[Image.Image, str]:
     of the whole image (an 88-megapixel 16-bit scan used to peak at 2.2 GB here)."""
     mode, (width, height) = image.mode, image.size
     _, top = image.getextrema()
-    scale = 1.0 if top <= 255 else (257.0 if top <= 65535 else top / 255)
+    top = top if math.isfinite(top) else 65535  # a float image holding inf or NaN
+    scale = np.float32(1.0 if top <= 255 else (257.0 if top <= 65535 else top / 255))
     gray = Image.new("L", image.size)
     rows = max(1, _BAND_PIXELS // max(1, width))
     for y in range(0, height, rows):
-        band = np.asarray(image.crop((0, y, width, min(height, y + rows))), dtype=np.float32)
-        np.clip(band / np.float32(scale), 0, 255, out=band)
+        band = np.asarray(image.crop((0, y, width, min(height, y + rows))), dtype=np.float32) / scale
+        np.clip(np.nan_to_num(band, copy=False, nan=0.0), 0, 255, out=band)
         gray.paste(Image.fromarray(band.astype(np.uint8), "L"), (0, y))
     return gray, f"converted from {mode} ({'16' if top <= 65535 else '32'}-bit) to 8-bit RGB"
 
