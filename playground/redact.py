@@ -35,11 +35,11 @@ def scrub(text: str | None, secrets: Iterable[str] = ()) -> str | None:
     ``[redacted]``."""
     if text is None:
         return None
+    text = _MASKED_ECHO.sub(REDACTED, text)  # first: once a named key's piece is gone, its echo is unrecognisable
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):  # longest first: no half-redacted key
         text = _scrub_secret(text, secret)
     text = _URL_CREDENTIALS.sub(lambda m: m["scheme"] + REDACTED + "@", text)
-    text = _QUERY_SECRET.sub(lambda m: m["name"] + REDACTED, text)
-    return _MASKED_ECHO.sub(REDACTED, text)
+    return _QUERY_SECRET.sub(lambda m: m["name"] + REDACTED, text)
 
 
 def _scrub_secret(text: str, secret: str) -> str:

@@ -35,6 +35,8 @@ class FaultServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.calls: dict[str, int] = {}
         self.cookies_seen: list[str | None] = []
+        self.requests_seen: list[str] = []  # request line and headers of every call, to look for leaked keys
+        self.gets: list[str] = []  # GET paths: a browser fetching an image from here
 
     @property
     def base_url(self) -> str:
@@ -48,14 +50,20 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
+    def do_GET(self) -> None:
+        self.server.gets.append(self.path)
+        self._raw(200, "image/png", b"\x89PNG\r\n\x1a\n")
+
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         model, stream = body["model"], body.get("stream", False)
         self.server.calls[model] = self.server.calls.get(model, 0) + 1
         self.server.cookies_seen.append(self.headers.get("Cookie"))
+        self.server.requests_seen.append(f"{self.requestline}\n{self.headers}")
         status = {"auth-401": 401, "forbidden-403": 403, "missing-404": 404, "server-500": 500, "unavailable-503": 503}
-        if model in status:
-            return self._json(status[model], {"error": {"message": f"fault {model}", "type": "x", "code": None}})
+        if model in status:  # worded like OpenAI's 401: part of the key comes back
+            echo = f"fault {model}: incorrect API key provided: {masked(self.headers.get('Authorization', ''))}"
+            return self._json(status[model], {"error": {"message": echo, "type": "x", "code": None}})
         if model == "rate-limited" or (model == "rate-limited-once" and self.server.calls[model] == 1):
             retry = "30" if model == "rate-limited" else "1"
             return self._json(429, {"error": {"message": "slow down", "type": "x"}}, {"Retry-After": retry})
@@ -67,6 +75,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(200, {})
         if model == "set-cookie":
             return self._stream(cookie="session=user-a-secret; Path=/")
+        if model == "image-answer":
+            host, port = self.server.server_address
+            return self._stream(words=("Look: ", f"![a pixel](http://{host}:{port}/pixel.png)", " done."))
         if not stream:
             message = {"role": "assistant", "content": "".join(WORDS)}
             return self._json(200, {"id": "c", "object": "chat.completion", "created": 0, "model": model,
@@ -94,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
         text = payload if isinstance(payload, str) else json.dumps(payload)
         self._send_chunk(f"data: {text}\n\n".encode())
 
-    def _stream(self, fault: str = "", cookie: str = "") -> None:
+    def _stream(self, fault: str = "", cookie: str = "", words: tuple[str, ...] = WORDS) -> None:
         """Chunked SSE, so a connection closed before the last chunk is a real protocol break."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -102,7 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
         if cookie:
             self.send_header("Set-Cookie", cookie)
         self.end_headers()
-        for word in WORDS:
+        for word in words:
             self._event(chunk(word))
             if fault == "malformed-chunk":
                 return self._event('{"id": "c", "choices": [')  # cut JSON, and no end of the body
@@ -116,6 +127,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._event(chunk(finish="stop", usage=fault != "no-usage"))
             self._event("[DONE]")
         self._send_chunk(b"")  # the clean end of a chunked body
+
+
+def masked(authorization: str) -> str:
+    """A key as providers echo it in a 401: its first 6 and last 4 characters around stars."""
+    key = authorization.removeprefix("Bearer ")
+    return f"{key[:6]}****{key[-4:]}" if len(key) > 10 else "****"
 
 
 @contextmanager
@@ -135,5 +152,6 @@ def provider_toml(base_url: str, models: list[str], provider: str = "faulty") ->
              f'key_env = "FAULTY_API_KEY"\nkey_optional = true\n']
     for model in models:
         lines.append(f'[[models]]\nid = "{model}"\nname = "{model}"\ntasks = ["generate"]\nopenness = "closed"\n'
-                     f'license = "proprietary"\nprovider = "{provider}"\nbackend = "openai-compat"\nsource = "{model}"\n')
+                     f'license = "proprietary"\nprovider = "{provider}"\nbackend = "openai-compat"\n'
+                     f'source = "{model}"\n')
     return "\n".join(lines)

@@ -24,7 +24,7 @@ from playground.errors import InputError, MissingKeyError, PlaygroundError, Prov
 from playground.i18n import _
 from playground.metrics import Stopwatch
 from playground.params import check_params
-from playground.redact import display_url
+from playground.redact import display_url, scrub
 
 TIMEOUT_SETTING = "PLAYGROUND_API_TIMEOUT_S"  # seconds an API call may wait for its next byte
 DEFAULT_TIMEOUT_S = 60.0
@@ -166,14 +166,15 @@ def explain(exc: Exception, endpoint: Endpoint, tokens: int = 0, timeout_s: floa
         )
     if isinstance(exc, openai.APIError):  # an error event inside the stream
         return ProviderError(
-            _("The server reported an error after {n} tokens: {message}").format(n=tokens, message=_short(exc.message)),
+            _("The server reported an error after {n} tokens: {message}")
+            .format(n=tokens, message=_short(scrub(exc.message, [endpoint.api_key]))),
             _("Try again; if it repeats, the provider has a problem."), code=errors.SERVER_ERROR,
         )
-    return ProviderError(f"{type(exc).__name__}: {_short(exc)}", code=errors.INTERNAL)
+    return ProviderError(f"{type(exc).__name__}: {_short(scrub(str(exc), [endpoint.api_key]))}", code=errors.INTERNAL)
 
 
 def _status_error(exc: openai.APIStatusError, endpoint: Endpoint, url: str) -> ProviderError:
-    status, detail = exc.status_code, _short(exc.message)
+    status, detail = exc.status_code, _short(scrub(exc.message, [endpoint.api_key]))  # a provider may echo the key
     if status == 401:
         return ProviderError(_("The API key was rejected (401)."), _("Check the key for this provider in the sidebar."),
                              code=errors.AUTH)
