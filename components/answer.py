@@ -41,8 +41,3 @@ def show_answer(text: str, empty: str = "") -> None:
     """An answer in the current container; ``empty`` is shown when there is no text."""
     st.markdown(safe_markdown(text) if text else empty or _("_(empty answer)_"))
 
-
-def show_partial(text: str) -> None:
-    """What arrived before a failure, labelled so nobody mistakes it for the whole answer."""
-    st.caption(_("Partial answer: what arrived before the failure"))
-    show_answer(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from playground.i18n import _
 from playground.pricing import SelfHosted, api_line, break_even, hosted_staircase
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), height=380)
@@ -34,6 +35,30 @@ def latency(runs) -> go.Figure:
                 line_width=0 if cold else None,
             )
     fig.update_layout(title="Latency per call", yaxis_title="seconds", boxmode="group", **LAYOUT)
+    return fig
+
+
+LATENCY_PARTS = (  # (label, how to compute it from a run's columns), in the order the user waits through them
+    ("in line", lambda r: r["queue_s"].fillna(0)),
+    ("model load", lambda r: r["load_s"].fillna(0)),
+    ("to first token", lambda r: (r["ttft_s"] - r["queue_s"].fillna(0) - r["load_s"].fillna(0)).clip(lower=0)),
+    ("decode", lambda r: (r["total_s"] - r["ttft_s"]).clip(lower=0)),
+)
+
+
+def latency_parts(runs) -> go.Figure:
+    """Where the time went, per model: median wait in line, load, time to first token, and decode, stacked.
+
+    Medians of each part, so the stack is a typical call, not an exact sum of any one call."""
+    timed = runs[runs["ttft_s"].notna() & runs["total_s"].notna()]
+    axis = _model_axis(timed)
+    fig = go.Figure()
+    for label, part in LATENCY_PARTS:
+        medians = part(timed).groupby(axis, sort=True).median()
+        fig.add_bar(y=medians.index, x=medians.values, name=_(label), orientation="h")
+    fig.update_layout(
+        title=_("Where the time went (median per call)"), xaxis_title=_("seconds from arrival"), barmode="stack", **LAYOUT
+    )
     return fig
 
 

@@ -8,11 +8,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.costs import hourly_rate
-from playground.backends.base import Result
-from playground.catalog import Catalog
-from playground.classify import LabelledSet, ModelEvaluation, agreement, prediction_rows, same_labels
-from playground.metrics import CallMetrics
-from playground.pricing import Cost, cost_of, format_usd
+from playground import Catalog, LabelledSet, ModelEvaluation, Result, format_usd, prediction_rows
+from playground.classify import agreement, same_labels
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10))
 
@@ -67,18 +64,6 @@ def fixed_label_notes(catalog: Catalog, model_ids: list[str], labels: tuple[str,
             )
 
 
-def _batch_cost(catalog: Catalog, model_id: str, ev: ModelEvaluation) -> Cost | None:
-    """The whole run priced like one call: API models from their token totals, local ones by machine time."""
-    spec = catalog.get(model_id)
-    totals = CallMetrics(
-        total_s=sum(p.latency_s for p in ev.predictions),
-        input_tokens=ev.total_tokens("input"),
-        output_tokens=ev.total_tokens("output"),
-        load_s=ev.load_s,
-    )
-    return cost_of(spec, catalog.provider_of(spec), totals, hourly_usd=hourly_rate())
-
-
 def summary(catalog: Catalog, evaluations: dict[str, ModelEvaluation]) -> pd.DataFrame:
     rows = []
     for model_id, ev in evaluations.items():
@@ -87,7 +72,7 @@ def summary(catalog: Catalog, evaluations: dict[str, ModelEvaluation]) -> pd.Dat
         if ev.metrics is None:
             rows.append(row | {"Notes": ev.error})
             continue
-        cost = _batch_cost(catalog, model_id, ev)
+        cost = ev.cost
         notes = [*ev.notes, f"Model load: {ev.load_s:.1f} s (not in latency)." if ev.load_s else ""]
         if cost is not None and cost.usd is None:
             notes.append(f"Unpriced: {cost.source}.")

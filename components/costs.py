@@ -1,19 +1,16 @@
-"""Cost and history for every page: price a finished run, write its row, and the sidebar settings behind both.
+"""The sidebar settings behind pricing and history (hardware rate, whether prompts are stored), and the cost slot.
 
-The run view calls ``settle`` once per finished model, so generate, classify and caption all record the same way.
+Pricing and recording themselves happen in the engine (``playground.Playground``); this module only keeps the
+session's choices and renders.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-
 import streamlit as st
 
-from playground.backends.base import Credentials, Failure, Request, Result
-from playground.catalog import Catalog
-from playground.history import STORE_IO, History, default_path
-from playground.pricing import DEFAULT_PRESET, HARDWARE_PRESETS, Cost, cost_of
+from playground import Cost, RunSettings
+from playground.pricing import DEFAULT_PRESET, HARDWARE_PRESETS
+from playground.store import STORE_IO, Store, default_url
 
 PRESET = "hardware_preset"  # settings remembered in the history file; session_state holds this session's choice
 RATE = "hardware_usd_per_hour"
@@ -21,24 +18,24 @@ CUSTOM = "custom"
 
 
 @st.cache_resource
-def _open_history(path: str) -> History:
-    return History(path)
+def _open_store(url: str) -> Store:
+    return Store(url)
 
 
-def get_history() -> History:
-    """One shared, thread-safe History per database path (PLAYGROUND_DB, or the data folder)."""
-    return _open_history(str(default_path()))
+def get_store() -> Store:
+    """One shared, thread-safe Store per database URL (PLAYGROUND_DB_URL, PLAYGROUND_DB, or the data folder)."""
+    return _open_store(default_url())
 
 
 def _remembered(name: str, default):
     """This session's value of a setting, starting from the one last saved."""
     if name not in st.session_state:
-        st.session_state[name] = get_history().get_setting(name, default)
+        st.session_state[name] = get_store().get_setting(name, default)
     return st.session_state[name]
 
 
 def _save(name: str) -> None:
-    get_history().set_setting(name, st.session_state[name])
+    get_store().set_setting(name, st.session_state[name])
 
 
 def hourly_rate() -> float:
@@ -98,29 +95,9 @@ def render_settings() -> None:
     )
 
 
-def _secrets(catalog: Catalog, credentials: Credentials) -> list[str]:
-    """Every key this run could have used: the session's, the self-hosted one, and the server's environment."""
-    keys = list(credentials.api_keys.values())
-    if credentials.self_hosted is not None:
-        keys.append(credentials.self_hosted.api_key)
-    keys += [os.environ.get(p.key_env, "") for p in catalog.providers.values() if p.key_env]
-    return keys
-
-
-def settle(catalog: Catalog, page: str, request: Request, final: Result | Failure, credentials: Credentials) -> Cost | None:
-    """Price one finished run and write it to history. A history that cannot be written never breaks the page.
-
-    Only answers are priced: a failed call reports no usage, so its cost is not known (stored as NULL)."""
-    spec = catalog.get(final.model_id)
-    cost = None
-    if isinstance(final, Result):
-        cached = final.extra.get("cached_tokens", 0)
-        cost = cost_of(spec, catalog.provider_of(spec), final.metrics, cached_tokens=cached, hourly_usd=hourly_rate())
-    try:
-        get_history().record(page, spec, request, final, cost, secrets=_secrets(catalog, credentials), store_io=store_io())
-    except sqlite3.Error as exc:
-        st.toast(f"This run was not saved to history: {exc}")
-    return cost
+def run_settings() -> RunSettings:
+    """This session's pricing and storage choices, handed to every run."""
+    return RunSettings(hourly_usd=hourly_rate(), store_io=store_io())
 
 
 def cost_caption(cost: Cost | None) -> None:

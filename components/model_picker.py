@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.availability import availability
-from playground.backends.base import Credentials
-from playground.catalog import Catalog
+from playground import Catalog, Credentials, availability
 
 
-def pick_models(catalog: Catalog, task: str, credentials: Credentials, default: list[str], key: str) -> list[str]:
+def pick_models(
+    catalog: Catalog,
+    task: str,
+    credentials: Credentials,
+    default: list[str],
+    key: str,
+    fallback: list[str] | None = None,
+) -> list[str]:
+    """``fallback``: models that take the place of defaults that cannot run here (no key, not downloaded offline)."""
     models = catalog.for_task(task)
     status = {m.id: availability(catalog, m, credentials) for m in models}
+    if fallback is not None:
+        runnable = [m for m in default if m in status and status[m].ready]
+        spare = [m for m in fallback if m in status and status[m].ready and m not in runnable]
+        default = (runnable + spare)[: len(default)]
 
     def label(model_id: str) -> str:
         spec, state = catalog.get(model_id), status[model_id]

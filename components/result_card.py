@@ -2,35 +2,59 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable
 
 import streamlit as st
 
-from components.answer import safe_markdown, show_answer, show_partial
+from components.answer import safe_markdown, show_answer
 from components.costs import cost_caption
-from playground.backends.base import Failure, Result
-from playground.catalog import ModelSpec
-from playground.metrics import CallMetrics
-from playground.pricing import Cost
+from playground import CallMetrics, Cost, Failure, ModelSpec, Result, Waiting
+from playground.i18n import _, current_language
 
 OPENNESS_BADGE = {"open": ":green-badge[open]", "closed": ":orange-badge[closed]"}
 
 
-def metrics_line(m: CallMetrics) -> str:
-    def fmt(value, unit, digits=2):
-        return "–" if value is None else f"{value:.{digits}f} {unit}"
+def _ordinal(n: int) -> str:
+    if current_language() != "en":
+        return str(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
-    parts = [
-        f"TTFT {fmt(m.ttft_s, 's')}",
-        f"total {fmt(m.total_s, 's')}",
-        f"{m.output_tokens if m.output_tokens is not None else '–'} tokens out",
-        f"{fmt(m.tokens_per_s, 'tok/s', 1)}",
-        f"{m.input_tokens if m.input_tokens is not None else '–'} tokens in",
-    ]
+
+def waiting_line(event: Waiting) -> str:
+    """Where this request is in line for a shared model, and roughly how long until it starts."""
+    line = _("{place} in line").format(place=_ordinal(event.position))
+    if event.eta_s is not None:
+        line += " · " + _("about {seconds} s").format(seconds=f"{event.eta_s:.0f}")
+    return line
+
+
+def metrics_line(m: CallMetrics, hardware: str = "") -> str:
+    """The wait a user went through, in the order it happened: line, load, first token, decode."""
+    parts = []
+    if m.queue_s >= 0.05:
+        parts.append(_("waited {s} s in line").format(s=f"{m.queue_s:.1f}"))
     if m.cold:
-        parts.append(f"cold start: +{m.load_s:.1f} s loading")
+        parts.append(_("loaded the model in {s} s").format(s=f"{m.load_s:.1f}"))
+    if (after_start := m.first_token_after_start_s) is not None:
+        key = _("first token {s} s later") if parts else _("first token after {s} s")
+        parts.append(key.format(s=f"{after_start:.2f}"))
+        parts.append(_("TTFT {s} s from arrival").format(s=f"{m.ttft_s:.2f}"))
+    if m.tokens_per_s is not None:
+        parts.append(_("{rate} tok/s").format(rate=f"{m.tokens_per_s:.1f}"))
+    if m.total_s is not None:
+        parts.append(_("total {s} s").format(s=f"{m.total_s:.2f}"))
+    if m.output_tokens is not None or m.input_tokens is not None:
+        parts.append(_("{n} tokens out").format(n="–" if m.output_tokens is None else m.output_tokens))
+        parts.append(_("{n} tokens in").format(n="–" if m.input_tokens is None else m.input_tokens))
+    if hardware:
+        parts.append(_("on {hardware}").format(hardware=hardware))
     return " · ".join(parts)
+
+
+STREAM_INTERVAL_S = 0.1  # redraw a streaming answer at most this often: each redraw re-renders the whole text
 
 
 @dataclass
@@ -41,15 +65,27 @@ class Card:
     notice: st.delta_generator.DeltaGenerator
     body: st.delta_generator.DeltaGenerator
     footer: st.delta_generator.DeltaGenerator
+    drawn_at: float = 0.0
+    in_line: bool = False  # the notice slot shows the request's place in line
 
     @classmethod
-    def open(cls, spec: ModelSpec) -> "Card":
+    def open(cls, spec: ModelSpec) -> Card:
         st.markdown(f"**{spec.name}** {OPENNESS_BADGE[spec.openness]}")
-        st.caption(f"{spec.license} · {spec.params or 'size not published'}")
+        st.caption(f"{spec.license} · {spec.params or _('size not published')}")
         return cls(spec, notice=st.empty(), body=st.empty(), footer=st.container())
 
     def stream(self, text: str) -> None:
-        self.body.markdown(safe_markdown(text) + " ▌")
+        """Show the answer so far, at most every STREAM_INTERVAL_S: tokens between redraws are kept, not lost."""
+        if self.in_line:  # the model has started on it
+            self.notice.empty()
+            self.in_line = False
+        if (now := time.monotonic()) - self.drawn_at >= STREAM_INTERVAL_S:
+            self.drawn_at = now
+            self.body.markdown(safe_markdown(text) + " ▌")
+
+    def waiting(self, event: Waiting) -> None:
+        self.notice.info(waiting_line(event), icon=":material/hourglass_top:")
+        self.in_line = True
 
     def finish(
         self, final: Result | Failure, render_result: Callable[[Result], None], notices: list[str], cost: Cost | None = None
@@ -62,14 +98,20 @@ class Card:
             with self.body.container():
                 st.error(final.message)
                 if final.hint:
-                    st.caption(f"How to fix: {final.hint}")
+                    st.caption(_("How to fix: {hint}").format(hint=final.hint))
+                if final.retry_after_s:
+                    st.caption(_("Try again in {s} s.").format(s=f"{final.retry_after_s:.0f}"))
                 if final.partial_text:
-                    show_partial(final.partial_text)
+                    st.caption(_("Partial answer: the call failed before it finished."))
+                    render_result(Result(final.model_id, text=final.partial_text))
+            if final.metrics is not None:
+                with self.footer:
+                    st.caption(metrics_line(final.metrics))
             return
         with self.body.container():
             render_result(final)
         with self.footer:
-            st.caption(metrics_line(final.metrics))
+            st.caption(metrics_line(final.metrics, final.extra.get("hardware") or final.extra.get("endpoint", "")))
             cost_caption(cost)
 
 

@@ -12,12 +12,10 @@ from typing import Callable, Mapping
 import streamlit as st
 
 from components.answer import safe_markdown
-from components.costs import settle
+from components.costs import run_settings
 from components.result_card import Card, show_text
-from playground.backends.base import Credentials, Failure, Notice, Request, Result, Token
-from playground.catalog import Catalog, CatalogError
-from playground.pricing import Cost
-from playground.runner import run_side_by_side
+from components.session import get_playground, run_context
+from playground import Catalog, CatalogError, Cost, Credentials, Failure, Notice, Request, Result, Token, Waiting
 
 Final = Result | Failure
 
@@ -54,23 +52,26 @@ def render_side_by_side(
     cards = _cards(catalog, model_ids)
     texts: dict[str, str] = {}
     outcome = Outcome()
-    for event in run_side_by_side(catalog, model_ids, request, credentials):
+    page = next(iter(request.values())).task if isinstance(request, Mapping) else request.task
+    events = get_playground().run(model_ids, request, credentials, run_context(page), run_settings())
+    for event in events:
         card = cards.get(event.model_id)
         if card is None:
             continue
         if isinstance(event, Token):
             texts[event.model_id] = texts.get(event.model_id, "") + event.text
             card.stream(texts[event.model_id])
+        elif isinstance(event, Waiting):
+            card.waiting(event)
         elif isinstance(event, Notice):
             if not event.progress:
                 outcome.notices.setdefault(event.model_id, []).append(event.message)
             card.notice.info(safe_markdown(event.message))  # a notice may quote the model's answer
         else:
             outcome.finals[event.model_id] = event
-            model_request = request[event.model_id] if isinstance(request, Mapping) else request
-            # the one place every page's runs are priced and written to history
-            outcome.costs[event.model_id] = settle(catalog, model_request.task, model_request, event, credentials)
+            outcome.costs[event.model_id] = event.cost  # priced and recorded by the engine
             card.finish(event, render_result, outcome.notices.get(event.model_id, []), outcome.costs[event.model_id])
+    outcome.finals = {m: outcome.finals[m] for m in model_ids if m in outcome.finals}  # redrawn in the picked order
     return outcome
 
 

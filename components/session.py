@@ -7,12 +7,13 @@ The catalog is shared by every session (it holds no secrets). Keys live only in 
 from __future__ import annotations
 
 import os
+import uuid
 
 import streamlit as st
 
-from playground.backends.base import Credentials, Endpoint
+from components.costs import get_store
+from playground import Catalog, Credentials, Endpoint, Playground, RunContext, load_catalog
 from playground.backends.openai_compat import SELF_HOSTED_URL, self_hosted_key
-from playground.catalog import Catalog, load_catalog
 
 KEYS = "api_keys"  # session_state: provider id -> key typed in the sidebar
 
@@ -39,6 +40,20 @@ def get_catalog() -> Catalog:
     """The bundled catalog plus any extra files listed in PLAYGROUND_CATALOG (os.pathsep-separated)."""
     extra = [p for p in os.environ.get("PLAYGROUND_CATALOG", "").split(os.pathsep) if p]
     return load_catalog(*extra)
+
+
+def get_playground() -> Playground:
+    """The one engine entry point: the shared catalog and store (both process-wide resources), no user state."""
+    return Playground(get_catalog(), get_store())
+
+
+def session_id() -> str:
+    """An opaque id for this browser session, recorded with its runs (rooms, arena, one run per model at a time)."""
+    return st.session_state.setdefault("session_id", uuid.uuid4().hex)
+
+
+def run_context(page: str, **tags) -> RunContext:
+    return RunContext(page, session_id=session_id(), **tags)
 
 
 def _secret(name: str) -> str:

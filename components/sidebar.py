@@ -6,7 +6,7 @@ import streamlit as st
 
 from components.costs import render_settings
 from components.session import session_keys
-from playground.catalog import Catalog
+from playground import Catalog
 
 
 def _take_key(provider_id: str) -> None:

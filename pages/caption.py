@@ -1,21 +1,40 @@
-"""Caption: one image, 2-4 models describing it side by side (local captioners, a small VLM, API vision models)."""
+"""Caption: one image, 2-4 models describing it side by side (local captioners, a small VLM, API vision models, and
+the embedded image models: an ImageNet classifier, OCR and a pipeline that phrases their findings)."""
 
 import streamlit as st
 
-from components.answer import show_answer
+from components.caption_view import show_caption, show_sample_latencies
+from components.costs import run_settings
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
-from components.session import credentials, get_catalog
-from playground.backends.base import GenParams, Request, Result
-from playground.backends.local_caption import DEFAULT_INSTRUCTION
-from playground.images import SAMPLE_PHOTOS, ImageError, fit_within, open_upload, sample_photo
+from components.session import credentials, get_catalog, get_playground, run_context
+from playground import (
+    DEFAULT_CAPTION_INSTRUCTION,
+    SAMPLE_PHOTOS,
+    GenParams,
+    ImageError,
+    Request,
+    caption_samples,
+    fit_within,
+    latency_rows,
+    sample_photo,
+)
+from playground.i18n import _
+from playground.images import open_upload
 
 st.title("Caption side by side")
 catalog = get_catalog()
 session_credentials = credentials(catalog)
 
+# they ship on PyPI, so they stand in for the hub and API models on a machine with neither
+EMBEDDED_IMAGE_MODELS = ["efficientnet-lite0", "rapidocr", "image-pipeline"]
 model_ids = pick_models(
-    catalog, "caption", session_credentials, default=["blip-base", "smolvlm-256m", "gpt-4o-mini"], key="caption_models"
+    catalog,
+    "caption",
+    session_credentials,
+    default=["blip-base", "smolvlm-256m", "gpt-4o-mini"],
+    key="caption_models",
+    fallback=EMBEDDED_IMAGE_MODELS,
 )
 
 
@@ -32,7 +51,7 @@ def chosen_image():
     if upload is None:
         return None, "Upload an image or take a photo to caption."
     try:
-        opened = open_upload(upload.getvalue(), upload.name)
+        opened = open_upload(upload.getvalue(), upload.name)  # decoded once, not on every rerun
     except ImageError as exc:
         st.error(str(exc))
         return None, ""
@@ -44,9 +63,12 @@ with left:
     image, origin = chosen_image()
     instruction = st.text_input(
         "Instruction",
-        value=DEFAULT_INSTRUCTION,
+        value=DEFAULT_CAPTION_INSTRUCTION,
         key="caption_instruction",
-        help="SmolVLM and API models follow it. Captioners (BLIP, ViT-GPT2, GIT) always describe the image and ignore it.",
+        help=_(
+            "SmolVLM, API models and the pipeline's writer follow it. Captioners (BLIP, ViT-GPT2, GIT) always describe "
+            "the image, the ImageNet classifier names labels and OCR reads text: they ignore it."
+        ),
     )
     a, b = st.columns(2)
     params = GenParams(
@@ -61,15 +83,25 @@ with right:
         st.info(origin)
 
 
-def show_caption(result: Result) -> None:
-    show_answer(result.text, empty="_(empty caption)_")
-    if sent := result.extra.get("sent_size"):
-        w, h = result.extra["image_size"]
-        st.caption(f"Image sent as {sent[0]}×{sent[1]}" + (f" (downscaled from {w}×{h})" if tuple(sent) != (w, h) else ""))
-
-
 if st.button("Caption", type="primary", disabled=not model_ids or image is None):
     request = Request("caption", prompt=instruction, image=image, params=params)
     st.session_state["caption_outcome"] = render_side_by_side(catalog, model_ids, request, session_credentials, show_caption)
 elif outcome := st.session_state.get("caption_outcome"):
     render_finished(catalog, outcome, show_caption)
+
+st.divider()
+st.subheader(_("Caption the sample set"))
+st.caption(_("Every sample photo, one after the other, with the models above side by side on each: latency per photo."))
+batch_label = _("Caption all {n} sample photos").format(n=len(SAMPLE_PHOTOS))
+if st.button(batch_label, disabled=not model_ids, key="caption_batch"):
+    template = Request("caption", prompt=instruction, params=params)
+    bar = st.progress(0.0, text=_("Starting..."))
+    done = []
+    runs = caption_samples(get_playground(), model_ids, template, session_credentials, run_context("caption"), run_settings())
+    for item in runs:
+        done.append(item)
+        bar.progress(len(done) / (len(SAMPLE_PHOTOS) * len(model_ids)), text=SAMPLE_PHOTOS[item.photo])
+    bar.empty()
+    st.session_state["caption_batch_rows"] = latency_rows(catalog, done, model_ids)
+if rows := st.session_state.get("caption_batch_rows"):
+    show_sample_latencies(rows)

@@ -6,8 +6,9 @@ from components.classify_view import fixed_label_notes, show_agreement, show_bat
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
-from playground.backends.base import Request
-from playground.classify import PRESETS, InputError, check_labels, check_text, evaluate, load_sample, parse_labels, read_labelled_csv
+from components.costs import run_settings
+from components.session import get_playground, run_context
+from playground import PRESETS, InputError, Request, check_labels, check_text, load_sample, parse_labels, read_labelled_csv
 
 CUSTOM = "custom"
 
@@ -87,7 +88,9 @@ with batch:
             overall = (order[model_id] + done / total) / len(order)
             bar.progress(overall, text=f"{catalog.get(model_id).name}: {done} / {total} texts")
 
-        evaluations = evaluate(catalog, model_ids, data, labels, session_credentials, progress)
+        evaluations = get_playground().evaluate(
+            model_ids, data, labels, session_credentials, run_context("evaluate"), run_settings(), progress
+        )
         bar.empty()
         st.session_state["classify_batch"] = (data, evaluations)
     if stored := st.session_state.get("classify_batch"):

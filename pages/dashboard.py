@@ -6,17 +6,18 @@ import pandas as pd
 import streamlit as st
 
 from components import charts
-from components.costs import get_history, hourly_rate
+from components.costs import get_store, hourly_rate
 from components.session import get_catalog
-from playground.history import measured_speeds, to_csv, to_json
+from playground.i18n import _
 from playground.pricing import SelfHosted, api_cost, api_monthly_usd, format_usd
+from playground.store import measured_speeds, to_csv, to_json
 
 PERIODS = {"all time": None, "last hour": 3600, "last 24 hours": 86400, "last 7 days": 7 * 86400}
 
 st.title("Latency & cost")
 catalog = get_catalog()
-history = get_history()
-everything = history.runs()
+store = get_store()
+everything = store.runs()
 
 left, middle, right = st.columns(3)
 pages = left.multiselect("Pages", sorted(everything["page"].unique()), key="dash_pages", placeholder="all pages")
@@ -29,7 +30,7 @@ models = middle.multiselect(
 )
 period = right.selectbox("Time", list(PERIODS), key="dash_period")
 since = time.time() - PERIODS[period] if PERIODS[period] else None
-runs = history.runs(pages=pages, models=models, since=since)
+runs = store.runs(pages=pages, models=models, since=since)
 done = runs[runs["error"].isna()]
 
 if done.empty:
@@ -40,9 +41,18 @@ else:
     b.plotly_chart(charts.throughput(done), key="chart_tokens_per_s")
     if (cold := done[done["cold"]]).shape[0]:
         st.caption(
-            f"× marks a cold call, the first use of a local model in this server process. Its model load "
-            f"(median {cold['load_s'].median():.1f} s) is kept out of TTFT and total, and priced as hardware time."
+            _(
+                "× marks a cold call, the first use of a local model in this server process. Its model load "
+                "(median {s} s) is inside its TTFT and total, shown apart below, and priced as hardware time."
+            ).format(s=f"{cold['load_s'].median():.1f}")
         )
+    st.plotly_chart(charts.latency_parts(done), key="chart_latency_parts")
+    st.caption(
+        _(
+            "Every time is counted from the moment the request arrived: waiting in line for a shared model, loading "
+            "it, the model's own time to the first token, then decoding the rest."
+        )
+    )
     c, d = st.columns(2)
     c.plotly_chart(charts.cost_per_call(done), key="chart_cost_per_call")
     d.plotly_chart(charts.cumulative_cost(done), key="chart_cumulative_cost")

@@ -7,7 +7,7 @@ import streamlit as st
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
-from playground.backends.base import GenParams, Request
+from playground import GenParams, Request
 
 st.title("Generate side by side")
 catalog = get_catalog()

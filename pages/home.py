@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from components.session import credentials, get_catalog
-from playground.availability import availability
+from playground import availability
 
 st.title("Open/Closed Model Playground")
 st.markdown(

@@ -16,8 +16,12 @@ LOCAL_BACKENDS = (
     "nli-zero-shot",
     "image-captioner",
     "vision-language",
+    "image-classifier",
+    "ocr",
+    "image-pipeline",
 )
 BACKENDS = LOCAL_BACKENDS + ("openai-compat",)
+RUNTIMES = ("transformers", "onnxruntime-genai")  # what runs a local model's weights
 
 
 from playground.errors import CatalogError  # noqa: E402  (re-exported: the catalog's own error)
@@ -29,6 +33,7 @@ class ProviderSpec:
     name: str
     kind: str  # "local" or "openai-compat"
     base_url: str = ""
+    base_urls: tuple[str, ...] = ()  # several servers of the same models: round robin (playground.endpoints)
     key_env: str = ""
     key_optional: bool = False
     price_provider: str = ""
@@ -49,6 +54,9 @@ class ModelSpec:
     price_ref: str = ""
     context: int | None = None
     labels: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()  # a pipeline's models, by catalog id, in the order they run
+    runtime: str = "transformers"  # local models only: "transformers" or "onnxruntime-genai"
+    precision: str = ""  # the weights as they run, e.g. "fp32" or "int4"; "" when unknown (API models)
 
     @property
     def is_local(self) -> bool:
@@ -99,9 +107,12 @@ def _check_types(kind: str, entry_id: str, raw: dict, spec_class: type) -> None:
 
 
 def _parse_provider(pid: str, raw: dict) -> ProviderSpec:
+    urls = raw.get("base_urls", [])
+    if not isinstance(urls, list) or not all(isinstance(u, str) and u.strip() for u in urls):
+        raise CatalogError(f"Provider '{pid}': base_urls must be a list of URLs, e.g. [\"http://a:8000/v1\"]")
     _check_types("Provider", pid, raw, ProviderSpec)
     try:
-        spec = ProviderSpec(id=pid, **raw)
+        spec = ProviderSpec(id=pid, **{**raw, "base_urls": tuple(raw.get("base_urls", ()))})
     except TypeError as exc:
         raise CatalogError(f"Provider '{pid}': {exc}") from None
     if spec.kind not in PROVIDER_KINDS:
@@ -113,7 +124,7 @@ def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
     mid = raw.get("id", "<no id>")
     _check_types("Model", mid, raw, ModelSpec)
     try:
-        spec = ModelSpec(**{**raw, "tasks": tuple(raw.get("tasks", ())), "labels": tuple(raw.get("labels", ()))})
+        spec = ModelSpec(**{**raw, **{name: tuple(raw.get(name, ())) for name in ("tasks", "labels", "stages")}})
     except TypeError as exc:
         raise CatalogError(f"Model '{mid}': {exc}") from None
     problems = []
@@ -125,6 +136,8 @@ def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
         problems.append(f"tasks is empty: give at least one of {', '.join(TASKS)}")
     if bad := [t for t in spec.tasks if t not in TASKS]:
         problems.append(f"unknown task(s) {bad}")
+    if spec.runtime not in RUNTIMES:
+        problems.append(f"runtime '{spec.runtime}' is not one of {', '.join(RUNTIMES)}")
     if spec.openness not in ("open", "closed"):
         problems.append("openness must be 'open' or 'closed'")
     if problems:

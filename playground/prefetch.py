@@ -19,6 +19,7 @@ from pathlib import Path
 
 from playground import models_cache
 from playground.catalog import Catalog, CatalogError, ModelSpec, load_catalog
+from playground.models_cache import folder_size
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,6 @@ class Entry:
     on_disk: int | None = None  # bytes already there
     to_fetch: int | None = None  # bytes a download would add; None when the hub could not be asked
     why_unknown: str = ""
-
-
-def folder_size(folder: Path) -> int:
-    """Bytes in a folder, following the hub cache's symlinks to the real blobs."""
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 def human(size: int | None) -> str:
@@ -83,6 +79,14 @@ def local_models(catalog: Catalog, only: list[str] | None = None) -> list[ModelS
 
 
 def describe(entry: Entry) -> str:
+    line = _describe_weights(entry)
+    if entry.spec.runtime == "onnxruntime-genai":
+        built = models_cache.resolve_onnx(entry.spec).ready
+        line += f"; {entry.spec.precision or 'int4'} ONNX build {'ready' if built else 'made by `make prefetch`'}"
+    return line
+
+
+def _describe_weights(entry: Entry) -> str:
     spec = entry.spec
     where = f"{spec.id:<20} {spec.source:<55} {'/'.join(spec.tasks):<18}"
     if entry.state == "downloaded":
@@ -113,34 +117,56 @@ def dry_run(specs: list[ModelSpec], out=print) -> list[Entry]:
 
 
 def fetch(specs: list[ModelSpec], out=print) -> int:
-    """Download what is missing; return how many models failed."""
-    if models_cache.hub_offline():
+    """Download what is missing and build the ONNX models the catalog asks for; return how many models failed."""
+    offline = models_cache.hub_offline()
+    if offline:
         out("HF_HUB_OFFLINE is set: nothing can be downloaded. Unset it on a machine that is online, then run again.")
-        return sum(1 for s in specs if inspect(s, ask_hub=False).state == "not downloaded")
     failed = 0
     for spec in specs:
         entry = inspect(spec, ask_hub=False)
-        if entry.state != "not downloaded":
+        if entry.state == "not downloaded":
+            if offline or not _download(spec, out):
+                failed += 1
+                continue
+        else:
             out(describe(entry))
-            continue
-        repo_id = spec.source.removeprefix("hub:")
-        out(f"{spec.id}: downloading {repo_id} into {models_cache.hub_cache()} ...")
-        last = [0.0]
-
-        def progress(message: str) -> None:
-            if time.monotonic() - last[0] > 2:  # a line every two seconds is progress, not noise
-                last[0] = time.monotonic()
-                out(f"  {message}")
-
-        try:
-            folder = models_cache.download(repo_id, progress=progress)
-        except Exception as exc:  # keep going: one broken repo must not stop the rest of the workshop prep
+        if spec.runtime == "onnxruntime-genai" and not _build_onnx(spec, out):
             failed += 1
-            out(f"  FAILED: {type(exc).__name__}: {exc}")
-            continue
-        out(f"  done: {human(folder_size(folder))} in {folder}")
-    out("All hub models are ready for offline use." if not failed else f"{failed} model(s) could not be downloaded.")
+    out("All hub models are ready for offline use." if not failed else f"{failed} model(s) could not be prepared.")
     return failed
+
+
+def _download(spec: ModelSpec, out) -> bool:
+    repo_id = spec.source.removeprefix("hub:")
+    out(f"{spec.id}: downloading {repo_id} into {models_cache.hub_cache()} ...")
+    last = [0.0]
+
+    def progress(message: str) -> None:
+        if time.monotonic() - last[0] > 2:  # a line every two seconds is progress, not noise
+            last[0] = time.monotonic()
+            out(f"  {message}")
+
+    try:
+        folder = models_cache.download(repo_id, progress=progress)
+    except Exception as exc:  # keep going: one broken repo must not stop the rest of the workshop prep
+        out(f"  FAILED: {type(exc).__name__}: {exc}")
+        return False
+    out(f"  done: {human(folder_size(folder))} in {folder}")
+    return True
+
+
+def _build_onnx(spec: ModelSpec, out) -> bool:
+    """A model that names the ONNX Runtime GenAI runtime gets its int4 build next to its weights (offline)."""
+    if models_cache.resolve_onnx(spec).ready:
+        out(f"{spec.id}: {spec.precision or 'int4'} ONNX build ready")
+        return True
+    try:
+        folder = models_cache.ensure_onnx(spec, progress=out)
+    except Exception as exc:  # e.g. an architecture the builder does not know: Llama and Qwen families work
+        out(f"  FAILED to build the ONNX model of {spec.id}: {type(exc).__name__}: {exc}")
+        return False
+    out(f"  {human(folder_size(folder))} in {folder}")
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -87,7 +87,8 @@ def hardware_cost(wall_s: float, hourly_usd: float) -> float:
 
 def local_cost(metrics: CallMetrics, hourly_usd: float) -> Cost:
     """$0 API fee plus machine time. A cold call's load time counts: the machine was busy loading."""
-    wall_s = (metrics.total_s or 0.0) + metrics.load_s
+    # the model's own time on this call, load included; the wait in line is not hardware this call used
+    wall_s = max(0.0, (metrics.total_s or 0.0) - metrics.queue_s)
     hw = hardware_cost(wall_s, hourly_usd)
     source = f"$0 API + hardware ${hourly_usd:g}/h × {wall_s:.2f} s wall time"
     return Cost(hw, source, api_usd=0.0, hardware_usd=hw, detail="The hourly rate is a rough, editable setting in the sidebar.")

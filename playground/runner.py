@@ -4,6 +4,7 @@ into one stream tagged by model. A slow or failing model never blocks or breaks 
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 import time
@@ -12,7 +13,8 @@ from typing import Iterator, Mapping
 
 from playground.backends.base import Credentials, Event, Failure, Request, Result
 from playground.backends.registry import backend_for
-from playground.catalog import Catalog, CatalogError
+from playground.catalog import Catalog
+from playground.errors import INTERNAL, INPUT, TIMEOUT, PlaygroundError
 
 DEFAULT_MODEL_TIMEOUT_S = 180.0
 _DONE = object()
@@ -36,17 +38,19 @@ def _work(
         spec = catalog.get(model_id)
         backend = backend_for(catalog, spec, request.task)
         if backend is None:
-            out.put(Failure(model_id, f"{spec.name} cannot do '{request.task}'.", hint=f"It does: {', '.join(spec.tasks)}."))
+            out.put(
+                Failure(model_id, f"{spec.name} cannot do '{request.task}'.", f"It does: {', '.join(spec.tasks)}.", code=INPUT)
+            )
             return
         events = backend.execute(spec, request, credentials)
         for event in events:
             if cancel.is_set():
                 break
             out.put(event)
-    except CatalogError as exc:
-        out.put(Failure(model_id, str(exc), hint="Check the model id in playground/catalog.toml."))
+    except PlaygroundError as exc:  # an unknown model id, bad input found late
+        out.put(Failure(model_id, exc.message, exc.hint or "Check the model id in playground/catalog.toml.", code=exc.code))
     except Exception as exc:  # a bug in one backend must not take the page down
-        out.put(Failure(model_id, f"Unexpected error: {type(exc).__name__}: {exc}"))
+        out.put(Failure(model_id, f"Unexpected error: {type(exc).__name__}: {exc}", code=INTERNAL))
     finally:
         if events is not None:
             events.close()
@@ -72,7 +76,9 @@ def run_side_by_side(
     cancel = threading.Event()
     for model_id in dict.fromkeys(model_ids):
         own = request[model_id] if isinstance(request, Mapping) else request
-        threading.Thread(target=_work, args=(catalog, model_id, own, credentials, events, cancel), daemon=True).start()
+        work_args = (catalog, model_id, own, credentials, events, cancel)
+        # each worker runs in a copy of the caller's context, so it speaks the session's language (i18n)
+        threading.Thread(target=contextvars.copy_context().run, args=(_work, *work_args), daemon=True).start()
     try:
         yield from _merge(events, set(model_ids), timeout_s)
     finally:  # the deadline passed, or the consumer stopped listening
@@ -88,7 +94,12 @@ def _merge(events: queue.Queue, pending: set[str], timeout_s: float) -> Iterator
         except queue.Empty:
             if time.monotonic() >= deadline:
                 for model_id in sorted(pending - ended):
-                    yield Failure(model_id, f"No answer within {timeout_s:.0f} s.", hint="The model or server is too slow; try fewer tokens.")
+                    yield Failure(
+                        model_id,
+                        f"No answer within {timeout_s:.0f} s.",
+                        "The model or server is too slow, or the line is long: try fewer tokens, or run again later.",
+                        code=TIMEOUT,
+                    )
                 return
             continue
         if isinstance(event, _Finished):
@@ -101,6 +112,7 @@ def _merge(events: queue.Queue, pending: set[str], timeout_s: float) -> Iterator
         yield event
 
 
+
 def run_one(
     catalog: Catalog,
     model_id: str,
@@ -108,9 +120,9 @@ def run_one(
     credentials: Credentials | None = None,
     timeout_s: float = DEFAULT_MODEL_TIMEOUT_S,
 ) -> Result | Failure:
-    """Run a single model and return its final event (for batch jobs, benchmarks and tests)."""
-    final = None
-    for event in run_side_by_side(catalog, [model_id], request, credentials, timeout_s):
-        if isinstance(event, (Result, Failure)):
-            final = event
-    return final
+    """Run a single model, unpriced and unrecorded, and return its final event: for tests of the backends.
+
+    Everything a user or a benchmark runs goes through ``Playground.run_one`` instead, which prices and records.
+    """
+    finals = [e for e in run_side_by_side(catalog, [model_id], request, credentials, timeout_s) if isinstance(e, (Result, Failure))]
+    return finals[-1]

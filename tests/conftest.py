@@ -97,4 +97,4 @@ def serve_credentials(serve_endpoint) -> Credentials:
     return Credentials(self_hosted=serve_endpoint)
 
 
-pytest_plugins = ["tests.browser", "tests.tiny_vision", "tests.tiny_classifiers"]
+pytest_plugins = ["tests.browser", "tests.databases", "tests.tiny_vision", "tests.tiny_classifiers"]

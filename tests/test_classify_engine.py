@@ -11,6 +11,7 @@ import pytest
 from openai.types.chat.chat_completion_token_logprob import ChatCompletionTokenLogprob, TopLogprob
 
 from playground.backends.base import Credentials, Endpoint, Failure, Notice, Request, Result
+from playground.evaluation import batch_metrics, evaluate
 from playground.classify import (
     MAX_LABELS,
     NO_LABEL,
@@ -18,9 +19,7 @@ from playground.classify import (
     BatchRequest,
     InputError,
     agreement,
-    batch_metrics,
     check_labels,
-    evaluate,
     label_probabilities,
     load_sample,
     parse_label,

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from streamlit.testing.v1 import AppTest
 
-from playground.history import History, measured_speeds, to_csv, to_json
+from playground.store import Store, measured_speeds, to_csv, to_json
 from playground.pricing import SelfHosted, api_cost, break_even
 from tests.browser import open_page, wait_idle
 
@@ -76,19 +76,19 @@ def test_each_answer_shows_its_cost_and_source(app_with_runs):
 
 def test_every_run_is_recorded_with_its_metrics(app_with_runs):
     _, db, _ = app_with_runs
-    runs = History(db).runs()
+    runs = Store(db).runs()
     assert sorted(runs["model_id"]) == sorted(["smollm2-135m", "self-hosted", "gpt-4o-mini"] * 2)
     assert set(runs["page"]) == {"generate"}
     smol = runs[runs["model_id"] == "smollm2-135m"]
     assert (smol["cost_usd"] > 0).all() and (smol["tokens_out"] > 0).all()
-    assert smol["cost_usd"].tolist() == pytest.approx(list(0.15 * (smol["total_s"] + smol["load_s"]) / 3600))
+    assert smol["cost_usd"].tolist() == pytest.approx(list(0.15 * (smol["total_s"] - smol["queue_s"]) / 3600))
     failed = runs[runs["model_id"] == "gpt-4o-mini"]
     assert failed["error"].str.contains("Cannot reach").all() and failed["cost_usd"].isna().all()
 
 
 def test_no_key_in_the_database_or_the_exports(app_with_runs, tmp_path):
     _, db, _ = app_with_runs
-    runs = History(db).runs()
+    runs = Store(db).runs()
     assert runs["input"].str.contains("[redacted]", regex=False).all()
     (tmp_path / "runs.csv").write_text(to_csv(runs))
     (tmp_path / "runs.json").write_text(to_json(runs))
@@ -110,7 +110,7 @@ def test_dashboard_charts_have_the_expected_series(app_with_runs):
     warm = [name for name in latency if name.endswith("warm")]
     assert sorted(warm) == ["TTFT, warm", "total, warm"]
     assert set(latency["total, warm"]["x"]) == {smol, served}, "both models' warm calls, the failed API call left out"
-    runs = History(db).runs()
+    runs = Store(db).runs()
     done = runs[runs["error"].isna()]
     all_points = sorted(y for name, t in latency.items() if name.startswith("total") for y in t["y"])
     assert all_points == pytest.approx(sorted(done["total_s"]))
@@ -136,7 +136,7 @@ def test_projection_marks_break_even_from_measured_speed(app_with_runs, catalog,
     assert {"GPT-4o mini (API)", "GPT-4o (API)", "SmolLM2-135M-Instruct (self-hosted)",
             "Self-hosted endpoint (self-hosted)"} <= set(series)
     assert series["SmolLM2-135M-Instruct (self-hosted)"]["line"]["shape"] == "hv"
-    speeds = measured_speeds(History(db).runs()).set_index("model_name")
+    speeds = measured_speeds(Store(db).runs()).set_index("model_name")
     expected = {}
     for hosted in ("SmolLM2-135M-Instruct", "Self-hosted endpoint"):
         box = SelfHosted(0.15, speeds.loc[hosted, "ttft_s"], speeds.loc[hosted, "tokens_per_s"])

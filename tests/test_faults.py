@@ -17,8 +17,8 @@ from playground import errors
 from playground.backends.base import Credentials, Failure, GenParams, Notice, Request, Result, Token
 from playground.backends.openai_compat import TIMEOUT_SETTING, OpenAIChatBackend
 from playground.catalog import load_catalog
-from playground.history import History
 from playground.runner import run_side_by_side
+from playground.store import Store
 from tests.fake_openai import HANG_S, WORDS, fault_server, provider_toml
 
 API_TIMEOUT_S = 2.0
@@ -60,7 +60,7 @@ def fault_catalog(server, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
-    store = History(tmp_path_factory.mktemp("fault_history") / "runs.sqlite")
+    store = Store(tmp_path_factory.mktemp("fault_history") / "runs.sqlite")
     yield store
     store.close()
 

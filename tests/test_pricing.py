@@ -87,8 +87,10 @@ def test_local_hardware_cost_arithmetic(catalog):
     provider = catalog.provider_of(spec)
     warm = cost_of(spec, provider, CallMetrics(0.2, 1.8, input_tokens=30, output_tokens=20), hourly_usd=3.6)
     assert warm.usd == pytest.approx(3.6 * 1.8 / 3600) and warm.api_usd == 0 and warm.hardware_usd == warm.usd
-    cold = local_cost(CallMetrics(0.2, 1.8, load_s=1.2, cold=True), hourly_usd=3.6)
+    cold = local_cost(CallMetrics(1.4, 3.0, load_s=1.2, cold=True), hourly_usd=3.6)  # load is inside TTFT and total
     assert cold.usd == pytest.approx(3.6 * 3.0 / 3600), "a cold call pays for its load time too"
+    queued = local_cost(CallMetrics(2.2, 3.8, queue_s=2.0), hourly_usd=3.6)
+    assert queued.usd == pytest.approx(3.6 * 1.8 / 3600), "time in line is not machine time of this call"
     free = local_cost(CallMetrics(0.2, 1.8), HARDWARE_PRESETS["my laptop (free)"])
     assert free.usd == 0 and free.label == "$0"
     assert "$0 API" in warm.source and "3.6/h" in warm.source
@@ -100,7 +102,7 @@ def test_local_cost_of_a_real_call(catalog):
     spec = catalog.get("smollm2-135m")
     rate = HARDWARE_PRESETS["cloud GPU (H100)"]
     cost = cost_of(spec, catalog.provider_of(spec), final.metrics, hourly_usd=rate)
-    assert cost.usd == pytest.approx(rate * (final.metrics.total_s + final.metrics.load_s) / 3600) and cost.usd > 0
+    assert cost.usd == pytest.approx(rate * (final.metrics.total_s - final.metrics.queue_s) / 3600) and cost.usd > 0
 
 
 def test_self_hosted_capacity_comes_from_measured_speed():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from playground.backends.base import GenParams, Request, Result
 from playground.catalog import load_catalog
-from playground.history import History
 from playground.metrics import CallMetrics
 from playground.retention import MAX_RUNS_SETTING, Retention
+from playground.store import Store
 
 
 def test_clip_keeps_short_text_and_marks_a_cut():
@@ -28,7 +28,7 @@ def test_excess_and_settings(monkeypatch):
 def test_a_real_history_stays_bounded(tmp_path):
     """30 runs with 100k-character prompts and answers into a history bounded to 10 runs of 20k characters."""
     spec = load_catalog().get("smollm2-135m")
-    history = History(tmp_path / "runs.sqlite", Retention(max_chars=20_000, max_runs=10))
+    history = Store(tmp_path / "runs.sqlite", Retention(max_chars=20_000, max_runs=10))
     try:
         for index in range(30):
             request = Request("generate", prompt=f"{index} " + "p" * 100_000, params=GenParams())

@@ -13,12 +13,12 @@ import pytest
 from playwright.sync_api import expect
 
 from playground.backends.base import Credentials, Endpoint, GenParams, Request, Result
-from playground.backends.openai_compat import SELF_HOSTED_URL, OpenAIChatBackend, _HTTP
+from playground.backends.openai_compat import _HTTP, SELF_HOSTED_URL, OpenAIChatBackend
 from playground.catalog import load_catalog
-from playground.history import History, to_csv, to_json
 from playground.redact import REDACTED, scrub
-from tests.conftest import ARTIFACTS
+from playground.store import Store, to_csv, to_json
 from tests.browser import CHROMIUM_ARGS, streamlit_app, wait_idle
+from tests.conftest import ARTIFACTS
 from tests.fake_openai import fault_server, masked, provider_toml
 
 SAY_HI = Request("generate", prompt="Say hi.", params=GenParams(max_new_tokens=3))
@@ -172,7 +172,7 @@ def test_two_students_keys_stay_out_of_storage_logs_exports_and_pages(shared_app
         pages[student.name] = run_as(page, app_url, student, server.base_url)
         context.close()
 
-    history = History(home / "history.sqlite")
+    history = Store(home / "history.sqlite")
     try:
         runs = history.runs()
         exports = {"csv": to_csv(runs), "json": to_json(runs)}

@@ -23,6 +23,9 @@ class GenParams:
     seed: int | None = 0
 
 
+DEFAULT_CAPTION_INSTRUCTION = "Describe this image in one sentence."
+
+
 @dataclass(frozen=True)
 class Request:
     """What the user asked, the same for every model in a side-by-side run."""
@@ -120,4 +123,8 @@ Event = Union[Token, Notice, Waiting, Result, Failure]
 
 
 class Backend(Protocol):
+    """``batch_size``: texts a classifier takes in one pass (batch evaluation), or None for one call per text."""
+
+    batch_size: int | None
+
     def execute(self, spec: ModelSpec, request: Request, credentials: Credentials) -> Iterator[Event]: ...

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from playground.backends.base import Event, Failure, Notice, Request, Result
+from playground.backends.base import DEFAULT_CAPTION_INSTRUCTION, Event, Failure, Notice, Request, Result
 from playground.backends.local_generate import generate_kwargs, stream_generate
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
 
-DEFAULT_INSTRUCTION = "Describe this image in one sentence."
 
 
 def instruction_of(request: Request) -> str:
-    return request.prompt.strip() or DEFAULT_INSTRUCTION
+    return request.prompt.strip() or DEFAULT_CAPTION_INSTRUCTION
 
 
 class _LocalCaptionBackend(LocalBackend):
@@ -79,7 +78,7 @@ class ImageCaptionerBackend(_LocalCaptionBackend):
         return {k: v for k, v in generate_kwargs(request, tokenizer).items() if k != "pad_token_id"}
 
     def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
-        if instruction_of(request) != DEFAULT_INSTRUCTION:
+        if instruction_of(request) != DEFAULT_CAPTION_INSTRUCTION:
             yield Notice(spec.id, f"{spec.name} is a captioner: it describes the image and does not read the instruction.")
         yield from super().run(parts, spec, request)
 

@@ -10,10 +10,12 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from playground import models_cache
-from playground.backends.base import Failure, Notice
+from playground.backends.base import Failure, Notice, Result
 from playground.catalog import ModelSpec
 
 
@@ -21,6 +23,19 @@ from playground.catalog import ModelSpec
 class Loaded:
     parts: Any  # whatever the loader returned: (tokenizer, model), a pipeline, ...
     lock: threading.Lock
+    memory_bytes: int = 0  # how much the process grew while loading it (one load at a time, so it is its own)
+
+
+@lru_cache(maxsize=64)
+def disk_bytes(location: str) -> int:
+    """The model folder's size, measured once per process: a card fact, not a live figure."""
+    return models_cache.folder_size(Path(location)) if Path(location).is_dir() else 0
+
+
+def card_facts(spec: ModelSpec, loaded: Loaded, location: str, default_precision: str) -> dict:
+    """What a result card shows about how the model ran: runtime, precision, size on disk and in memory."""
+    return {"runtime": spec.runtime, "precision": spec.precision or default_precision,
+            "disk_bytes": disk_bytes(location), "memory_bytes": loaded.memory_bytes}
 
 
 # Two models loading at once on worker threads can fail with "cannot import name 'AutoModel' from 'transformers'":
@@ -44,8 +59,9 @@ class LocalModelPool:
             if (hit := self._models.get(key)) is not None:
                 return hit, 0.0
             with _ONE_LOAD_AT_A_TIME:
-                started = time.perf_counter()
-                loaded = Loaded(parts=loader(), lock=threading.Lock())
+                started, rss_before = time.perf_counter(), models_cache.rss_bytes()
+                parts = loader()
+                loaded = Loaded(parts, threading.Lock(), max(0, models_cache.rss_bytes() - rss_before))
             self._models[key] = loaded
             return loaded, time.perf_counter() - started
 
@@ -66,6 +82,8 @@ class LocalBackend:
     Subclasses implement ``load(location)`` and ``run(parts, spec, request)``; ``run`` is a generator that
     yields events and is called with the model's lock held.
     """
+
+    batch_size: int | None = None
 
     def load(self, location: str) -> Any:
         raise NotImplementedError
@@ -100,6 +118,8 @@ class LocalBackend:
             for event in self.run(loaded.parts, spec, request):
                 if getattr(event, "metrics", None) is not None:
                     event.metrics.queue_s, event.metrics.load_s, event.metrics.cold = queue_s, load_s, load_s > 0
+                if isinstance(event, Result):
+                    event.extra = card_facts(spec, loaded, location, "fp32") | event.extra  # loaded as float32
                 yield event
 
 

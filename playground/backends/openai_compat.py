@@ -15,9 +15,17 @@ import httpx2 as httpx  # the openai SDK 3.x is built on httpx2
 import openai
 from openai.types.chat import ChatCompletion
 
-from playground import errors
+from playground import endpoints, errors
 from playground.backends.base import (
-    Credentials, Endpoint, Event, Failure, Notice, Request, Result, Token, chat_messages,
+    Credentials,
+    Endpoint,
+    Event,
+    Failure,
+    Notice,
+    Request,
+    Result,
+    Token,
+    chat_messages,
 )  # fmt: skip
 from playground.catalog import ModelSpec, ProviderSpec
 from playground.errors import InputError, MissingKeyError, PlaygroundError, ProviderError
@@ -93,7 +101,7 @@ def resolve_endpoint(spec: ModelSpec, provider: ProviderSpec, credentials: Crede
                 _("set them under 'Self-hosted endpoint' in the sidebar (or PLAYGROUND_SELF_HOSTED_URL and _MODEL)."),
             )
         key = self_hosted_key(own.base_url, own.api_key, env_url, env_key)
-        return Endpoint(own.base_url, own.model, key or "not-needed")
+        return Endpoint(endpoints.pick(own.base_url), own.model, key or "not-needed")
     key = credentials.api_keys.get(provider.id) or os.environ.get(provider.key_env, "")
     if not key and not provider.key_optional:
         raise MissingKey(
@@ -101,7 +109,7 @@ def resolve_endpoint(spec: ModelSpec, provider: ProviderSpec, credentials: Crede
             _("paste the key under 'API keys' in the sidebar, or set {env} in the environment or "
               ".streamlit/secrets.toml.").format(env=provider.key_env),
         )
-    return Endpoint(provider.base_url, spec.source, key or "not-needed")
+    return Endpoint(endpoints.pick(provider.base_urls or provider.base_url), spec.source, key or "not-needed")
 
 
 def retry_after_s(headers: Any) -> float | None:
@@ -232,6 +240,8 @@ class OpenAIChatBackend:
     kept as ``partial_text``. A 429 that asks for a wait of at most ``AUTO_RETRY_MAX_S`` is retried once.
     """
 
+    batch_size: int | None = None  # one call per text
+
     def __init__(self, catalog_providers: dict[str, ProviderSpec], stream: bool = True, timeout_s: float | None = None):
         self.providers = catalog_providers
         self.stream = stream
@@ -240,6 +250,7 @@ class OpenAIChatBackend:
     def messages(self, request: Request) -> list[dict]:
         return chat_messages(request)
 
+    @endpoints.failover
     def execute(self, spec: ModelSpec, request: Request, credentials: Credentials, **create_kwargs) -> Iterator[Event]:
         try:
             check_params(request.params)
@@ -270,6 +281,7 @@ class OpenAIChatBackend:
                     counts, raw = self._complete(client, kwargs, watch, pieces)
                 break
             except Exception as exc:
+                endpoints.report_failure(endpoint.base_url, exc)  # rests a failing endpoint of a pool
                 error = explain(exc, endpoint, len(pieces), timeout_s)
                 wait = error.retry_after_s
                 if attempt == 1 and error.code == errors.RATE_LIMIT and wait is not None and wait <= AUTO_RETRY_MAX_S:

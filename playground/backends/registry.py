@@ -10,7 +10,7 @@ from playground.catalog import Catalog, ModelSpec
 
 @cache
 def _local(kind: str, task: str) -> Backend | None:
-    from playground.backends import local_caption, local_classify, local_generate
+    from playground.backends import image_classifier, local_caption, local_classify, local_generate, ocr
 
     table = {
         ("causal-lm", "generate"): local_generate.CausalLMBackend,
@@ -21,6 +21,8 @@ def _local(kind: str, task: str) -> Backend | None:
         ("nli-zero-shot", "classify"): local_classify.NLIZeroShot,
         ("image-captioner", "caption"): local_caption.ImageCaptionerBackend,
         ("vision-language", "caption"): local_caption.VisionLanguageBackend,
+        ("image-classifier", "caption"): image_classifier.ImageNetClassifier,
+        ("ocr", "caption"): ocr.RapidOCRBackend,
     }
     factory = table.get((kind, task))
     return factory() if factory else None
@@ -43,4 +45,17 @@ def backend_for(catalog: Catalog, spec: ModelSpec, task: str) -> Backend | None:
         return None
     if spec.backend == "openai-compat":
         return _api(task)(catalog.providers)  # built per call: it holds the catalog's providers, which may vary
+    if spec.backend == "image-pipeline":
+        from playground.backends.image_pipeline import ImagePipelineBackend
+
+        return ImagePipelineBackend(catalog, backend_for)  # built per call: it looks its stages up in this catalog
+    if spec.runtime == "onnxruntime-genai":
+        return _onnx(task)
     return _local(spec.backend, task)
+
+
+@cache
+def _onnx(task: str) -> Backend | None:
+    from playground.backends import ort_genai
+
+    return ort_genai.OrtGenAIBackend() if task == "generate" else None

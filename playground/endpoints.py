@@ -1,0 +1,180 @@
+"""Several base URLs serving one model (vLLM, SGLang, TGI, Ollama or `transformers serve` replicas): requests go
+round robin, and an endpoint that fails a health check or a call is skipped for a while.
+
+A pool is kept per process, shared by every session, like the local model pool: each app replica learns by itself
+which endpoints are down. A single URL needs no pool and is used as it is.
+
+- ``pick(urls)`` gives the next usable URL, in turn.
+- ``report_failure(url, exc)`` (from the backend's error path) rests an endpoint that refused, timed out or failed
+  on the server's side; a 4xx is the request's fault and rests nothing.
+- ``failover`` wraps a backend's ``execute``: a call refused before any token arrived (the request never reached a
+  model) is tried once more on each other usable endpoint, so killing one server does not fail a student's call.
+- A health check (``GET {url}/models``; any HTTP answer below 500 counts as up) runs every ``HEALTH_INTERVAL_S``
+  on a background thread while the pool is in use, and brings a rested endpoint back as soon as it answers.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+
+import openai
+
+from playground.backends.base import Failure, Token
+
+COOLDOWN_S = 30.0  # a failed endpoint is skipped this long, unless a health check finds it up sooner
+HEALTH_INTERVAL_S = 10.0
+HEALTH_TIMEOUT_S = 2.0
+IDLE_STOP_S = 300.0  # health checks stop once a pool has not been used this long; the next pick restarts them
+RETRY_STATUSES = (502, 503, 504)  # a proxy or server saying the model behind it is not there: safe to try another
+
+
+def split_urls(urls: str | Iterable[str]) -> tuple[str, ...]:
+    """Base URLs from a list, or from one comma-separated string (the sidebar field, PLAYGROUND_SELF_HOSTED_URL)."""
+    parts = urls.split(",") if isinstance(urls, str) else urls
+    return tuple(dict.fromkeys(u.strip().rstrip("/") for u in parts if u and u.strip()))
+
+
+def is_healthy(url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
+    """Whether an OpenAI-compatible server answers at ``url``: any HTTP reply below 500 to ``GET /models``
+    (401 from a server that wants a key still means it is up)."""
+    try:
+        with urllib.request.urlopen(f"{url}/models", timeout=timeout_s) as reply:
+            return reply.status < 500
+    except urllib.error.HTTPError as exc:
+        return exc.code < 500
+    except (OSError, ValueError):
+        return False
+
+
+class EndpointPool:
+    """Round robin over the URLs that are not resting. Thread-safe."""
+
+    def __init__(
+        self,
+        urls: Iterable[str],
+        cooldown_s: float = COOLDOWN_S,
+        health_interval_s: float = HEALTH_INTERVAL_S,
+        probe: Callable[[str], bool] = is_healthy,
+    ) -> None:
+        self.urls = split_urls(urls)
+        self.cooldown_s = cooldown_s
+        self.health_interval_s = health_interval_s
+        self.probe = probe
+        self._resting_until: dict[str, float] = {}
+        self._turn = itertools.cycle(self.urls)
+        self._lock = threading.Lock()
+        self._last_used = 0.0
+        self._watcher: threading.Thread | None = None
+
+    def pick(self) -> str:
+        """The next URL in turn that is not resting. When all rest, the one back soonest: the call then fails
+        with that server's own error, which says more than "no endpoint"."""
+        with self._lock:
+            self._last_used = time.monotonic()
+            self._watch()
+            for _ in self.urls:
+                url = next(self._turn)
+                if self._resting_until.get(url, 0.0) <= self._last_used:
+                    return url
+            return min(self.urls, key=lambda u: self._resting_until.get(u, 0.0))
+
+    def usable(self) -> list[str]:
+        now = time.monotonic()
+        with self._lock:
+            return [u for u in self.urls if self._resting_until.get(u, 0.0) <= now]
+
+    def rest(self, url: str) -> None:
+        """Skip ``url`` for ``cooldown_s``."""
+        with self._lock:
+            self._resting_until[url] = time.monotonic() + self.cooldown_s
+
+    def check(self) -> dict[str, bool]:
+        """Probe every URL now: a down one rests, an up one is back in turn at once."""
+        results = {url: self.probe(url) for url in self.urls}
+        for url, up in results.items():
+            if up:
+                with self._lock:
+                    self._resting_until.pop(url, None)
+            else:
+                self.rest(url)
+        return results
+
+    def _watch(self) -> None:
+        """Start the background health checks if they are not running (called with the lock held)."""
+        if self._watcher is None or not self._watcher.is_alive():
+            self._watcher = threading.Thread(target=self._check_while_used, name="endpoint-health", daemon=True)
+            self._watcher.start()
+
+    def _check_while_used(self) -> None:
+        while time.monotonic() - self._last_used < IDLE_STOP_S:
+            time.sleep(self.health_interval_s)
+            self.check()
+
+
+_pools: dict[tuple[str, ...], EndpointPool] = {}
+_pools_lock = threading.Lock()
+_attempt = threading.local()  # what the current call on this thread learned about its endpoint (see failover)
+
+
+def pool_for(urls: str | Iterable[str]) -> EndpointPool:
+    """The process-wide pool of these URLs (the same list, in any spelling of the string, gives the same pool)."""
+    key = split_urls(urls)
+    with _pools_lock:
+        if key not in _pools:
+            _pools[key] = EndpointPool(key)
+        return _pools[key]
+
+
+def pick(urls: str | Iterable[str]) -> str:
+    """The base URL for the next call: the only one, or the next usable one of several."""
+    choices = split_urls(urls)
+    _attempt.pool = pool_for(choices) if len(choices) > 1 else None
+    _attempt.refused = None
+    if _attempt.pool:
+        return _attempt.pool.pick()
+    return choices[0] if choices else ""
+
+
+def report_failure(url: str, exc: BaseException) -> None:
+    """A call to ``url`` raised ``exc``: rest the endpoint when the fault is the server's or the connection's."""
+    pool: EndpointPool | None = getattr(_attempt, "pool", None)
+    if pool is None or url not in pool.urls:
+        return
+    refused = isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
+    status = getattr(exc, "status_code", None)
+    if refused or isinstance(exc, openai.APITimeoutError) or (status is not None and status >= 500):
+        pool.rest(url)
+        if refused or status in RETRY_STATUSES:
+            _attempt.refused = url
+
+
+def failover(execute: Callable[..., Iterator]) -> Callable[..., Iterator]:
+    """Wrap a backend's ``execute``: when a call fails before its first token because its endpoint refused it,
+    run it again on the next usable endpoint of the same pool, at most once per endpoint."""
+
+    @functools.wraps(execute)
+    def run(*args, **kwargs) -> Iterator:
+        refused_by: set[str] = set()
+        while True:
+            _attempt.refused = None
+            streamed, held = False, None
+            for event in execute(*args, **kwargs):
+                streamed = streamed or isinstance(event, Token)
+                if isinstance(event, Failure) and not streamed and getattr(_attempt, "refused", None):
+                    held = event  # the request never reached a model: another endpoint may take it
+                    break
+                yield event
+            if held is None:
+                return
+            refused_by.add(_attempt.refused)
+            if not set(_attempt.pool.usable()) - refused_by:
+                yield held
+                return
+
+    return run

@@ -1,0 +1,111 @@
+"""The store's tables as they stand at the newest migration: one definition the code and the migrations agree on.
+
+Times are unix seconds (float) everywhere, so SQLite and PostgreSQL sort and filter them alike. A test compares
+this metadata with the database the migrations build, on both engines.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+VOTE_CHOICES = ("a", "b", "tie", "both_bad")
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ts", sa.Float, nullable=False),  # unix time the run finished
+    sa.Column("page", sa.Text, nullable=False),
+    sa.Column("model_id", sa.Text, nullable=False),
+    sa.Column("model_name", sa.Text),
+    sa.Column("openness", sa.Text),
+    sa.Column("params", sa.Text),  # JSON
+    sa.Column("input", sa.Text),  # NULL when inputs and outputs are not stored
+    sa.Column("output", sa.Text),
+    sa.Column("ttft_s", sa.Float),
+    sa.Column("total_s", sa.Float),
+    sa.Column("load_s", sa.Float),
+    sa.Column("tokens_in", sa.Integer),
+    sa.Column("tokens_out", sa.Integer),
+    sa.Column("tokens_per_s", sa.Float),
+    sa.Column("cost_usd", sa.Float),  # NULL: unpriced, never a silent $0
+    sa.Column("api_cost_usd", sa.Float),
+    sa.Column("hardware_cost_usd", sa.Float),
+    sa.Column("cost_source", sa.Text),
+    sa.Column("cold", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text),  # NULL when the run succeeded
+    # added by migration 0002
+    sa.Column("session_id", sa.Text),
+    sa.Column("room", sa.Text),
+    sa.Column("battle_id", sa.Text),
+    sa.Column("queue_s", sa.Float),
+    sa.Column("decode_s", sa.Float),
+    sa.Column("hardware", sa.Text),  # where a local model ran, e.g. "2 CPU cores (x86_64)"
+    sa.Column("endpoint", sa.Text),  # the base URL that answered, for served models
+    sa.Column("error_code", sa.Text),  # playground.errors code of a failure
+    sa.Column("partial", sa.Integer, nullable=False, server_default="0"),  # a failure that kept part of an answer
+    sa.Index("runs_ts", "ts"),
+    sa.Index("runs_room_ts", "room", "ts"),
+    sa.Index("runs_battle", "battle_id"),
+)
+
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),  # JSON
+)
+
+rooms = sa.Table(
+    "rooms",
+    metadata,
+    sa.Column("code", sa.Text, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("pin_hash", sa.Text, nullable=False),  # never the PIN itself
+    sa.Column("exercise", sa.JSON),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("closed_at", sa.Float),
+)
+
+room_members = sa.Table(
+    "room_members",
+    metadata,
+    sa.Column("room", sa.Text, sa.ForeignKey("rooms.code", name="room_members_room_fk"), primary_key=True),
+    sa.Column("session_id", sa.Text, primary_key=True),
+    sa.Column("display_name", sa.Text, nullable=False),
+    sa.Column("joined_at", sa.Float, nullable=False),
+)
+
+battles = sa.Table(
+    "battles",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("session_id", sa.Text, nullable=False),
+    sa.Column("room", sa.Text),
+    sa.Column("task", sa.Text, nullable=False),
+    sa.Column("model_a", sa.Text, nullable=False),
+    sa.Column("model_b", sa.Text, nullable=False),
+    sa.Column("prompt", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("shown_at", sa.Float),  # when the two answers were revealed
+    sa.Index("battles_room_created", "room", "created_at"),
+)
+
+votes = sa.Table(
+    "votes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("battle_id", sa.Text, sa.ForeignKey("battles.id", name="votes_battle_fk"), nullable=False),
+    sa.Column("session_id", sa.Text, nullable=False),
+    sa.Column("room", sa.Text),
+    sa.Column("choice", sa.Text, nullable=False),
+    sa.Column("anonymous", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("battle_id", name="votes_one_per_battle"),  # a battle is never counted twice
+    sa.CheckConstraint("choice IN ('a', 'b', 'tie', 'both_bad')", name="votes_choice"),
+    sa.Index("votes_room_created", "room", "created_at"),
+)
+
+RUN_COLUMNS = tuple(c.name for c in runs.columns if c.name != "id")
