@@ -5,7 +5,7 @@ export PLAYGROUND_HOME ?= $(CURDIR)/data
 SMOLLM2 := $(PLAYGROUND_HOME)/converted/smollm2-135m-instruct/config.json
 SMOLLM2_INT4 := $(PLAYGROUND_HOME)/converted/smollm2-135m-instruct-int4-onnx/genai_config.json
 
-.PHONY: setup run test lint bench prefetch clean
+.PHONY: setup run test browser lint bench prefetch clean
 
 setup: $(VENV)/.installed $(SMOLLM2) $(SMOLLM2_INT4)
 
@@ -28,8 +28,12 @@ $(SMOLLM2_INT4): $(SMOLLM2)
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port 8501
 
-test: setup lint
+test: browser setup lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
+
+# the browser tests need chromium and a CJK font: installed as root, else it stops at once with the command to run
+browser:
+	scripts/ensure-browser.sh
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

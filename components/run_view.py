@@ -11,6 +11,7 @@ from typing import Callable, Mapping
 
 import streamlit as st
 
+from components.answer import safe_markdown
 from components.costs import run_settings
 from components.result_card import Card, show_text
 from components.session import get_playground, run_context
@@ -67,7 +68,7 @@ def render_side_by_side(
         elif isinstance(event, Notice):
             if not event.progress:
                 outcome.notices.setdefault(event.model_id, []).append(event.message)
-            card.notice.info(event.message)
+            card.notice.info(safe_markdown(event.message))  # a notice may quote the model's answer
         else:
             outcome.finals[event.model_id] = event
             outcome.costs[event.model_id] = event.cost  # priced and recorded by the engine

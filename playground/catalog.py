@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
@@ -87,18 +87,42 @@ class Catalog:
         return [m for m in self.models.values() if task in m.tasks]
 
 
+PROVIDER_KINDS = ("local", "openai-compat")
+_TYPES = {"str": str, "bool": bool, "int | None": int, "tuple[str, ...]": list}  # TOML value type per annotation
+
+
+def _check_types(kind: str, entry_id: str, raw: dict, spec_class: type) -> None:
+    """Name the field whose TOML value has the wrong type (e.g. ``tasks = "generate"`` instead of a list)."""
+    for spec_field in fields(spec_class):
+        expected = _TYPES.get(str(spec_field.type))
+        value = raw.get(spec_field.name)
+        if value is None or expected is None:
+            continue
+        wrong = not isinstance(value, expected) or (expected is int and isinstance(value, bool))
+        if expected is list and not wrong:
+            wrong = not all(isinstance(item, str) for item in value)
+        if wrong:
+            shown = "a list of strings, e.g. [\"generate\"]" if expected is list else f"a {expected.__name__}"
+            raise CatalogError(f"{kind} '{entry_id}': '{spec_field.name}' must be {shown}, not {value!r}.")
+
+
 def _parse_provider(pid: str, raw: dict) -> ProviderSpec:
     urls = raw.get("base_urls", [])
     if not isinstance(urls, list) or not all(isinstance(u, str) and u.strip() for u in urls):
         raise CatalogError(f"Provider '{pid}': base_urls must be a list of URLs, e.g. [\"http://a:8000/v1\"]")
+    _check_types("Provider", pid, raw, ProviderSpec)
     try:
-        return ProviderSpec(id=pid, **{**raw, "base_urls": tuple(raw.get("base_urls", ()))})
+        spec = ProviderSpec(id=pid, **{**raw, "base_urls": tuple(raw.get("base_urls", ()))})
     except TypeError as exc:
         raise CatalogError(f"Provider '{pid}': {exc}") from None
+    if spec.kind not in PROVIDER_KINDS:
+        raise CatalogError(f"Provider '{pid}': kind '{spec.kind}' is not one of {', '.join(PROVIDER_KINDS)}.")
+    return spec
 
 
 def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
     mid = raw.get("id", "<no id>")
+    _check_types("Model", mid, raw, ModelSpec)
     try:
         spec = ModelSpec(**{**raw, **{name: tuple(raw.get(name, ())) for name in ("tasks", "labels", "stages")}})
     except TypeError as exc:
@@ -108,6 +132,8 @@ def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
         problems.append(f"provider '{spec.provider}' is not declared under [providers]")
     if spec.backend not in BACKENDS:
         problems.append(f"backend '{spec.backend}' is not one of {', '.join(BACKENDS)}")
+    if not spec.tasks:
+        problems.append(f"tasks is empty: give at least one of {', '.join(TASKS)}")
     if bad := [t for t in spec.tasks if t not in TASKS]:
         problems.append(f"unknown task(s) {bad}")
     if spec.runtime not in RUNTIMES:
@@ -119,14 +145,61 @@ def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
     return spec
 
 
+def _read(path: Path) -> dict:
+    """One catalog file as TOML; every way it can be unreadable is a CatalogError naming the file (and line)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise CatalogError(f"Catalog file {path} does not exist.", "Check the path (PLAYGROUND_CATALOG).") from None
+    except OSError as exc:
+        raise CatalogError(f"Catalog file {path} cannot be read: {exc.strerror}.") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(
+            f"Catalog file {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}).",
+            "Save it as UTF-8.",
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # its message ends with "(at line N, column M)"
+        raise CatalogError(f"Catalog file {path} is not valid TOML: {exc}.") from None
+
+
 def load_catalog(*paths: Path) -> Catalog:
-    """Read the bundled catalog, then any extra files (later entries with the same id replace earlier ones)."""
+    """Read the bundled catalog, then any extra files.
+
+    A model id or provider id already declared (in an earlier file or the same one) is an error, unless the later
+    entry says ``replace = true``: then it replaces the earlier one on purpose. Every error names the file.
+    """
     providers: dict[str, ProviderSpec] = {}
     models: dict[str, ModelSpec] = {}
     for path in (CATALOG_PATH, *paths):
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        providers |= {pid: _parse_provider(pid, raw) for pid, raw in data.get("providers", {}).items()}
-        for raw in data.get("models", []):
-            spec = _parse_model(raw, providers)
-            models[spec.id] = spec
+        path = Path(path)
+        data = _read(path)
+        try:
+            for pid, raw in data.get("providers", {}).items():
+                replace = _replace_flag("Provider", pid, raw)
+                if pid in providers and not replace:
+                    raise CatalogError(_duplicate("Provider", pid))
+                providers[pid] = _parse_provider(pid, raw)
+            seen: set[str] = set()
+            for raw in data.get("models", []):
+                replace = _replace_flag("Model", raw.get("id", "<no id>"), raw)
+                spec = _parse_model(raw, providers)
+                if spec.id in seen or (spec.id in models and not replace):
+                    raise CatalogError(_duplicate("Model", spec.id))
+                seen.add(spec.id)
+                models[spec.id] = spec
+        except CatalogError as exc:
+            raise CatalogError(f"{path}: {exc.message}", exc.hint) from None
     return Catalog(models=models, providers=providers)
+
+
+def _replace_flag(kind: str, entry_id: str, raw: dict) -> bool:
+    replace = raw.pop("replace", False)
+    if not isinstance(replace, bool):
+        raise CatalogError(f"{kind} '{entry_id}': 'replace' must be true or false, not {replace!r}.")
+    return replace
+
+
+def _duplicate(kind: str, entry_id: str) -> str:
+    return f"{kind} '{entry_id}' is declared twice. Use another id, or add replace = true to the later entry."
