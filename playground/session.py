@@ -22,6 +22,7 @@ from playground.context import RunContext
 from playground.errors import CatalogError
 from playground.evaluation import ModelEvaluation, Progress, evaluate
 from playground.metrics import CallMetrics
+from playground.params import check_params
 from playground.pricing import DEFAULT_PRESET, HARDWARE_PRESETS, cost_of
 from playground.runner import DEFAULT_MODEL_TIMEOUT_S, run_side_by_side
 
@@ -58,6 +59,8 @@ class Playground:
         """
         credentials = credentials or Credentials()
         model_ids = list(dict.fromkeys(model_ids))
+        for own in request.values() if isinstance(request, Mapping) else [request]:
+            check_params(own.params)  # raises InputError: one clear message, before any model is asked
         request = _owned_by(request, context.session_id)
         streamed: dict[str, list[str]] = {m: [] for m in model_ids}
         first_token_at: dict[str, float] = {}

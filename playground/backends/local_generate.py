@@ -27,6 +27,7 @@ from playground.backends.local_pool import Loaded, LocalBackend
 from playground.catalog import ModelSpec
 from playground.i18n import _
 from playground.metrics import Stopwatch
+from playground.params import trim_broken_tail
 from playground.serving import limits
 
 
@@ -160,7 +161,7 @@ class _StreamingGenerator(LocalBackend):
         n_in = inputs["input_ids"].shape[1]
         yield Result(
             spec.id,
-            text=generated.text,
+            text=trim_broken_tail(generated.text),
             metrics=generated.watch.metrics(input_tokens=int(n_in), output_tokens=self.count_new_tokens(generated.ids, n_in, tokenizer)),
         )
 
@@ -242,7 +243,8 @@ class _Detokenizer:
         return piece
 
     def rest(self) -> str:
-        text = self._decoded()
+        """The text not shown yet, less a character cut in half by the last token (max_new_tokens)."""
+        text = trim_broken_tail(self._decoded())
         piece = text[len(self.shown):] if text.startswith(self.shown) else ""
         self.shown += piece
         return piece
