@@ -8,7 +8,8 @@ SMOLLM2_INT4 := $(PLAYGROUND_HOME)/converted/smollm2-135m-instruct-int4-onnx/gen
 PO := $(wildcard locales/*/LC_MESSAGES/messages.po)
 SOURCES := app.py components pages playground
 
-.PHONY: setup run test lint bench prefetch clean i18n
+.PHONY: setup run test browser lint bench prefetch clean i18n
+
 
 setup: $(VENV)/.installed $(SMOLLM2) $(SMOLLM2_INT4) $(PO:.po=.mo)
 
@@ -42,8 +43,12 @@ i18n: $(VENV)/.installed
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port 8501
 
-test: setup lint
+test: browser setup lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
+
+# the browser tests need chromium and a CJK font: installed as root, else it stops at once with the command to run
+browser:
+	scripts/ensure-browser.sh
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

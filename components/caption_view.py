@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components.answer import safe_markdown, show_answer
 from components.classify_view import probability_chart
 from playground.backends.base import Result
 from playground.i18n import _, ngettext
@@ -21,7 +22,7 @@ def show_caption(result: Result) -> None:
     elif kind == "ocr":
         _show_ocr(result)
     else:
-        st.markdown(result.text or _("_(empty caption)_"))
+        show_answer(result.text, empty=_("_(empty caption)_"))
     if kind == "pipeline":
         _show_stages(result)
     if sent := result.extra.get("sent_size"):
@@ -55,7 +56,7 @@ def _show_stages(result: Result) -> None:
             parts.append(_("{s:.1f} s waiting for the model").format(s=stage["queue_s"]))
         inside = f" ({', '.join(parts)})" if parts else ""
         lines.append(f"- **{stage['model']}** · {stage['seconds']:.2f} s{inside}: {output}")
-    st.markdown("\n".join(lines))
+    st.markdown(safe_markdown("\n".join(lines)))  # the stages quote model outputs
     with st.expander(_("Prompt given to the writer")):
         st.code(result.extra["prompt"], language=None, wrap_lines=True)
 

@@ -8,6 +8,7 @@ from typing import Callable
 
 import streamlit as st
 
+from components.answer import safe_markdown, show_answer
 from components.costs import cost_caption
 from components.session import get_catalog
 from playground import CallMetrics, Cost, Failure, ModelSpec, Result, Waiting
@@ -85,7 +86,7 @@ class Card:
             self.in_line = False
         if (now := time.monotonic()) - self.drawn_at >= STREAM_INTERVAL_S:
             self.drawn_at = now
-            self.body.markdown(text + " ▌")
+            self.body.markdown(safe_markdown(text) + " ▌")
 
     def waiting(self, event: Waiting) -> None:
         self.notice.info(waiting_line(event), icon=":material/hourglass_top:")
@@ -95,7 +96,7 @@ class Card:
         self, final: Result | Failure, render_result: Callable[[Result], None], notices: list[str], cost: Cost | None = None
     ) -> None:
         if notices:
-            self.notice.warning("\n\n".join(notices))
+            self.notice.warning(safe_markdown("\n\n".join(notices)))
         else:
             self.notice.empty()
         if isinstance(final, Failure):
@@ -120,4 +121,4 @@ class Card:
 
 
 def show_text(result: Result) -> None:
-    st.markdown(result.text or _("_(empty answer)_"))
+    show_answer(result.text)

@@ -11,10 +11,23 @@ from typing import Callable, Mapping
 
 import streamlit as st
 
+from components.answer import safe_markdown
 from components.costs import run_settings
 from components.result_card import Card, show_text
 from components.session import get_playground, run_context
-from playground import Catalog, CatalogError, Cost, Credentials, Failure, Notice, Request, Result, Token, Waiting
+from playground import (
+    Catalog,
+    CatalogError,
+    Cost,
+    Credentials,
+    Failure,
+    InputError,
+    Notice,
+    Request,
+    Result,
+    Token,
+    Waiting,
+)
 
 Final = Result | Failure
 
@@ -46,13 +59,26 @@ def render_side_by_side(
     request: Request | Mapping[str, Request],
     credentials: Credentials,
     render_result: Callable[[Result], None] = show_text,
+    room: str | None = None,
 ) -> Outcome:
-    """Stream every model into its own column; return what each model ended with."""
+    """Stream every model into its own column; return what each model ended with. ``room`` tags the runs with a
+    classroom room."""
     cards = _cards(catalog, model_ids)
     texts: dict[str, str] = {}
     outcome = Outcome()
     page = next(iter(request.values())).task if isinstance(request, Mapping) else request.task
-    events = get_playground().run(model_ids, request, credentials, run_context(page), run_settings())
+    events = get_playground().run(model_ids, request, credentials, run_context(page, room=room), run_settings())
+    try:
+        _render_events(events, cards, texts, outcome, render_result)
+    except InputError as exc:  # settings out of range: said once, before any model was asked
+        st.error(exc.message)
+        if exc.hint:
+            st.caption(exc.hint)
+    outcome.finals = {m: outcome.finals[m] for m in model_ids if m in outcome.finals}  # redrawn in the picked order
+    return outcome
+
+
+def _render_events(events, cards: dict, texts: dict[str, str], outcome: Outcome, render_result) -> None:
     for event in events:
         card = cards.get(event.model_id)
         if card is None:
@@ -65,13 +91,11 @@ def render_side_by_side(
         elif isinstance(event, Notice):
             if not event.progress:
                 outcome.notices.setdefault(event.model_id, []).append(event.message)
-            card.notice.info(event.message)
+            card.notice.info(safe_markdown(event.message))  # a notice may quote the model's answer
         else:
             outcome.finals[event.model_id] = event
             outcome.costs[event.model_id] = event.cost  # priced and recorded by the engine
             card.finish(event, render_result, outcome.notices.get(event.model_id, []), outcome.costs[event.model_id])
-    outcome.finals = {m: outcome.finals[m] for m in model_ids if m in outcome.finals}  # redrawn in the picked order
-    return outcome
 
 
 def render_finished(catalog: Catalog, outcome: Outcome, render_result: Callable[[Result], None] = show_text) -> None:

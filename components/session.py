@@ -13,6 +13,7 @@ import streamlit as st
 
 from components.costs import get_store
 from playground import Catalog, Credentials, Endpoint, Playground, RunContext, load_catalog
+from playground.backends.openai_compat import SELF_HOSTED_URL, self_hosted_key
 
 KEYS = "api_keys"  # session_state: provider id -> key typed in the sidebar
 
@@ -67,11 +68,24 @@ def session_keys() -> dict[str, str]:
 
 
 def credentials(catalog: Catalog) -> Credentials:
-    """This session's keys, then st.secrets; the engine falls back to the environment."""
+    """This session's keys, then st.secrets; the engine falls back to the environment.
+
+    The server's self-hosted key (``PLAYGROUND_SELF_HOSTED_KEY``) goes only to the URL it was configured with: a
+    student who types another base URL sends their own key or none, never the instructor's."""
     keys = {}
     for provider in catalog.providers.values():
         if key := session_keys().get(provider.id) or (provider.key_env and _secret(provider.key_env)):
-            keys[provider.id] = key
-    url, model = st.session_state.get("self_hosted_url", ""), st.session_state.get("self_hosted_model", "")
-    self_hosted = Endpoint(url.strip(), model.strip(), keys.get("self-hosted", "")) if url and model else None
+            keys[provider.id] = key  # the self-hosted one too: every key a run could see is scrubbed from history
+    url = st.session_state.get("self_hosted_url", "").strip()
+    model = st.session_state.get("self_hosted_model", "").strip()
+    self_hosted = None
+    if url and model:
+        key_env = catalog.providers["self-hosted"].key_env
+        key = self_hosted_key(
+            url,
+            typed_key=session_keys().get("self-hosted", ""),
+            configured_url=_secret(SELF_HOSTED_URL) or os.environ.get(SELF_HOSTED_URL, ""),
+            configured_key=_secret(key_env) or os.environ.get(key_env, ""),
+        )
+        self_hosted = Endpoint(url, model, key)
     return Credentials(api_keys=keys, self_hosted=self_hosted)

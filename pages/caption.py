@@ -19,10 +19,10 @@ from playground import (
     caption_samples,
     fit_within,
     latency_rows,
-    open_image,
     sample_photo,
 )
 from playground.i18n import N_, _, pgettext
+from playground.images import open_upload
 
 SOURCES = [N_("Sample photo"), N_("Upload"), N_("Camera")]
 
@@ -61,7 +61,7 @@ def chosen_image():
     if upload is None:
         return None, _("Upload an image or take a photo to caption.")
     try:
-        opened = open_image(upload.getvalue(), upload.name)
+        opened = open_upload(upload.getvalue(), upload.name)  # decoded once, not on every rerun
     except ImageError as exc:
         st.error(str(exc))
         return None, ""

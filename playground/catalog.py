@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
+from dataclasses import replace as with_fields
 from pathlib import Path
 
 from playground.i18n import _, is_chinese
@@ -153,20 +154,43 @@ class Catalog:
         return self.licenses.get(license_id) or LicenseSpec(id=license_id)
 
 
+PROVIDER_KINDS = ("local", "openai-compat")
+_TYPES = {"str": str, "bool": bool, "int | None": int, "tuple[str, ...]": list}  # TOML value type per annotation
+
+
+def _check_types(kind: str, entry_id: str, raw: dict, spec_class: type) -> None:
+    """Name the field whose TOML value has the wrong type (e.g. ``tasks = "generate"`` instead of a list)."""
+    for spec_field in fields(spec_class):
+        expected = _TYPES.get(str(spec_field.type))
+        value = raw.get(spec_field.name)
+        if value is None or expected is None:
+            continue
+        wrong = not isinstance(value, expected) or (expected is int and isinstance(value, bool))
+        if expected is list and not wrong:
+            wrong = not all(isinstance(item, str) for item in value)
+        if wrong:
+            shown = "a list of strings, e.g. [\"generate\"]" if expected is list else f"a {expected.__name__}"
+            raise CatalogError(f"{kind} '{entry_id}': '{spec_field.name}' must be {shown}, not {value!r}.")
+
+
 def _parse_provider(pid: str, raw: dict) -> ProviderSpec:
     urls = raw.get("base_urls", [])
     if not isinstance(urls, list) or not all(isinstance(u, str) and u.strip() for u in urls):
         raise CatalogError(f"Provider '{pid}': base_urls must be a list of URLs, e.g. [\"http://a:8000/v1\"]")
+    _check_types("Provider", pid, raw, ProviderSpec)
     try:
         spec = ProviderSpec(id=pid, **{**raw, "base_urls": tuple(raw.get("base_urls", ()))})
     except TypeError as exc:
         raise CatalogError(f"Provider '{pid}': {exc}") from None
+    if spec.kind not in PROVIDER_KINDS:
+        raise CatalogError(f"Provider '{pid}': kind '{spec.kind}' is not one of {', '.join(PROVIDER_KINDS)}.")
     _one_of(f"Provider '{pid}'", "prompts_go", spec.prompts_go, DESTINATIONS)
     return spec
 
 
 def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
     mid = raw.get("id", "<no id>")
+    _check_types("Model", mid, raw, ModelSpec)
     try:
         spec = ModelSpec(**{**raw, **{name: tuple(raw.get(name, ())) for name in ("tasks", "labels", "stages")}})
     except TypeError as exc:
@@ -176,6 +200,8 @@ def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
         problems.append(f"provider '{spec.provider}' is not declared under [providers]")
     if spec.backend not in BACKENDS:
         problems.append(f"backend '{spec.backend}' is not one of {', '.join(BACKENDS)}")
+    if not spec.tasks:
+        problems.append(f"tasks is empty: give at least one of {', '.join(TASKS)}")
     if bad := [t for t in spec.tasks if t not in TASKS]:
         problems.append(f"unknown task(s) {bad}")
     if spec.runtime not in RUNTIMES:
@@ -215,22 +241,66 @@ def _parse_facts(mid: str, raw: dict, models: dict[str, ModelSpec]) -> OpennessF
     return facts
 
 
+def _read(path: Path) -> dict:
+    """One catalog file as TOML; every way it can be unreadable is a CatalogError naming the file (and line)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise CatalogError(f"Catalog file {path} does not exist.", "Check the path (PLAYGROUND_CATALOG).") from None
+    except OSError as exc:
+        raise CatalogError(f"Catalog file {path} cannot be read: {exc.strerror}.") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(
+            f"Catalog file {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}).",
+            "Save it as UTF-8.",
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # its message ends with "(at line N, column M)"
+        raise CatalogError(f"Catalog file {path} is not valid TOML: {exc}.") from None
+
+
 def load_catalog(*paths: Path) -> Catalog:
-    """Read the bundled catalog, then any extra files (later entries with the same id replace earlier ones)."""
+    """Read the bundled catalog, then any extra files.
+
+    A model id or provider id already declared (in an earlier file or the same one) is an error, unless the later
+    entry says ``replace = true``: then it replaces the earlier one on purpose. Every error names the file.
+    """
     providers: dict[str, ProviderSpec] = {}
     models: dict[str, ModelSpec] = {}
     licenses: dict[str, LicenseSpec] = {}
     facts: dict[str, OpennessFacts] = {}
     for path in (CATALOG_PATH, *paths):
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        path = Path(path)
+        data = _read(path)
         try:
-            providers |= {pid: _parse_provider(pid, raw) for pid, raw in data.get("providers", {}).items()}
+            for pid, raw in data.get("providers", {}).items():
+                replace = _replace_flag("Provider", pid, raw)
+                if pid in providers and not replace:
+                    raise CatalogError(_duplicate("Provider", pid))
+                providers[pid] = _parse_provider(pid, raw)
+            seen: set[str] = set()
             for raw in data.get("models", []):
+                replace = _replace_flag("Model", raw.get("id", "<no id>"), raw)
                 spec = _parse_model(raw, providers)
+                if spec.id in seen or (spec.id in models and not replace):
+                    raise CatalogError(_duplicate("Model", spec.id))
+                seen.add(spec.id)
                 models[spec.id] = spec
             licenses |= {lid: _parse_license(lid, raw) for lid, raw in data.get("licenses", {}).items()}
             facts |= {mid: _parse_facts(mid, raw, models) for mid, raw in data.get("openness", {}).items()}
         except CatalogError as exc:
-            raise CatalogError(f"{path}: {exc}") from None
-    models = {mid: replace(spec, facts=facts[mid]) if mid in facts else spec for mid, spec in models.items()}
+            raise CatalogError(f"{path}: {exc.message}", exc.hint) from None
+    models = {mid: with_fields(spec, facts=facts[mid]) if mid in facts else spec for mid, spec in models.items()}
     return Catalog(models=models, providers=providers, licenses=licenses)
+
+
+def _replace_flag(kind: str, entry_id: str, raw: dict) -> bool:
+    replace = raw.pop("replace", False)
+    if not isinstance(replace, bool):
+        raise CatalogError(f"{kind} '{entry_id}': 'replace' must be true or false, not {replace!r}.")
+    return replace
+
+
+def _duplicate(kind: str, entry_id: str) -> str:
+    return f"{kind} '{entry_id}' is declared twice. Use another id, or add replace = true to the later entry."

@@ -8,8 +8,11 @@ that opens comes out the same way: upright (EXIF honoured), first frame only, 8-
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import BinaryIO
 
 import numpy as np
@@ -17,6 +20,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from playground.i18n import N_, _
 
+WORK_MAX_PIXELS = 16_000_000  # larger uploads are scaled down on opening: a 4K square still fits
+_BAND_PIXELS = 4_000_000  # rows converted at a time from 16/32-bit to 8-bit
 API_MAX_SIDE = 1024  # long side sent to API vision models: enough detail for a caption, a fraction of the tokens
 _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 _WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")  # 16-bit and 32-bit single-channel images
@@ -47,13 +52,20 @@ class OpenedImage:
 
 
 def open_image(data: bytes | BinaryIO, name: str = "The file") -> OpenedImage:
-    """Decode an upload fully (so a truncated file fails here, not inside a model) and normalise it to RGB."""
+    """Decode an upload fully (so a truncated file fails here, not inside a model) and normalise it to RGB.
+
+    An image over ``WORK_MAX_PIXELS`` is scaled down on the way (a JPEG already while decoding), so a huge upload
+    never becomes a huge RGB copy: no model here looks at more than a few megapixels.
+    """
     stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
     try:
         image = Image.open(stream)
         _check_pixels(image, name)
         frames = getattr(image, "n_frames", 1)
         image.seek(0)  # an animated GIF or WebP: its first frame
+        full_size = image.size
+        if image.format == "JPEG" and _pixels(image.size) > WORK_MAX_PIXELS:
+            image.draft("RGB", _budget_size(image.size))  # decode at 1/2, 1/4 or 1/8 scale: far less memory
         image.load()
     except ImageError:
         raise
@@ -68,8 +80,27 @@ def open_image(data: bytes | BinaryIO, name: str = "The file") -> OpenedImage:
     if orientation != 1:
         image = ImageOps.exif_transpose(image)
         notes.append(f"turned upright (EXIF orientation {orientation})")
+    wide = ""
+    if image.mode in _WIDE_MODES:  # to 8 bits before anything else: the smallest copy to work on
+        image, wide = _wide_to_8bit(image)
+    if _pixels(image.size) > WORK_MAX_PIXELS:
+        image = image.resize(_budget_size(image.size), Image.Resampling.BOX)
+    if _pixels(image.size) < _pixels(full_size):
+        notes.append(f"scaled down from {full_size[0]}×{full_size[1]} to {image.width}×{image.height}")
     rgb, how = _to_rgb(image)
+    how = wide or how
     return OpenedImage(rgb, tuple(notes + ([how] if how else [])))
+
+
+@lru_cache(maxsize=4)
+def _open_cached(digest: str, data: bytes, name: str) -> OpenedImage:
+    return open_image(data, name)
+
+
+def open_upload(data: bytes, name: str = "The file") -> OpenedImage:
+    """``open_image`` for a page that reruns: the same bytes are decoded once (a few recent uploads are kept,
+    shared read-only by every session), not again on every widget change."""
+    return _open_cached(hashlib.sha256(data).hexdigest(), bytes(data), name)
 
 
 def sample_photo(name: str) -> Image.Image:
@@ -99,11 +130,8 @@ def _to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
     if mode == "RGB":
         return image, ""
     if mode in _WIDE_MODES:
-        values = np.asarray(image, dtype=np.float64)
-        top = values.max(initial=0)
-        scale = 1.0 if top <= 255 else (257.0 if top <= 65535 else top / 255)
-        gray = Image.fromarray(np.clip(values / scale, 0, 255).astype(np.uint8), "L")
-        return gray.convert("RGB"), f"converted from {mode} ({'16' if top <= 65535 else '32'}-bit) to 8-bit RGB"
+        gray, how = _wide_to_8bit(image)
+        return gray.convert("RGB"), how
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
         if image.mode == "RGB":
@@ -117,6 +145,32 @@ def _to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
         return image.convert("RGB"), f"converted from {mode} to RGB"
     except ValueError as exc:
         raise ImageError(_("The image's colour mode {mode} cannot be converted to RGB: {error}").format(mode=mode, error=exc)) from None
+
+
+def _wide_to_8bit(image: Image.Image) -> tuple[Image.Image, str]:
+    """A 16- or 32-bit single-channel image as 8-bit grayscale, a band of rows at a time: never a float64 copy
+    of the whole image (an 88-megapixel 16-bit scan used to peak at 2.2 GB here)."""
+    mode, (width, height) = image.mode, image.size
+    _, top = image.getextrema()
+    top = top if math.isfinite(top) else 65535  # a float image holding inf or NaN
+    scale = np.float32(1.0 if top <= 255 else (257.0 if top <= 65535 else top / 255))
+    gray = Image.new("L", image.size)
+    rows = max(1, _BAND_PIXELS // max(1, width))
+    for y in range(0, height, rows):
+        band = np.asarray(image.crop((0, y, width, min(height, y + rows))), dtype=np.float32) / scale
+        np.clip(np.nan_to_num(band, copy=False, nan=0.0), 0, 255, out=band)
+        gray.paste(Image.fromarray(band.astype(np.uint8), "L"), (0, y))
+    return gray, f"converted from {mode} ({'16' if top <= 65535 else '32'}-bit) to 8-bit RGB"
+
+
+def _pixels(size: tuple[int, int]) -> int:
+    return size[0] * size[1]
+
+
+def _budget_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The size with the same aspect ratio and at most WORK_MAX_PIXELS."""
+    scale = min(1.0, (WORK_MAX_PIXELS / _pixels(size)) ** 0.5)
+    return max(1, int(size[0] * scale)), max(1, int(size[1] * scale))
 
 
 def fit_within(image: Image.Image, max_side: int) -> Image.Image:

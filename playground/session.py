@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Iterator, Mapping
 
 from playground.backends.base import Credentials, Event, Failure, Notice, Request, Result, Token
@@ -23,6 +23,7 @@ from playground.errors import CatalogError
 from playground.evaluation import ModelEvaluation, Progress, evaluate
 from playground.i18n import _
 from playground.metrics import CallMetrics
+from playground.params import check_params
 from playground.pricing import DEFAULT_PRESET, HARDWARE_PRESETS, cost_of
 from playground.runner import DEFAULT_MODEL_TIMEOUT_S, run_side_by_side
 
@@ -59,6 +60,9 @@ class Playground:
         """
         credentials = credentials or Credentials()
         model_ids = list(dict.fromkeys(model_ids))
+        for own in request.values() if isinstance(request, Mapping) else [request]:
+            check_params(own.params)  # raises InputError: one clear message, before any model is asked
+        request = _owned_by(request, context.session_id)
         streamed: dict[str, list[str]] = {m: [] for m in model_ids}
         first_token_at: dict[str, float] = {}
         for event in run_side_by_side(self.catalog, model_ids, request, credentials, settings.timeout_s):
@@ -148,6 +152,15 @@ class Playground:
             keys.append(credentials.self_hosted.api_key)
         keys += [os.environ.get(p.key_env, "") for p in self.catalog.providers.values() if p.key_env]
         return [k for k in keys if k]
+
+
+def _owned_by(request: Request | Mapping[str, Request], session_id: str) -> Request | Mapping[str, Request]:
+    """Tag requests with the asking session, so a shared model runs one request per session at a time."""
+    if not session_id:
+        return request
+    if isinstance(request, Mapping):
+        return {m: r if r.owner else replace(r, owner=session_id) for m, r in request.items()}
+    return request if request.owner else replace(request, owner=session_id)
 
 
 def _complete_failure(failure: Failure, request: Request, pieces: list[str], first_token_at: float | None) -> None:

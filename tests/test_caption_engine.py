@@ -13,7 +13,8 @@ from PIL import Image
 from skimage import data
 
 from playground.backends.base import Failure, GenParams, Request, Result, Token
-from playground.backends.local_caption import DEFAULT_INSTRUCTION, ImageCaptionerBackend, VisionLanguageBackend
+from playground.backends.base import DEFAULT_CAPTION_INSTRUCTION as DEFAULT_INSTRUCTION
+from playground.backends.local_caption import ImageCaptionerBackend, VisionLanguageBackend
 from playground.backends.local_pool import POOL
 from playground.backends.openai_vision import OpenAIVisionBackend
 from playground.backends.registry import backend_for

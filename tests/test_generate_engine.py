@@ -168,5 +168,32 @@ def test_a_stream_that_stalls_midway_times_out_and_keeps_the_partial_text(catalo
     finally:
         server.shutdown()
     final = events[-1]
-    assert isinstance(final, Failure) and "timed out" in final.message
+    assert isinstance(final, Failure) and final.code == "timeout" and "went quiet" in final.message
     assert final.partial_text == "Hello there"
+
+
+def test_an_answer_cut_mid_character_does_not_end_in_a_replacement_character(smollm2_folder):
+    """max_new_tokens can split a Chinese character's byte tokens: the final text drops the half character."""
+    import threading
+
+    from transformers import AutoTokenizer
+
+    from playground.backends.local_generate import _Detokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(smollm2_folder)
+    ids = tokenizer.encode("开放", add_special_tokens=False)
+    cut = next(n for n in range(1, len(ids)) if tokenizer.decode(ids[:n]).endswith("\ufffd"))
+    text = _Detokenizer(tokenizer, threading.Lock())
+    text.add(ids[:cut])
+    assert "\ufffd" not in text.shown + text.rest()
+
+
+def test_params_out_of_range_are_refused_before_any_model_runs(catalog, tmp_path):
+    from playground import InputError, Playground
+    from playground.store import Store
+
+    playground = Playground(catalog, Store(tmp_path / 'runs.sqlite'))
+    for bad in (GenParams(temperature=float("nan")), GenParams(seed=2**70), GenParams(max_new_tokens=0)):
+        with pytest.raises(InputError):
+            list(playground.run(["smollm2-135m", "gpt-4o"], Request("generate", prompt="Hi", params=bad)))
+    assert playground.store.runs().empty

@@ -115,3 +115,52 @@ def test_data_url_round_trips():
     assert url.startswith("data:image/jpeg;base64,")
     decoded = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
     assert decoded.size == (data.coffee().shape[1], data.coffee().shape[0])
+
+
+PEAK_PROBE = """
+import resource, sys
+from playground.images import open_image
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+opened = open_image(data, "scan.png")
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) // 1024, opened.size[0], opened.size[1], "|".join(opened.notes))
+"""
+
+
+def test_a_16_bit_88_megapixel_scan_opens_within_a_memory_budget(tmp_path):
+    """It used to go through float64 copies of the whole image and peak at 2.2 GB. Measured in a fresh process,
+    as the growth of its peak resident memory while opening."""
+    import subprocess
+    import sys
+
+    width, height = 11_000, 8_000  # 88 megapixels, under Pillow's bomb limit
+    ramp = (np.arange(width, dtype=np.uint32) * 65535 // (width - 1)).astype(np.uint16)
+    scan = Image.fromarray(np.broadcast_to(ramp, (height, width)).copy())
+    assert scan.mode == "I;16"
+    path = tmp_path / "scan.png"
+    scan.save(path, compress_level=1)
+    del scan
+    out = subprocess.run([sys.executable, "-c", PEAK_PROBE, str(path)], capture_output=True, text=True, check=True)
+    grown_mb, w, h, notes = out.stdout.split(maxsplit=3)
+    assert int(grown_mb) < 600, f"opening took {grown_mb} MB more"
+    assert int(w) * int(h) <= 16_000_000 and abs(int(w) / int(h) - width / height) < 0.01
+    assert "16-bit" in notes and "scaled down from 11000×8000" in notes
+
+
+def test_open_upload_decodes_the_same_bytes_once():
+    from playground.images import open_upload
+
+    png = encode(Image.fromarray(data.chelsea()), "PNG")
+    first = open_upload(png, "cat.png")
+    assert open_upload(png, "cat.png") is first
+    assert open_upload(encode(Image.fromarray(data.coffee()), "PNG"), "cup.png") is not first
+
+
+def test_a_rotated_photo_is_not_called_scaled_down():
+    photo = Image.fromarray(data.chelsea())
+    exif = photo.getexif()
+    exif[0x0112] = 6  # rotate 90° on display
+    opened = open_image(encode(photo, "JPEG", exif=exif))
+    assert opened.size == (photo.height, photo.width)
+    assert not any("scaled" in note for note in opened.notes)

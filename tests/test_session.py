@@ -70,7 +70,7 @@ def test_times_are_counted_from_arrival(playground):
 
 def test_a_timed_out_run_reaches_history_as_a_failure_with_its_partial_output(playground, store):
     playground.run_one("smollm2-135m", Request("generate", prompt="Hi", params=GREEDY))  # load outside the deadline
-    slow = Request("generate", prompt="Count from one to a thousand.", params=GenParams(temperature=0, max_new_tokens=2000))
+    slow = Request("generate", prompt="Count from one to a thousand.", params=GenParams(temperature=0, max_new_tokens=2000, ignore_eos=True))
     events = list(playground.run(["smollm2-135m"], slow, settings=RunSettings(timeout_s=20.0)))
     final = events[-1]
     streamed = "".join(e.text for e in events if isinstance(e, Token))

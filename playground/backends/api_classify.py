@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterator
 
+from playground import errors
 from playground.backends.base import Credentials, Event, Failure, GenParams, Notice, Request, Result
 from playground.backends.openai_compat import OpenAIChatBackend
 from playground.catalog import ModelSpec
@@ -27,11 +28,11 @@ class APIClassifier(OpenAIChatBackend):
         try:
             labels = check_request(request)
         except InputError as exc:
-            yield Failure(spec.id, str(exc))
+            yield Failure(spec.id, exc.message, hint=exc.hint, code=exc.code)
             return
         request = replace(request, labels=labels, params=ANSWER_PARAMS)
         final = yield from self._ask(spec, request, credentials, logprobs=True, top_logprobs=TOP_LOGPROBS)
-        if isinstance(final, Failure) and "logprob" in final.message.lower():  # some endpoints refuse the option
+        if isinstance(final, Failure) and final.code == errors.INPUT:  # some endpoints refuse the logprobs option
             final = yield from self._ask(spec, request, credentials)
         if isinstance(final, Failure):
             yield final

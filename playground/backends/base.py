@@ -21,6 +21,7 @@ class GenParams:
     top_p: float = 0.95
     max_new_tokens: int = 128
     seed: int | None = 0
+    ignore_eos: bool = False  # benchmarks: generate exactly max_new_tokens (local models only)
 
 
 DEFAULT_CAPTION_INSTRUCTION = "Describe this image in one sentence."
@@ -37,6 +38,7 @@ class Request:
     labels: tuple[str, ...] = ()  # classify
     image: Any = None  # caption: a PIL.Image
     arrived: float = field(default_factory=time.perf_counter, compare=False)  # the clock starts here (perf_counter)
+    owner: str = ""  # who asked (a session id): a shared local model runs at most one request per owner at a time
 
 
 def chat_messages(request: Request, user_content: Any = None) -> list[dict]:

@@ -1,18 +1,20 @@
 """Local text classifiers: embedding zero-shot (MiniLM), an LLM scoring each label (SmolLM2), fine-tuned
 sequence classifiers with their own label sets, and NLI zero-shot.
 
-Each classifies a list of texts in one forward pass, so batch evaluation (a ``BatchRequest``) is fast; a single
-text is a batch of one. Every text ends in its own ``Result`` with the label and the probability of every label.
+Each classifies a list of texts in one forward pass, so batch evaluation (a ``BatchRequest``) is fast. Single
+texts from many sessions are micro-batched (playground.serving.micro_batch): gathered for a few milliseconds and
+scored in one pass. Every text ends in its own ``Result`` with the label and the probability of every label.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
+from playground import hardware
 from playground.backends.base import Event, Failure, Notice, Request, Result
 from playground.backends.local_generate import CausalLMBackend
-from playground.backends.local_pool import LocalBackend
+from playground.backends.local_pool import Loaded, LocalBackend
 from playground.catalog import ModelSpec
 from playground.classify import (
     BatchRequest,
@@ -24,6 +26,8 @@ from playground.classify import (
 )
 from playground.i18n import _
 from playground.metrics import CallMetrics, Stopwatch
+from playground.serving import limits
+from playground.serving.micro_batch import MicroBatcher
 
 MAX_INPUT_TOKENS = 512  # a classifier reads at most this much of a text: enough to decide, and fast on a CPU
 SIMILARITY_TEMPERATURE = 0.05  # cosine similarities sit close together; a low temperature spreads them apart
@@ -55,6 +59,27 @@ class LocalClassifier(LocalBackend):
             return
         yield from super().execute(spec, request, credentials)
 
+    def slots(self) -> int:
+        return limits.max_batch()
+
+    def serve(self, loaded: Loaded, spec: ModelSpec, request: Request) -> Iterator[Event]:
+        if isinstance(request, BatchRequest):  # already a batch: one pass of its own
+            yield from super().serve(loaded, spec, request)
+            return
+
+        def classify_locked(texts: list[str], labels: tuple[str, ...]) -> list[Scored]:
+            with loaded.lock:
+                return self.classify(loaded.parts, spec, texts, labels)
+
+        batcher = loaded.service(f"micro-batch:{type(self).__name__}", lambda: MicroBatcher(classify_locked, limits.max_batch()))
+        job = batcher.classify(request.prompt.strip(), check_labels(request.labels))
+        if job.error is not None:  # e.g. a checkpoint whose head does not match the catalog's labels
+            yield Failure(spec.id, f"{spec.name} could not classify: {job.error}")
+            return
+        elapsed = job.finished - request.arrived  # from arrival, through the wait for the shared pass
+        metrics = CallMetrics(ttft_s=elapsed, total_s=elapsed, queue_s=max(0.0, job.started - request.arrived))
+        yield from self._results(spec, [job.result], [metrics], single=True)
+
     def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
         single = not isinstance(request, BatchRequest)
         texts = [request.prompt.strip()] if single else [text.strip() for text in request.texts]
@@ -65,7 +90,10 @@ class LocalClassifier(LocalBackend):
             yield Failure(spec.id, _("{name} could not classify: {error}").format(name=spec.display_name, error=exc))
             return
         per_text = watch.metrics().total_s / len(texts)
-        for item in scored:
+        yield from self._results(spec, scored, [CallMetrics(ttft_s=per_text, total_s=per_text)] * len(scored), single)
+
+    def _results(self, spec: ModelSpec, scored: list[Scored], metrics: list[CallMetrics], single: bool) -> Iterator[Event]:
+        for item, timing in zip(scored, metrics):
             if single and item.cut:
                 yield Notice(spec.id, _("The text was truncated from {before} to {after} tokens, the most {name} reads here.").format(before=item.cut[0], after=item.cut[1], name=spec.display_name))
             if single and item.own_labels:
@@ -76,7 +104,9 @@ class LocalClassifier(LocalBackend):
                 text=label,
                 label=label,
                 scores=item.scores,
-                metrics=CallMetrics(ttft_s=per_text, total_s=per_text, input_tokens=item.tokens, output_tokens=0),
+                metrics=CallMetrics(
+                    ttft_s=timing.ttft_s, total_s=timing.total_s, queue_s=timing.queue_s, input_tokens=item.tokens, output_tokens=0
+                ),
                 extra={"truncated_from": item.cut[0] if item.cut else None, "own_labels": item.own_labels},
             )
 
@@ -116,7 +146,7 @@ class EmbeddingZeroShot(LocalClassifier):
         from transformers import AutoModel, AutoTokenizer
 
         model = AutoModel.from_pretrained(location)
-        model.eval()
+        model.to(hardware.detect().device).eval()
         return AutoTokenizer.from_pretrained(location), model
 
     @staticmethod
@@ -124,6 +154,7 @@ class EmbeddingZeroShot(LocalClassifier):
         """Mean of the token vectors (padding left out), L2-normalised: how all-MiniLM-L6-v2 was trained."""
         import torch
 
+        batch = batch.to(model.device)
         with torch.inference_mode():
             hidden = model(**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
@@ -193,8 +224,9 @@ def _label_logprobs_group(model, pad, contexts, label_ids) -> list[list[float]]:
     import torch
 
     n, width, longest = len(label_ids), max(map(len, contexts)), max(map(len, label_ids))
-    ids = torch.tensor([[pad] * (width - len(c)) + c for c in contexts])
-    mask = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in contexts])
+    device = model.device
+    ids = torch.tensor([[pad] * (width - len(c)) + c for c in contexts], device=device)
+    mask = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in contexts], device=device)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)  # left padding must not shift the real tokens' positions
     with torch.inference_mode():
         out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
@@ -202,12 +234,14 @@ def _label_logprobs_group(model, pad, contexts, label_ids) -> list[list[float]]:
         if longest > 1:  # the rest of each label, after a copy of its context's cache
             cache = out.past_key_values
             cache.batch_repeat_interleave(n)
-            tail = torch.tensor([t + [pad] * (longest - len(t)) for t in label_ids]).repeat(len(contexts), 1)
-            tail_mask = torch.tensor([[1] * len(t) + [0] * (longest - len(t)) for t in label_ids]).repeat(len(contexts), 1)
+            tail = torch.tensor([t + [pad] * (longest - len(t)) for t in label_ids], device=device).repeat(len(contexts), 1)
+            tail_mask = torch.tensor(
+                [[1] * len(t) + [0] * (longest - len(t)) for t in label_ids], device=device
+            ).repeat(len(contexts), 1)
             logits = model(
                 input_ids=tail,
                 attention_mask=torch.cat([mask.repeat_interleave(n, 0), tail_mask], dim=1),
-                position_ids=positions[:, -1:].repeat_interleave(n, 0) + 1 + torch.arange(longest),
+                position_ids=positions[:, -1:].repeat_interleave(n, 0) + 1 + torch.arange(longest, device=device),
                 past_key_values=cache,
             ).logits
             following = torch.log_softmax(logits[:, :-1].float(), dim=-1).gather(-1, tail[:, 1:, None]).squeeze(-1)
@@ -240,7 +274,7 @@ class SequenceClassifier(LocalClassifier):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         model = AutoModelForSequenceClassification.from_pretrained(location)
-        model.eval()
+        model.to(hardware.detect().device).eval()
         return AutoTokenizer.from_pretrained(location), model
 
     def classify(self, parts, spec, texts, labels):
@@ -250,7 +284,7 @@ class SequenceClassifier(LocalClassifier):
         names, differs = _in_requested_spelling(fixed_labels(spec, model.config), labels)
         batch, cuts = _encode(tokenizer, texts, _input_limit(spec, tokenizer, model.config))
         with torch.inference_mode():
-            logits = model(**batch).logits
+            logits = model(**batch.to(model.device)).logits
         tokens = batch["attention_mask"].sum(1).tolist()
         return [Scored(p, n, cut, differs) for p, n, cut in zip(_distributions(logits, names), tokens, cuts)]
 
@@ -266,7 +300,7 @@ class NLIZeroShot(LocalClassifier):
     def load(self, location: str):
         from transformers import pipeline
 
-        classifier = pipeline("zero-shot-classification", model=location)
+        classifier = pipeline("zero-shot-classification", model=location, device=hardware.detect().device)
         # the pipeline cuts the text to the tokenizer's limit; some checkpoints set none (a huge number)
         positions = getattr(classifier.model.config, "max_position_embeddings", None) or MAX_INPUT_TOKENS
         classifier.tokenizer.model_max_length = min(classifier.tokenizer.model_max_length, positions, MAX_INPUT_TOKENS)

@@ -1,16 +1,34 @@
-"""Text generation with local transformers models, streamed token by token through TextIteratorStreamer."""
+"""Text generation with local transformers models.
+
+Causal LMs serve many sessions at once in one continuous batch (playground.serving.batched_lm); encoder-decoder
+models, which CB does not run, generate one request at a time through TextIteratorStreamer, behind the same
+honest line. Prompts are capped at ``PLAYGROUND_MAX_PROMPT_TOKENS`` tokens, and a notice says so.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
-from playground.backends.base import Event, Failure, Notice, Request, Result, Token, chat_messages
-from playground.backends.local_pool import LocalBackend
+from playground import hardware
+from playground.backends.base import (
+    Event,
+    Failure,
+    Notice,
+    Request,
+    Result,
+    Token,
+    chat_messages,
+)
+from playground.backends.local_pool import Loaded, LocalBackend
 from playground.catalog import ModelSpec
 from playground.i18n import _
 from playground.metrics import Stopwatch
+from playground.params import trim_broken_tail
+from playground.serving import limits
 
 
 def chat_input_ids(tokenizer, request: Request):
@@ -22,6 +40,20 @@ def chat_input_ids(tokenizer, request: Request):
     return tokenizer(text, return_tensors="pt", add_special_tokens=not getattr(tokenizer, "chat_template", None))
 
 
+def fit_prompt(inputs: dict, budget: int, context_budget: int, spec: ModelSpec) -> tuple[dict, Notice | None]:
+    """Keep the end of the prompt (the question and the generation prompt) within ``budget`` tokens; the notice
+    says whether the context window or this server's prompt cap (``PLAYGROUND_MAX_PROMPT_TOKENS``) cut it."""
+    n_prompt = inputs["input_ids"].shape[1]
+    if n_prompt <= budget:
+        return inputs, None
+    if budget < context_budget:
+        message = _("Prompt truncated from {n} to {kept} tokens: this server reads at most {kept} tokens of a prompt "
+                    "for local models (PLAYGROUND_MAX_PROMPT_TOKENS).")
+    else:
+        message = _("Prompt truncated from {n} to {kept} tokens to fit the context window.")
+    return {k: v[:, -budget:] for k, v in inputs.items()}, Notice(spec.id, message.format(n=n_prompt, kept=budget))
+
+
 def generate_kwargs(request: Request, tokenizer) -> dict:
     """Sampling settings for generate(); temperature 0 means greedy, so results repeat exactly."""
     p = request.params
@@ -30,6 +62,8 @@ def generate_kwargs(request: Request, tokenizer) -> dict:
         kwargs |= {"do_sample": True, "temperature": p.temperature, "top_p": p.top_p}
     else:
         kwargs |= {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    if p.ignore_eos:
+        kwargs["min_new_tokens"] = p.max_new_tokens
     return kwargs
 
 
@@ -94,26 +128,29 @@ class _StreamingGenerator(LocalBackend):
 
         tokenizer = transformers.AutoTokenizer.from_pretrained(location)
         model = getattr(transformers, self.model_class).from_pretrained(location, dtype="float32")
-        model.eval()
+        model.to(hardware.detect().device).eval()
         return tokenizer, model
 
     def context_limit(self, spec: ModelSpec, model) -> int:
         return spec.context or getattr(model.config, "max_position_embeddings", None) or 2048
 
+    def prompt(self, tokenizer, model, spec: ModelSpec, request: Request) -> tuple[dict | None, list[Event]]:
+        """The prompt's token ids cut to fit (None when nothing fits), and the Notice or Failure to show."""
+        inputs = chat_input_ids(tokenizer, request)
+        context_budget = self.prompt_budget(spec, model, request)
+        if context_budget <= 0:
+            return None, [Failure(spec.id, f"Max new tokens exceeds {spec.name}'s context window.", hint="Lower it.")]
+        inputs, notice = fit_prompt(inputs, min(context_budget, limits.max_prompt_tokens()), context_budget, spec)
+        return {k: v.to(model.device) for k, v in inputs.items()}, [notice] if notice else []
+
     def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
         import torch
 
         tokenizer, model = parts
-        inputs = chat_input_ids(tokenizer, request)
-        budget = self.prompt_budget(spec, model, request)
-        n_prompt = inputs["input_ids"].shape[1]
-        if budget <= 0:
-            yield Failure(spec.id, _("Max new tokens exceeds {name}'s context window.").format(name=spec.display_name), hint=_("Lower it."))
+        inputs, events = self.prompt(tokenizer, model, spec, request)
+        yield from events
+        if inputs is None:
             return
-        if n_prompt > budget:
-            # keep the end of the prompt, where the question and the generation prompt are
-            inputs = {k: v[:, -budget:] for k, v in inputs.items()}
-            yield Notice(spec.id, _("Prompt truncated from {before} to {after} tokens to fit the context window.").format(before=n_prompt, after=budget))
         if request.params.seed is not None:
             torch.manual_seed(request.params.seed)
         kwargs = generate_kwargs(request, tokenizer)
@@ -124,17 +161,93 @@ class _StreamingGenerator(LocalBackend):
         n_in = inputs["input_ids"].shape[1]
         yield Result(
             spec.id,
-            text=generated.text,
+            text=trim_broken_tail(generated.text),
             metrics=generated.watch.metrics(input_tokens=int(n_in), output_tokens=self.count_new_tokens(generated.ids, n_in, tokenizer)),
         )
 
 
 class CausalLMBackend(_StreamingGenerator):
+    """Decoder-only LMs: every session's request joins the model's continuous batch (see serving.batched_lm)."""
+
+    def slots(self) -> int:
+        return limits.max_batch()
+
     def prompt_budget(self, spec, model, request) -> int:
         return self.context_limit(spec, model) - request.params.max_new_tokens
 
+    def serve(self, loaded: Loaded, spec: ModelSpec, request: Request) -> Iterator[Event]:
+        from playground.serving.batched_lm import BatchedLM, GenerationFailed, Sampling
+
+        tokenizer, model = loaded.parts
+        engine = loaded.service("batched", lambda: BatchedLM(model, _eos_ids(tokenizer, model), limits.max_batch()))
+        with loaded.lock:  # the tokenizer is shared with other sessions' threads
+            inputs, events = self.prompt(tokenizer, model, spec, request)
+        yield from events
+        if inputs is None:
+            return
+        prompt_ids = inputs["input_ids"][0].tolist()
+        p = request.params
+        sampling = Sampling.of(p.temperature, p.top_p, p.seed)
+        watch = Stopwatch(request.arrived)
+        text = _Detokenizer(tokenizer, loaded.lock)
+        stream = engine.stream(prompt_ids, p.max_new_tokens, sampling, ignore_eos=p.ignore_eos)
+        try:
+            with closing(stream):  # closing this generator (Stop, timeout, a closed tab) cancels it in the batch
+                for new_ids in stream:
+                    if new_ids is None:
+                        if watch.first is None:
+                            yield Notice(spec.id, _("Reading the prompt ({n} tokens)...").format(n=len(prompt_ids)), progress=True)
+                        continue
+                    if piece := text.add(new_ids):
+                        watch.token()  # when the caller gets it, so the reported TTFT is what it observed
+                        yield Token(spec.id, piece)
+        except GenerationFailed as exc:
+            yield Failure(spec.id, f"{spec.name} failed while generating: {exc}", partial_text=text.shown)
+            return
+        if piece := text.rest():
+            watch.token()
+            yield Token(spec.id, piece)
+        watch.stop()
+        metrics = watch.metrics(input_tokens=len(prompt_ids), output_tokens=len(text.ids))
+        yield Result(spec.id, text=text.shown, metrics=metrics)
+
     def count_new_tokens(self, ids, n_in, tokenizer) -> int:
         return int(ids.shape[1] - n_in)
+
+
+def _eos_ids(tokenizer, model) -> list[int]:
+    """Every id that ends an answer: the generation config's (SmolLM2 lists <|im_end|>) and the tokenizer's."""
+    configured = getattr(model.generation_config, "eos_token_id", None)
+    ids = configured if isinstance(configured, list) else [configured]
+    return sorted({i for i in [*ids, tokenizer.eos_token_id] if i is not None})
+
+
+class _Detokenizer:
+    """Turns a growing list of token ids into text pieces, holding back a piece that ends mid-character."""
+
+    def __init__(self, tokenizer, lock) -> None:
+        self.tokenizer, self.lock = tokenizer, lock
+        self.ids: list[int] = []
+        self.shown = ""
+
+    def _decoded(self) -> str:
+        with self.lock:
+            return self.tokenizer.decode(self.ids, skip_special_tokens=True)
+
+    def add(self, new_ids: list[int]) -> str:
+        self.ids += new_ids
+        text = self._decoded()
+        if text.endswith("\ufffd") or not text.startswith(self.shown):
+            return ""
+        piece, self.shown = text[len(self.shown):], text
+        return piece
+
+    def rest(self) -> str:
+        """The text not shown yet, less a character cut in half by the last token (max_new_tokens)."""
+        text = trim_broken_tail(self._decoded())
+        piece = text[len(self.shown):] if text.startswith(self.shown) else ""
+        self.shown += piece
+        return piece
 
 
 class Seq2SeqBackend(_StreamingGenerator):

@@ -1,7 +1,10 @@
-"""Local models are loaded once per process and shared by every session, each guarded by its own lock.
+"""Local models are loaded once per process and shared by every session, behind an honest line.
 
-Thirty students on one server then share one copy of the weights. The lock is needed because HF fast tokenizers
-raise "Already borrowed" when two threads use them at once, and generate() is not re-entrant either.
+Thirty students on one server then share one copy of the weights. Each model and service has a ``ModelLine``
+(playground.serving.admission): a bounded queue that tells each request its place, refuses past the bound with
+code "busy", and lets ``slots()`` requests work at once: 1 for a one-at-a-time model, the batch size for a batched
+one. ``Loaded.lock`` guards short uses of a model's tokenizer and one-at-a-time runs: HF fast tokenizers raise
+"Already borrowed" when two threads use them at once, and generate() is not re-entrant either.
 """
 
 from __future__ import annotations
@@ -9,14 +12,17 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from playground import models_cache
+from playground import hardware, models_cache
 from playground.backends.base import Failure, Notice, Result
 from playground.catalog import ModelSpec
+from playground.errors import ProviderError
+from playground.serving import admission, limits
 from playground.i18n import _
 
 
@@ -25,6 +31,14 @@ class Loaded:
     parts: Any  # whatever the loader returned: (tokenizer, model), a pipeline, ...
     lock: threading.Lock
     memory_bytes: int = 0  # how much the process grew while loading it (one load at a time, so it is its own)
+    services: dict = field(default_factory=dict)  # per-model serving objects (a batcher), built on first use
+
+    def service(self, name: str, build: Callable[[], Any]) -> Any:
+        """The model's shared service ``name``, built once (e.g. its continuous-batching manager)."""
+        with self.lock:
+            if name not in self.services:
+                self.services[name] = build()
+            return self.services[name]
 
 
 @lru_cache(maxsize=64)
@@ -78,10 +92,11 @@ POOL = LocalModelPool()
 
 
 class LocalBackend:
-    """Shared plumbing for transformers backends: resolve the weights, load once, report cold starts.
+    """Shared plumbing for transformers backends: resolve the weights, load once, wait in line, time honestly.
 
     Subclasses implement ``load(location)`` and ``run(parts, spec, request)``; ``run`` is a generator that
-    yields events and is called with the model's lock held.
+    yields events and is called with the model's lock held, one request at a time. A batched backend raises
+    ``slots()`` and overrides ``serve``, which runs once the request's turn has come.
     """
 
     batch_size: int | None = None
@@ -91,6 +106,14 @@ class LocalBackend:
 
     def run(self, parts: Any, spec: ModelSpec, request) -> Iterator:
         raise NotImplementedError
+
+    def slots(self) -> int:
+        """How many requests this backend works on at once for one model."""
+        return 1
+
+    def serve(self, loaded: Loaded, spec: ModelSpec, request) -> Iterator:
+        with loaded.lock:
+            yield from self.run(loaded.parts, spec, request)
 
     def execute(self, spec: ModelSpec, request, credentials) -> Iterator:
         source = models_cache.resolve(spec)
@@ -107,21 +130,35 @@ class LocalBackend:
                 yield Failure(spec.id, _("Could not download {name}: {error}").format(name=spec.display_name, error=exc), hint=source.missing_hint)
                 return
         key = (spec.id, location)
-        if not POOL.is_loaded(key):
-            yield Notice(spec.id, _("Loading {name} (first use in this server process)...").format(name=spec.display_name), progress=True)
-        try:
-            loaded, load_s = POOL.get(key, lambda: self.load(location))
-        except Exception as exc:  # a broken folder or an incompatible checkpoint
-            yield Failure(spec.id, _("Could not load {name}: {error}").format(name=spec.display_name, error=exc), hint=_("Check the source '{source}'.").format(source=spec.source))
+        line = admission.line_for((*key, type(self).__name__), spec.id, self.slots(), limits.max_queue())
+        try:  # admission first: a full line or a second run of the same session costs no work at all
+            ticket = line.enter(getattr(request, "owner", ""), request.arrived)
+        except ProviderError as exc:
+            yield Failure(spec.id, exc.message, hint=exc.hint, code=exc.code, retry_after_s=exc.retry_after_s)
             return
-        with loaded.lock:  # time spent here, past the load, is time in line behind other requests
-            queue_s = max(0.0, time.perf_counter() - request.arrived - load_s)
-            for event in self.run(loaded.parts, spec, request):
+        completed = False
+        try:
+            if not POOL.is_loaded(key):
+                yield Notice(spec.id, f"Loading {spec.name} (first use in this server process)...", progress=True)
+            try:
+                loaded, load_s = POOL.get(key, lambda: self.load(location))
+            except Exception as exc:  # a broken folder or an incompatible checkpoint
+                yield Failure(spec.id, f"Could not load {spec.name}: {exc}", hint=f"Check the source '{spec.source}'.")
+                return
+            yield from line.wait_turn(ticket)
+            queue_s = max(0.0, ticket.admitted - request.arrived - load_s)  # in line, not loading
+            for event in self.serve(loaded, spec, request):
                 if getattr(event, "metrics", None) is not None:
-                    event.metrics.queue_s, event.metrics.load_s, event.metrics.cold = queue_s, load_s, load_s > 0
-                if isinstance(event, Result):
-                    event.extra = card_facts(spec, loaded, location, "fp32") | event.extra  # loaded as float32
+                    # a batched service may know a longer wait (for its shared pass) than the line's
+                    event.metrics.queue_s = max(event.metrics.queue_s, queue_s)
+                    event.metrics.load_s, event.metrics.cold = load_s, load_s > 0
+                if isinstance(event, Result):  # loaded as float32
+                    facts = card_facts(spec, loaded, location, "fp32") | {"hardware": hardware.detect().name}
+                    event.extra = facts | event.extra
                 yield event
+            completed = True
+        finally:
+            line.leave(ticket, completed)
 
 
 def _download_with_progress(spec: ModelSpec, repo_id: str):

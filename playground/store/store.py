@@ -25,6 +25,7 @@ from playground.context import RunContext
 from playground.errors import InputError
 from playground.pricing import Cost
 from playground.redact import scrub
+from playground.retention import Retention
 from playground.store.engine import as_url, connect, upgrade
 from playground.store.frames import json_rows
 from playground.store.schema import (
@@ -39,7 +40,6 @@ from playground.store.schema import (
 )
 
 STORE_IO = "store_inputs_outputs"  # setting: False keeps only the metrics of each run
-MIN_SECRET_LEN = 8  # shorter strings are not keys, and scrubbing them would mangle ordinary words
 
 
 def _describe_input(request: Request) -> str:
@@ -66,8 +66,9 @@ def this_machine() -> str:
 class Store:
     """Everything the playground remembers, behind one engine per database URL."""
 
-    def __init__(self, url: str | Path | None = None) -> None:
+    def __init__(self, url: str | Path | None = None, retention: Retention | None = None) -> None:
         self.url = as_url(url)
+        self.retention = retention or Retention.from_env()  # clips stored texts, prunes the oldest runs
         self.engine = connect(self.url)
         upgrade(self.engine)
         self._closed = False
@@ -123,7 +124,11 @@ class Store:
             store_io = bool(self.get_setting(STORE_IO, True))
         if cost is None:
             cost = final.cost
-        hidden = tuple(s for s in secrets if s and len(s) >= MIN_SECRET_LEN)
+        hidden = tuple(s for s in secrets if s)  # short keys too: scrub matches those as whole words
+
+        def keep(text: str | None) -> str | None:  # scrubbed first, so a clip never leaves half a key behind
+            return self.retention.clip(scrub(text, hidden))
+
         m = final.metrics
         local = this_machine() if spec.is_local else None
         if isinstance(final, Result):
@@ -141,9 +146,9 @@ class Store:
             "model_id": spec.id,
             "model_name": spec.name,
             "openness": spec.openness,
-            "params": scrub(_params(request), hidden),
-            "input": scrub(_describe_input(request), hidden) if store_io else None,
-            "output": scrub(output, hidden) if store_io else None,
+            "params": keep(_params(request)),
+            "input": keep(_describe_input(request)) if store_io else None,
+            "output": keep(output) if store_io else None,
             "queue_s": m.queue_s if m else None,
             "load_s": m.load_s if m else None,
             "ttft_s": m.ttft_s if m else None,
@@ -158,13 +163,17 @@ class Store:
             "cost_source": cost.source if cost else None,
             "cold": int(bool(m and m.cold)),
             "hardware": hardware,
-            "endpoint": scrub(endpoint, hidden),
-            "error": scrub(error, hidden),
+            "endpoint": keep(endpoint),
+            "error": keep(error),
             "error_code": error_code,
             "partial": int(bool(isinstance(final, Failure) and final.partial_text)),
         }
         with self._begin() as conn:
-            return conn.execute(sa.insert(runs).values(row).returning(runs.c.id)).scalar_one()
+            run_id = conn.execute(sa.insert(runs).values(row).returning(runs.c.id)).scalar_one()
+            if excess := self.retention.excess(conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar_one()):
+                oldest = sa.select(runs.c.id).order_by(runs.c.id).limit(excess).scalar_subquery()
+                conn.execute(sa.delete(runs).where(runs.c.id.in_(oldest)))
+            return run_id
 
     def runs(
         self,

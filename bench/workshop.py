@@ -1,0 +1,231 @@
+"""Thirty students on one server (run with `make bench`): batched generation, the queue's honesty, classification,
+memory, and what a real browser shows. Every ratio is measured in this one run; cold starts are excluded.
+
+Generation: the embedded SmolLM2 through the engine (runner + backend), exactly 64 new tokens each (end of sequence
+ignored), greedy, distinct prompts. Classification: the embedded MiniLM zero-shot classifier, one text each.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from playground import hardware
+from playground.backends.base import Failure, GenParams, Request, Result, Token
+from playground.catalog import load_catalog
+from playground.models_cache import converted_smollm2, ensure_smollm2
+from playground.runner import run_side_by_side
+
+STUDENTS = 30
+TOKENS = 64
+GENERATOR, CLASSIFIER = "smollm2-135m", "minilm-zero-shot"
+BROWSER_PROMPT = "Write a short paragraph about why open-weight language models matter."
+TOPICS = [
+    "the ocean", "volcanoes", "bees", "the moon", "rainforests", "glaciers", "owls", "deserts", "coral reefs", "comets",
+    "octopuses", "rivers", "thunderstorms", "penguins", "mountains", "mushrooms", "whales", "caves", "tides", "forests",
+    "sharks", "tornadoes", "ants", "islands", "auroras", "lakes", "bats", "wolves", "lightning", "seeds",
+]
+REVIEWS = [f"Review {i}: the {topic} documentary was {'wonderful' if i % 2 else 'a waste of time'}." for i, topic in enumerate(TOPICS)]
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def generate(catalog, prompt: str, params: GenParams, owner: str) -> dict:
+    """One student through the engine: what they observed (first token, end) and what the card reports."""
+    request = Request("generate", prompt=prompt, params=params, owner=owner)
+    first = final = None
+    for event in run_side_by_side(catalog, [GENERATOR], request):
+        if isinstance(event, Token) and first is None:
+            first = time.perf_counter()
+        elif isinstance(event, (Result, Failure)):
+            final = event
+    done = time.perf_counter()
+    ok = isinstance(final, Result) and final.metrics.output_tokens == params.max_new_tokens
+    return {
+        "ok": ok,
+        "final": final,
+        "first": first is not None,
+        "observed_ttft": (first or done) - request.arrived,
+        "observed_total": done - request.arrived,
+    }
+
+
+def students(catalog) -> dict:
+    params = GenParams(temperature=0, max_new_tokens=TOKENS, ignore_eos=True)
+    generate(catalog, "Warm up.", GenParams(temperature=0, max_new_tokens=4), "warm")  # cold start: load + batcher
+    alone = [generate(catalog, f"Tell me one fact about {TOPICS[i]}.", params, "alone") for i in range(2)]
+    rss_before = rss_mb()
+    results: list = [None] * STUDENTS
+
+    def student(i: int) -> None:
+        results[i] = generate(catalog, f"Tell me one fact about {TOPICS[i]}.", params, f"student-{i}")
+
+    threads = [threading.Thread(target=student, args=(i,)) for i in range(STUDENTS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    rss_growth = rss_mb() - rss_before
+    # one student alone again after the crowd: the machine's load drifts, so the baseline brackets the run
+    alone += [generate(catalog, f"Tell me one fact about {TOPICS[i]}.", params, "alone") for i in range(2, 4)]
+    one_wall = statistics.median(a["observed_total"] for a in alone)
+    one_ttft = statistics.median(a["observed_ttft"] for a in alone)
+    good = [r for r in results if r["ok"]]
+    streamed = [r for r in results if r["first"]]  # a timed-out student may still have seen a first token
+    ttfts = [r["observed_ttft"] for r in streamed]
+    errors = [abs(r["final"].metrics.ttft_s - r["observed_ttft"]) / r["observed_ttft"] for r in good]
+    failed = [r["final"] for r in results if not r["ok"]]
+    return {
+        "failures": STUDENTS - len(good),
+        "failure_kinds": sorted({getattr(f, "code", type(f).__name__) for f in failed}),
+        "wall_ratio": wall / (STUDENTS * one_wall),
+        "ttft_ratio": p95(ttfts) / (STUDENTS * one_ttft) if ttfts else float("nan"),
+        "ttft_error": p95(errors) if errors else float("nan"),
+        "p50_ttft": statistics.median(ttfts) if ttfts else float("nan"),
+        "p95_ttft": p95(ttfts) if ttfts else float("nan"),
+        "p95_total": p95([r["observed_total"] for r in good]) if good else float("nan"),
+        "aggregate": sum(r["final"].metrics.output_tokens for r in good) / wall,
+        "one_wall": one_wall,
+        "one_ttft": one_ttft,
+        "one_tok_s": TOKENS / one_wall,
+        "wall": wall,
+        "rss_growth_mb": rss_growth,
+    }
+
+
+def classifications(catalog) -> dict:
+    labels = ("positive", "negative")
+
+    def classify(text: str, owner: str) -> Result:
+        request = Request("classify", prompt=text, labels=labels, owner=owner)
+        return [e for e in run_side_by_side(catalog, [CLASSIFIER], request) if isinstance(e, (Result, Failure))][-1]
+
+    classify("Warm up.", "warm")
+    alone = []
+    for i in range(5):
+        started = time.perf_counter()
+        classify(REVIEWS[i], "alone")
+        alone.append(time.perf_counter() - started)
+    finals: list = [None] * STUDENTS
+    threads = [threading.Thread(target=lambda i=i: finals.__setitem__(i, classify(REVIEWS[i], f"s{i}"))) for i in range(STUDENTS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    return {
+        "failures": sum(not isinstance(f, Result) for f in finals),
+        "ratio": wall / (STUDENTS * statistics.median(alone)),
+        "wall": wall,
+        "alone": statistics.median(alone),
+    }
+
+
+def browser_vs_engine(catalog) -> tuple[float, float, float]:
+    """(engine-alone decode tok/s, decode tok/s a headless Chromium shows, ratio), same prompt and settings."""
+    from playwright.sync_api import sync_playwright
+    from transformers import AutoTokenizer
+
+    from tests.browser import (
+        CHROMIUM,
+        CHROMIUM_ARGS,
+        open_page,
+        streamlit_app,
+        wait_idle,
+    )
+
+    params = GenParams(temperature=0, max_new_tokens=TOKENS)
+    engine = generate(catalog, BROWSER_PROMPT, params, "engine-alone")["final"]
+    engine_tok_s = engine.metrics.tokens_per_s
+    tokenizer = AutoTokenizer.from_pretrained(converted_smollm2())
+    with tempfile.TemporaryDirectory() as home, streamlit_app(Path(home)) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(120_000)
+        open_page(page, f"{url}/generate")
+        page.get_by_label("Prompt", exact=True).fill(BROWSER_PROMPT)
+        page.get_by_label("Max new tokens").first.fill(str(TOKENS))
+        page.get_by_label("Max new tokens").first.press("Enter")
+        page.get_by_role("slider").first.focus()  # temperature: Home = 0, greedy like the engine run
+        page.keyboard.press("Home")
+        wait_idle(page)
+        page.get_by_role("button", name="Run").click()
+        snapshots: list[tuple[float, list[str]]] = []
+        deadline, running_seen = time.monotonic() + 300, False
+        while time.monotonic() < deadline:  # poll the DOM: when did each markdown block change?
+            texts = page.evaluate(
+                "() => [...document.querySelectorAll('[data-testid=\"stMain\"] [data-testid=\"stMarkdownContainer\"]')]"
+                ".map(e => e.innerText)"
+            )
+            snapshots.append((time.perf_counter(), texts))
+            running = page.query_selector('[data-testid="stStatusWidget"]') is not None
+            if running_seen and not running:  # the script ran and has finished
+                break
+            running_seen |= running
+            page.wait_for_timeout(30)
+        browser.close()
+    changes: dict[int, list[tuple[float, str]]] = {}
+    for (at, texts), (_, before) in zip(snapshots[1:], snapshots):
+        for index, text in enumerate(texts):
+            if index >= len(before) or text != before[index]:
+                changes.setdefault(index, []).append((at, text))
+    # the answer: among the blocks that changed several times, the one that ends longest
+    streamed = max((c for c in changes.values() if len(c) >= 3), key=lambda c: len(c[-1][1]))
+    answer = streamed[-1][1]
+    first_at = next(at for at, text in streamed if text.strip())
+    tokens = len(tokenizer(answer, add_special_tokens=False)["input_ids"])
+    browser_tok_s = (tokens - 1) / max(1e-9, streamed[-1][0] - first_at)
+    return engine_tok_s, browser_tok_s, engine_tok_s / browser_tok_s
+
+
+def main() -> None:
+    ensure_smollm2()
+    catalog = load_catalog()
+    found = hardware.detect()
+    bench_started = time.perf_counter()
+    gen = students(catalog)
+    cls = classifications(catalog)
+    model_mb = sum(f.stat().st_size for f in converted_smollm2().glob("*.safetensors")) / 2**20
+    try:
+        engine_tok_s, browser_tok_s, browser_ratio = browser_vs_engine(catalog)
+    except Exception as exc:  # no Chromium or Playwright here: say so instead of inventing a number
+        engine_tok_s = browser_tok_s = browser_ratio = float("nan")
+        print(f"(browser measure skipped: {type(exc).__name__}: {exc})")
+    kinds = f" ({', '.join(map(str, gen['failure_kinds']))})" if gen["failure_kinds"] else ""
+    print(f"failures with {STUDENTS} students: {gen['failures'] + cls['failures']} (goal <= 0){kinds}")
+    print(f"wall for {STUDENTS} students / {STUDENTS} x one student alone: {gen['wall_ratio']:.2f} (goal <= 0.33)")
+    print(f"p95 time to first token with {STUDENTS} students / ({STUDENTS} x one student's TTFT alone): {gen['ttft_ratio']:.2f} (goal <= 0.5)")
+    print(f"p95 |reported TTFT - observed TTFT| / observed: {gen['ttft_error']:.3f} (goal <= 0.05)")
+    print(f"wall for {STUDENTS} concurrent classifications / {STUDENTS} x one alone: {cls['ratio']:.2f} (goal <= 0.2)")
+    print(f"RSS growth over the run / model size: {gen['rss_growth_mb'] / model_mb:.2f} (goal <= 0.5)")
+    print(f"engine-alone decode tok/s / decode tok/s shown in a real browser: {browser_ratio:.2f} (goal <= 1.1)")
+    print(
+        f"  generation: one alone {gen['one_wall']:.2f} s (TTFT {gen['one_ttft']:.2f} s, {gen['one_tok_s']:.1f} tok/s); "
+        f"{STUDENTS} together {gen['wall']:.1f} s, TTFT p50 {gen['p50_ttft']:.2f} s p95 {gen['p95_ttft']:.2f} s, "
+        f"total p95 {gen['p95_total']:.1f} s, aggregate {gen['aggregate']:.1f} tok/s"
+    )
+    print(f"  classification: one alone {cls['alone'] * 1000:.0f} ms; {STUDENTS} together {cls['wall'] * 1000:.0f} ms")
+    print(f"  memory: RSS +{gen['rss_growth_mb']:.0f} MB over the {STUDENTS}-student run; model {model_mb:.0f} MB")
+    print(f"  browser: engine alone {engine_tok_s:.1f} tok/s decode, browser shows {browser_tok_s:.1f} tok/s")
+    print(f"  hardware: {found.name} ({found.device}); default rate ${found.default_usd_per_hour}/h ({found.rate_source}, {found.rate_date})")
+    print(f"  bench time {time.perf_counter() - bench_started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

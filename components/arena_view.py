@@ -1,0 +1,173 @@
+"""The blind battle on screen: two cards called "Model A" and "Model B", the vote, then the reveal.
+
+Blind means the page never holds a name: the pair, the events' model ids, notices (which may name a model while it
+loads) and costs (whose source names the price) stay in ``st.session_state`` on the server. Before the vote only
+the answers and generic progress reach the browser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from components.costs import cost_caption, get_store, run_settings
+from components.result_card import OPENNESS_BADGE, metrics_line, waiting_line
+from components.session import get_playground, run_context, session_id
+from playground import Catalog, Credentials, Failure, InputError, ModelSpec, Request, Result, Token, Waiting, arena
+from playground.i18n import _
+
+SIDES = ("a", "b")
+VOTE_ICONS = {"a": ":material/arrow_back:", "b": ":material/arrow_forward:", "tie": ":material/balance:", "both_bad": ":material/thumb_down:"}
+
+
+@dataclass
+class BattleState:
+    """One battle as this session saw it; kept server-side only."""
+
+    battle: arena.Battle
+    room: str | None
+    texts: dict[str, str] = field(default_factory=dict)
+    finals: dict[str, Result | Failure] = field(default_factory=dict)
+    anonymous: bool = True
+    choice: str | None = None  # the vote this session cast
+    refusal: str | None = None  # why a vote was not counted
+
+    def model_of(self, side: str) -> str:
+        return self.battle.model_a if side == "a" else self.battle.model_b
+
+
+def side_title(side: str) -> str:
+    return _("Model A") if side == "a" else _("Model B")
+
+
+def choice_labels() -> dict[str, str]:
+    return {"a": _("A is better"), "b": _("B is better"), "tie": _("Tie"), "both_bad": _("Both are bad")}
+
+
+def start_battle(
+    catalog: Catalog,
+    candidates: list[ModelSpec],
+    request: Request,
+    credentials: Credentials,
+    room: str | None,
+    state_key: str,
+    prompt_label: str,
+) -> BattleState | None:
+    """Draw a pair, file the battle, and stream both answers blind. None (with a message) when no pair exists."""
+    try:
+        battle = arena.new_battle(request.task, candidates)
+    except InputError as exc:
+        st.warning(f"{exc.message} {exc.hint}")
+        return None
+    get_store().create_battle(battle.id, session_id(), room, battle.task, battle.model_a, battle.model_b, prompt_label)
+    state = BattleState(battle, room)
+    st.session_state[state_key] = state
+    columns = dict(zip(SIDES, st.columns(2)))
+    slots = {}
+    for side, column in columns.items():
+        with column:
+            st.subheader(side_title(side))
+            slots[state.model_of(side)] = (st.empty(), st.empty())
+    context = run_context("arena", room=room, battle_id=battle.id)
+    for event in get_playground().run([battle.model_a, battle.model_b], request, credentials, context, run_settings()):
+        notice, body = slots[event.model_id]
+        if isinstance(event, Token):
+            state.texts[event.model_id] = state.texts.get(event.model_id, "") + event.text
+            notice.empty()
+            body.markdown(state.texts[event.model_id] + " ▌")
+        elif isinstance(event, Waiting):
+            notice.info(waiting_line(event), icon=":material/hourglass_top:")
+        elif isinstance(event, (Result, Failure)):
+            state.finals[event.model_id] = event
+            notice.empty()
+            with body.container():
+                _blind_answer(event)
+        else:  # a Notice may name the model ("Loading SmolLM2…"): show that work goes on, not what it says
+            notice.info(_("Working on it…"), icon=":material/hourglass_top:")
+    state.anonymous = arena.is_anonymous(catalog, battle, *(_answer_text(state, side) for side in SIDES))
+    return state
+
+
+def _answer_text(state: BattleState, side: str) -> str:
+    final = state.finals.get(state.model_of(side))
+    if isinstance(final, Result):
+        return final.text or final.label or ""
+    return final.partial_text if final is not None else ""
+
+
+def _blind_answer(final: Result | Failure) -> None:
+    """An answer without its maker: a failure shows its kind, never its message (which names the model)."""
+    if isinstance(final, Result):
+        st.markdown(final.text or _("_(empty answer)_"))
+        return
+    st.error(_("This model did not answer ({code}).").format(code=final.code))
+    if final.partial_text:
+        st.caption(_("Partial answer: the call failed before it finished."))
+        st.markdown(final.partial_text)
+
+
+def show_battle(catalog: Catalog, state: BattleState) -> None:
+    """The battle after a rerun: blind until this session voted, then every card names its model."""
+    for side, column in zip(SIDES, st.columns(2)):
+        model_id = state.model_of(side)
+        final = state.finals.get(model_id)
+        with column:
+            st.subheader(side_title(side))
+            if state.choice is not None:
+                _reveal_header(catalog.get(model_id))
+            if final is not None:
+                _blind_answer(final)
+            if state.choice is not None and final is not None and final.metrics is not None:
+                st.caption(metrics_line(final.metrics, final.extra.get("hardware", "") if isinstance(final, Result) else ""))
+                cost_caption(final.cost)
+
+
+def _reveal_header(spec: ModelSpec) -> None:
+    st.markdown(f"**{spec.name}** {OPENNESS_BADGE[spec.openness]}")
+    st.caption(f"{spec.license} · {spec.params or _('size not published')}")
+
+
+def vote_or_outcome(state: BattleState, state_key: str) -> None:
+    """The four vote buttons while the vote is open; afterwards, what happened to the vote."""
+    if state.choice is None:
+        if state.refusal is not None:
+            st.warning(refusal_text(state.refusal))
+        if len(state.finals) < 2:
+            return
+        for (choice, label), column in zip(choice_labels().items(), st.columns(4)):
+            column.button(label, key=f"vote_{choice}", on_click=cast_vote, args=(state_key, choice), width="stretch", icon=VOTE_ICONS[choice])
+        return
+    if state.refusal is not None:
+        st.warning(refusal_text(state.refusal))
+    else:
+        st.success(_("Vote counted: {choice}.").format(choice=choice_labels()[state.choice]))
+    if not state.anonymous:
+        st.info(_("An answer named its own model or vendor: the vote is kept but left out of the ratings."))
+
+
+def refusal_text(reason: str) -> str:
+    return {
+        "not_shown": _("This battle was not shown to this session, so its vote cannot count."),
+        "cap": _("This session has reached its vote limit ({n}) here.").format(n=arena.VOTE_CAP),
+        "already": _("This battle already has a vote; it counts once."),
+        "unknown_choice": _("That is not a vote."),
+    }[reason]
+
+
+def cast_vote(state_key: str, choice: str) -> None:
+    """Button callback: apply the vote rules, count the vote once, then reveal."""
+    state: BattleState = st.session_state[state_key]
+    store = get_store()
+    row = store.get_battle(state.battle.id)
+    votes = store.votes(state.room)
+    mine = votes[votes["session_id"] == session_id()] if not votes.empty else votes
+    if state.room is None and not mine.empty:
+        mine = mine[mine["room"].isna()]
+    refusal = arena.vote_refusal(row["session_id"] if row else None, session_id(), choice, len(mine))
+    if refusal is None and not store.record_vote(state.battle.id, session_id(), state.room, choice, state.anonymous):
+        refusal = "already"
+    state.refusal = refusal
+    if refusal in (None, "already"):
+        state.choice = choice
+        store.mark_battle_shown(state.battle.id)

@@ -1,0 +1,150 @@
+"""The leaderboard: Bradley-Terry ratings with their intervals, the win-rate matrix, rating against price, and the
+open-vs-closed win rate. Used by the leaderboard page (overall or one room) and the room's live view."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from playground import Catalog, arena, format_usd
+from playground.i18n import _
+
+COLOURS = {"open": "#2e9e44", "closed": "#e8710a", "unknown": "#888888"}
+FEW_VOTES = 20
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
+
+
+def ratings_chart(table: pd.DataFrame) -> go.Figure:
+    """Each model's rating and its 95% interval, best on top."""
+    fig = go.Figure()
+    ordered = table.iloc[::-1]
+    for openness, part in ordered.groupby("openness", sort=False):
+        fig.add_scatter(
+            x=part["rating"],
+            y=part["name"],
+            mode="markers",
+            name=_(openness),
+            marker=dict(size=12, color=COLOURS.get(openness, COLOURS["unknown"])),
+            error_x=dict(type="data", symmetric=False, array=part["upper"] - part["rating"], arrayminus=part["rating"] - part["lower"]),
+            customdata=part[["lower", "upper", "battles"]],
+            hovertemplate="%{y}: %{x:.0f} [%{customdata[0]:.0f}, %{customdata[1]:.0f}], %{customdata[2]} battles<extra></extra>",
+        )
+    fig.update_layout(
+        title=_("Rating with its 95% interval"),
+        xaxis_title=_("Bradley-Terry rating (Elo scale)"),
+        yaxis=dict(categoryorder="array", categoryarray=list(ordered["name"])),
+        height=max(260, 60 * len(table) + 120),
+        **LAYOUT,
+    )
+    return fig
+
+
+def win_rate_chart(rates: pd.DataFrame, played: pd.DataFrame, names: dict[str, str]) -> go.Figure:
+    labels = [names.get(m, m) for m in rates.index]
+    text = [
+        [f"{rates.iloc[i, j]:.0%} ({played.iloc[i, j]})" if played.iloc[i, j] else "" for j in range(len(labels))]
+        for i in range(len(labels))
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=rates.to_numpy(), x=labels, y=labels, zmin=0, zmax=1, colorscale="RdBu", text=text,
+            texttemplate="%{text}", hovertemplate="%{y} beat %{x}: %{z:.0%}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(
+        title=_("How often the row model beat the column model (battles)"),
+        yaxis=dict(autorange="reversed"),
+        height=max(320, 55 * len(labels) + 160),
+        **LAYOUT,
+    )
+    return fig
+
+
+FREE_AT_USD = 0.01  # where a $0 model sits on the log price axis
+
+
+def price_chart(table: pd.DataFrame) -> go.Figure:
+    """Rating against USD per 1M tokens on a log axis (prices span 1000x); $0 models sit at the left edge. An
+    unpriced model is left out (said under the chart)."""
+    priced = table[table["usd_per_1m_tokens"].notna()]
+    fig = go.Figure()
+    for openness, part in priced.groupby("openness", sort=False):
+        price = part["usd_per_1m_tokens"].astype(float)
+        fig.add_scatter(
+            x=price.clip(lower=FREE_AT_USD),
+            y=part["rating"],
+            mode="markers+text",
+            text=part["name"],
+            textposition=["top right" if i % 2 else "bottom right" for i in range(len(part))],
+            textfont=dict(size=11),
+            name=_(openness),
+            marker=dict(size=13, color=COLOURS.get(openness, COLOURS["unknown"])),
+            error_y=dict(type="data", symmetric=False, array=part["upper"] - part["rating"], arrayminus=part["rating"] - part["lower"]),
+            customdata=[format_usd(p) for p in price],
+            hovertemplate="%{text}: %{y:.0f} at %{customdata} per 1M tokens<extra></extra>",
+        )
+    fig.update_layout(
+        title=_("Rating against price"),
+        xaxis=dict(type="log", title=_("USD per 1M tokens, log scale ($0 drawn at $0.01)")),
+        yaxis_title=_("rating"),
+        height=460,
+        **LAYOUT,
+    )
+    return fig
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _board(_catalog: Catalog, votes: pd.DataFrame, hourly_usd: float, speeds: dict[str, float], rounds: int) -> pd.DataFrame:
+    """The fit is the costly part of a live view's rerun: it is redone only when the votes (or prices) change."""
+    return arena.leaderboard(_catalog, votes, hourly_usd, speeds, rounds=rounds)
+
+
+def render_leaderboard(catalog: Catalog, votes: pd.DataFrame, hourly_usd: float, speeds: dict[str, float], rounds: int) -> None:
+    """Everything the votes say, or what to do when there are none yet."""
+    if votes.empty:
+        st.info(_("No votes yet. Battles in the Arena page (or a room's blind exercise) fill this board."))
+        return
+    table = _board(catalog, votes[["battle_id", "model_a", "model_b", "choice", "anonymous"]], hourly_usd, speeds, rounds)
+    rated = arena.rated_votes(votes)
+    openness = {m.id: m.openness for m in catalog.models.values()}
+    share = arena.open_vs_closed(rated, openness)
+    a, b, c = st.columns(3)
+    a.metric(_("Votes"), len(votes), help=_("Every vote cast, named or not."))
+    b.metric(_("Counted for ratings"), len(rated), help=_("Votes on answers that did not name their own model or vendor."))
+    if share is None:
+        c.metric(_("Open beat closed"), "–", help=_("No open-vs-closed battle has a vote yet."))
+    else:
+        c.metric(
+            _("Open beat closed"),
+            f"{share.rate:.0%}",
+            help=_("95% interval {low:.0%} to {high:.0%}, from {n} battles (a tie counts half).").format(
+                low=share.lower, high=share.upper, n=share.battles
+            ),
+        )
+        st.caption(
+            _("Open models won {rate:.0%} of their battles against closed ones (95% interval {low:.0%} to {high:.0%}, {n} battles).").format(
+                rate=share.rate, low=share.lower, high=share.upper, n=share.battles
+            )
+        )
+    if table.empty:
+        st.info(_("Every vote so far named a model, so none counts for the ratings yet."))
+        return
+    st.plotly_chart(ratings_chart(table))
+    if len(rated) < FEW_VOTES:
+        st.caption(_("With fewer than {n} votes the intervals are not worth much yet: every vote moves the board.").format(n=FEW_VOTES))
+    shown = table.assign(
+        interval=[f"{lo:.0f} – {hi:.0f}" for lo, hi in zip(table["lower"], table["upper"])],
+        price=[f"${p:,.2f}" if p is not None and pd.notna(p) else _("unpriced") for p in table["usd_per_1m_tokens"]],
+    )
+    st.dataframe(
+        shown[["name", "openness", "rating", "interval", "battles", "wins", "ties", "losses", "price"]],
+        hide_index=True,
+        column_config={"rating": st.column_config.NumberColumn(format="%.0f"), "price": _("USD / 1M tokens")},
+    )
+    st.plotly_chart(price_chart(table))
+    st.caption(_("APIs: genai-prices for 3 input tokens to 1 output token. Local models: the hardware rate in the sidebar over the time they take to write 1M tokens at the speed measured here."))
+    if unpriced := list(table.loc[table["usd_per_1m_tokens"].isna(), "name"]):
+        st.caption(_("Not on the price chart (no price known): {names}.").format(names=", ".join(unpriced)))
+    rates, played = arena.win_rates(rated)
+    st.plotly_chart(win_rate_chart(rates, played, dict(zip(table["model_id"], table["name"]))))

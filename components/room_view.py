@@ -1,0 +1,221 @@
+"""A classroom room on screen: the join panel (code, link, QR), the exercise form and its run, the live view that
+refreshes itself every few seconds, presenter mode and the exports."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import plotly.graph_objects as go
+import segno
+import streamlit as st
+
+from components.arena_view import show_battle, start_battle, vote_or_outcome
+from components.costs import get_store, hourly_rate
+from components.leaderboard_view import render_leaderboard
+from components.run_view import render_finished, render_side_by_side
+from playground import (
+    DEFAULT_CAPTION_INSTRUCTION,
+    SAMPLE_PHOTOS,
+    Catalog,
+    Credentials,
+    GenParams,
+    Request,
+    availability,
+    format_usd,
+    rooms,
+    sample_photo,
+)
+from playground.i18n import _
+from playground.store import measured_speeds
+
+LIVE_EVERY_S = 4  # the live view reruns itself this often (a fragment: the rest of the page stays as it is)
+PRESENTER_CSS = """<style>
+.stMainBlockContainer p, .stMainBlockContainer li, .stMainBlockContainer label p { font-size: 1.5rem !important; }
+.stMainBlockContainer h1 { font-size: 3.4rem !important; } .stMainBlockContainer h2 { font-size: 2.4rem !important; }
+[data-testid="stMetricValue"] { font-size: 3.2rem !important; } [data-testid="stMetricLabel"] p { font-size: 1.4rem !important; }
+.stMainBlockContainer button p { font-size: 1.6rem !important; }
+</style>"""
+
+
+def join_link(code: str) -> str:
+    """The room page's address with ``?room=CODE``, as the instructor's browser reaches this server: what students
+    open. ``st.context.url`` is not sent on every rerun; the WebSocket's Origin header (plus any base path) then
+    says the same."""
+    root = st.context.url
+    if not root:
+        prefix = str(st.get_option("server.baseUrlPath") or "").strip("/")
+        root = "/".join(p for p in (st.context.headers.get("Origin", ""), prefix) if p)
+    root = root.rstrip("/").removesuffix("/room")
+    return f"{root}/room?room={code}"
+
+
+def qr_png(link: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="png", scale=8, border=2)
+    return buffer.getvalue()
+
+
+def render_join_panel(code: str, title: str) -> None:
+    link = join_link(code)
+    left, right = st.columns([3, 1])
+    with left:
+        st.header(title)
+        st.markdown(_("Room code: **{code}**").format(code=code))
+        st.code(link, language=None)
+        st.caption(_("Students open the link (or scan the code) and find the exercise ready."))
+    right.image(qr_png(link), caption=_("Scan to join"), width=180)
+
+
+# ---------------------------------------------------------------- the exercise
+
+
+def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exercise | None) -> rooms.Exercise | None:
+    """The instructor's form; returns the exercise when it is saved."""
+    with st.form("exercise_form"):
+        task = st.radio(
+            _("Task"), ["generate", "caption"], horizontal=True, index=0 if current is None or current.task == "generate" else 1,
+            format_func=lambda t: {"generate": _("Generate"), "caption": _("Caption")}[t],
+        )  # fmt: skip
+        models = [m for m in catalog.models.values() if {"generate", "caption"} & set(m.tasks)]
+        ready = {m.id: availability(catalog, m, credentials).status for m in models}
+        chosen = st.multiselect(
+            _("Models"),
+            [m.id for m in models],
+            default=list(current.models) if current else [m for m in ready if ready[m] == "ready"][:2],
+            format_func=lambda m: catalog.get(m).label + ("" if ready[m] == "ready" else f" · {ready[m]}"),
+        )
+        prompt = st.text_area(_("Prompt (generate)"), value=current.prompt if current else _("Explain in two sentences what an open-weight model is."))
+        photo_names = list(SAMPLE_PHOTOS)
+        photo = st.selectbox(
+            _("Sample photo (caption)"), photo_names, format_func=SAMPLE_PHOTOS.get,
+            index=photo_names.index(current.sample_image) if current and current.sample_image in photo_names else 0,
+        )  # fmt: skip
+        a, b = st.columns(2)
+        params = current.params if current else GenParams()
+        temperature = a.slider(_("Temperature"), 0.0, 2.0, params.temperature, 0.05)
+        max_tokens = b.number_input(_("Max new tokens"), 1, 1024, params.max_new_tokens)
+        blind = st.checkbox(_("Blind battle: students see two anonymous answers and vote"), value=current.blind if current else False)
+        if not st.form_submit_button(_("Save the exercise"), type="primary"):
+            return None
+    wrong_task = [catalog.get(m).name for m in chosen if task not in catalog.get(m).tasks]
+    if len(chosen) < (2 if blind else 1) or wrong_task:
+        st.warning(
+            _("Pick models that can do this task (two at least for a blind battle).")
+            + (" " + _("Cannot: {names}.").format(names=", ".join(wrong_task)) if wrong_task else "")
+        )
+        return None
+    return rooms.Exercise(
+        task=task,
+        models=tuple(chosen),
+        prompt=prompt if task == "generate" else "",
+        sample_image=photo if task == "caption" else "",
+        params=GenParams(temperature=temperature, top_p=params.top_p, max_new_tokens=int(max_tokens), seed=params.seed),
+        blind=blind,
+    )
+
+
+def describe_exercise(catalog: Catalog, exercise: rooms.Exercise) -> None:
+    """What students see before they run it. A blind battle does not say which models are in it."""
+    if exercise.task == "caption":
+        st.image(sample_photo(exercise.sample_image), caption=SAMPLE_PHOTOS.get(exercise.sample_image), width=320)
+    else:
+        st.markdown(f"> {exercise.prompt}")
+    if exercise.blind:
+        st.caption(_("A blind battle: two of {n} models answer; vote for the better answer, then see who they were.").format(n=len(exercise.models)))
+    else:
+        st.caption(_("Models: {names}").format(names=", ".join(catalog.get(m).label for m in exercise.models)))
+
+
+def exercise_request(exercise: rooms.Exercise) -> tuple[Request, str]:
+    """The request an exercise makes, and how the battle files its prompt."""
+    if exercise.task == "caption":
+        image = sample_photo(exercise.sample_image)
+        return Request("caption", prompt=DEFAULT_CAPTION_INSTRUCTION, image=image, params=exercise.params), f"[sample photo: {exercise.sample_image}]"
+    return Request("generate", prompt=exercise.prompt, params=exercise.params), exercise.prompt
+
+
+def run_exercise(catalog: Catalog, exercise: rooms.Exercise, credentials: Credentials, code: str, run_now: bool) -> None:
+    """Run the exercise when ``run_now`` (tagged with the room), else show this session's last run of it again."""
+    state_key, outcome_key = f"room_battle_{code}", f"room_outcome_{code}"
+    if exercise.blind:
+        candidates = [catalog.get(m) for m in exercise.models if availability(catalog, catalog.get(m), credentials).ready]
+        if run_now:
+            request, label = exercise_request(exercise)
+            start_battle(catalog, candidates, request, credentials, code, state_key, label)
+        elif (state := st.session_state.get(state_key)) is not None:
+            show_battle(catalog, state)
+        if (state := st.session_state.get(state_key)) is not None:
+            vote_or_outcome(state, state_key)
+        return
+    if run_now:
+        request, _label = exercise_request(exercise)
+        st.session_state[outcome_key] = render_side_by_side(catalog, list(exercise.models), request, credentials, room=code)
+    elif (outcome := st.session_state.get(outcome_key)) is not None:
+        render_finished(catalog, outcome)
+
+
+# ---------------------------------------------------------------- the live view
+
+
+def latency_chart(latency: pd.DataFrame) -> go.Figure:
+    """Each model's latency across the class, as a distribution: wait in line, then the whole answer."""
+    fig = go.Figure()
+    for label, column in ((_("waited in line"), "queue_s"), (_("total, from arrival"), "total_s")):
+        fig.add_box(x=latency[column], y=latency["model"], name=label, orientation="h", boxpoints="all", jitter=0.4, pointpos=0)
+    fig.update_layout(
+        title=_("Latency across the class"), xaxis_title=_("seconds"), boxmode="group",
+        height=max(260, 90 * latency["model"].nunique() + 140),
+        margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
+    )  # fmt: skip
+    return fig
+
+
+def render_live(catalog: Catalog, code: str, rounds: int = 100) -> None:
+    """The room as it stands: read from the store on every rerun, so every replica and session agrees."""
+    store = get_store()
+    members = pd.DataFrame(store.room_members(code), columns=["display_name", "session_id", "joined_at"])
+    runs, votes = store.runs(room=code), store.votes(code)
+    summary = rooms.summarize(members, runs, votes)
+    a, b, c, d = st.columns(4)
+    a.metric(_("Joined"), len(summary.members))
+    b.metric(_("Ran the exercise"), summary.runners, help=_("Sessions with at least one run in this room."))
+    c.metric(_("Runs"), summary.runs)
+    d.metric(_("Class spent"), format_usd(summary.spent_usd), help=_("API prices plus the hardware rate for local models, over {n} runs.").format(n=summary.runs))
+    if summary.members:
+        st.caption(_("In the room: {names}").format(names=", ".join(summary.members)))
+    if summary.latency.empty:
+        st.info(_("No finished runs yet: the class's latency appears here as students run the exercise."))
+    else:
+        left, right = st.columns([3, 2])
+        left.plotly_chart(latency_chart(summary.latency))
+        right.dataframe(
+            summary.spend.assign(usd=[format_usd(u) for u in summary.spend["usd"].fillna(0)]),
+            hide_index=True,
+            column_config={"model": _("Model"), "runs": _("Runs"), "usd": _("Spent")},
+        )
+    tally = summary.tally.assign(choice=[{"a": "A", "b": "B", "tie": _("tie"), "both_bad": _("both bad")}[c] for c in summary.tally["choice"]])
+    st.bar_chart(tally, x="choice", y="votes", horizontal=True, height=180)
+    speeds = measured_speeds(runs)
+    render_leaderboard(catalog, votes, hourly_rate(), dict(zip(speeds["model_id"], speeds["tokens_per_s"])), rounds=rounds)
+
+
+def live_view(catalog: Catalog, code: str) -> None:
+    """The live view as a fragment: only it reruns every LIVE_EVERY_S seconds, never the whole page."""
+
+    @st.fragment(run_every=LIVE_EVERY_S)
+    def _live() -> None:
+        render_live(catalog, code)
+
+    _live()
+
+
+def export_buttons(code: str) -> None:
+    export = get_store().export_room(code)
+    left, right = st.columns(2)
+    left.download_button(_("Export JSON"), rooms.export_json(export), f"room-{code}.json", "application/json")
+    right.download_button(_("Export CSV (zip)"), rooms.export_csv_zip(export), f"room-{code}-csv.zip", "application/zip")
+
+
+def presenter_style() -> None:
+    st.html(PRESENTER_CSS)

@@ -1,0 +1,149 @@
+"""Classroom rooms: codes nobody can guess, the instructor's PIN, the exercise handed out, and what the class did.
+
+A room is a code (the join link carries it), a title and a PIN hash. Everything students do in it (runs, battles,
+votes) is stored tagged with the code, so the live view and the exports are queries over the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import secrets
+import zipfile
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from playground import arena
+from playground.backends.base import GenParams
+from playground.errors import InputError
+
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a projector without mistakes
+CODE_LENGTH = 8  # 31^8 ≈ 8.5e11 codes, about 40 bits: not worth guessing, and codes are never listed
+PIN_MIN_LENGTH = 4
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # ~16 MiB and a few tens of ms per check: cheap once, costly to brute-force
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(text: str) -> str | None:
+    """A code as typed (any case, spaces or dashes) in its stored form, or None when it cannot be one."""
+    code = "".join(text.split()).replace("-", "").upper()
+    return code if len(code) == CODE_LENGTH and all(c in ALPHABET for c in code) else None
+
+
+def hash_pin(pin: str) -> str:
+    """scrypt with a random salt, stored as ``scrypt$n$r$p$salt$hash`` (hex)."""
+    if len(pin) < PIN_MIN_LENGTH:
+        raise InputError(
+            "The PIN is too short.", hint=f"Use at least {PIN_MIN_LENGTH} characters."
+        )
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
+    return "$".join(["scrypt", str(_SCRYPT["n"]), str(_SCRYPT["r"]), str(_SCRYPT["p"]), salt.hex(), digest.hex()])
+
+
+def check_pin(pin: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """What the instructor hands out: students open the room and find it filled in."""
+
+    task: str  # "generate" or "caption"
+    models: tuple[str, ...]
+    prompt: str = ""
+    sample_image: str = ""  # caption: a key of playground.images.SAMPLE_PHOTOS
+    params: GenParams = field(default_factory=GenParams)
+    blind: bool = False  # a blind battle between two of ``models`` instead of a side-by-side run
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "models": list(self.models)}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Exercise:
+        return cls(
+            task=raw["task"],
+            models=tuple(raw.get("models", ())),
+            prompt=raw.get("prompt", ""),
+            sample_image=raw.get("sample_image", ""),
+            params=GenParams(**raw.get("params", {})),
+            blind=bool(raw.get("blind", False)),
+        )
+
+
+# ---------------------------------------------------------------- live aggregates
+
+
+@dataclass
+class RoomSummary:
+    """What the room's live view shows; every figure is read from the store, never kept in a session."""
+
+    members: list[str]  # display names, in the order they joined
+    runners: int  # sessions that ran at least one model
+    runs: int
+    spent_usd: float
+    latency: pd.DataFrame  # one row per finished run: model, queue_s, ttft_s, total_s (its distribution)
+    spend: pd.DataFrame  # model, runs, usd
+    tally: pd.DataFrame  # choice, votes
+
+
+def summarize(members: pd.DataFrame, runs: pd.DataFrame, votes: pd.DataFrame) -> RoomSummary:
+    """The room at a glance; its leaderboard is ``arena.leaderboard`` of the same votes.
+
+    ``members`` has display_name; ``runs`` the store's run columns (model_name, session_id, queue_s, ttft_s,
+    total_s, cost_usd, error); ``votes`` model_a, model_b, choice, anonymous."""
+    ok = runs[runs["error"].isna()] if not runs.empty else runs
+    latency = ok[["model_name", "queue_s", "ttft_s", "total_s"]].rename(columns={"model_name": "model"})
+    spend = (
+        runs.groupby("model_name", as_index=False)
+        .agg(runs=("model_name", "size"), usd=("cost_usd", "sum"))
+        .rename(columns={"model_name": "model"})
+        if not runs.empty
+        else pd.DataFrame(columns=["model", "runs", "usd"])
+    )
+    tally = pd.DataFrame({"choice": list(arena.CHOICES)})
+    counts = votes["choice"].value_counts() if not votes.empty else pd.Series(dtype=int)
+    tally["votes"] = [int(counts.get(c, 0)) for c in arena.CHOICES]
+    return RoomSummary(
+        members=list(members["display_name"]) if not members.empty else [],
+        runners=int(runs["session_id"].nunique()) if not runs.empty else 0,
+        runs=len(runs),
+        spent_usd=float(runs["cost_usd"].fillna(0).sum()) if not runs.empty else 0.0,
+        latency=latency,
+        spend=spend,
+        tally=tally,
+    )
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_json(export: dict[str, Any]) -> str:
+    """The store's room export (room, members, runs, battles, votes) as one JSON document."""
+    return json.dumps(export, indent=1, ensure_ascii=False, default=str)
+
+
+def export_csv_zip(export: dict[str, Any]) -> bytes:
+    """One CSV per table of the room export, zipped: spreadsheets open each one as it is."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, rows in export.items():
+            if isinstance(rows, list):
+                archive.writestr(f"{name}.csv", pd.DataFrame(rows).to_csv(index=False))
+            elif isinstance(rows, dict):
+                archive.writestr(f"{name}.csv", pd.DataFrame([rows]).to_csv(index=False))
+    return buffer.getvalue()

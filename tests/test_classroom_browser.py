@@ -1,0 +1,106 @@
+"""Two browsers in Chromium: an instructor creates a room and a blind exercise; a student joins by the link, runs
+it on two real local generators and votes; the instructor's live view updates without a reload; the student's page
+held no model name before the vote. Screenshots of the live room and the leaderboard go to docs/screenshots/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from playground.store import Store
+from tests.browser import open_page, streamlit_app, wait_idle
+from tests.test_classroom_pages import NAMES, TWIN
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+# What a term of arena votes might look like: strengths on the rating scale, used only to fill the overall
+# leaderboard for its screenshot (the room's own vote below is real).
+SIMULATED = {"gpt-4o": 1150, "claude-haiku": 1090, "gpt-4o-mini": 1060, "deepseek-chat": 1080, "qwen2.5-0.5b": 900, "smollm2-135m": 820}
+
+
+def simulate_votes(store: Store, n: int = 240, seed: int = 7) -> None:
+    rng = np.random.default_rng(seed)
+    models = list(SIMULATED)
+    for i in range(n):
+        a, b = rng.choice(models, 2, replace=False)
+        p_a = 1 / (1 + 10 ** ((SIMULATED[b] - SIMULATED[a]) / 400))
+        choice = "tie" if rng.random() < 0.1 else "a" if rng.random() < p_a else "b"
+        store.create_battle(f"sim{i}", f"sim-session-{i % 40}", None, "generate", a, b, "simulated")
+        store.record_vote(f"sim{i}", f"sim-session-{i % 40}", None, choice, anonymous=True)
+
+
+@pytest.fixture(scope="module")
+def classroom_url(tmp_path_factory, smollm2_folder):
+    home = tmp_path_factory.mktemp("classroom_app")
+    catalog = home / "twin.toml"
+    catalog.write_text(
+        f'[[models]]\nid = "{TWIN}"\nname = "SmolLM2 twin (path)"\ntasks = ["generate"]\nopenness = "open"\n'
+        f'license = "Apache-2.0"\nparams = "135M"\nprovider = "local"\nbackend = "causal-lm"\nsource = "path:{smollm2_folder}"\n'
+    )
+    simulate_votes(Store(home / "history.sqlite"))
+    with streamlit_app(home, PLAYGROUND_CATALOG=str(catalog)) as url:
+        yield url
+
+
+def test_instructor_and_student_in_two_browsers(browser, classroom_url):
+    teacher_context = browser.new_context(viewport={"width": 1400, "height": 1900})
+    student_context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    teacher, student = teacher_context.new_page(), student_context.new_page()
+    for page in (teacher, student):
+        page.set_default_timeout(240_000)
+    try:
+        # the instructor creates a room and a blind exercise
+        open_page(teacher, classroom_url + "/room")
+        teacher.get_by_role("textbox", name="Title").fill("Open vs closed, week 3")
+        teacher.get_by_role("textbox", name="Instructor PIN").fill("2468")
+        teacher.get_by_role("button", name="Create").click()
+        teacher.get_by_text("Save the exercise").wait_for()
+        link = teacher.locator("[data-testid=stCode]").first.inner_text().strip()
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/room\?room=[A-Z2-9]{8}", link), link
+        teacher.get_by_role("textbox", name="Prompt (generate)").fill("Name one colour of the rainbow.")
+        teacher.get_by_role("spinbutton", name="Max new tokens").fill("8")
+        teacher.get_by_text("Blind battle").click()
+        teacher.get_by_role("button", name="Save the exercise").click()
+        teacher.get_by_text("Joined", exact=True).wait_for()
+        wait_idle(teacher)
+        teacher.evaluate("window.__sameDocument = true")  # gone if the page reloads
+
+        # a student joins by the link, sees the exercise, runs it and votes
+        open_page(student, link)
+        student.get_by_text("Name one colour of the rainbow.").wait_for()
+        student.get_by_role("textbox", name="Your name").fill("Bea")
+        student.get_by_role("button", name="Join the room").click()
+        student.get_by_text("Joined as Bea").wait_for()
+        student.get_by_role("button", name="Run", exact=True).click()
+        student.get_by_role("button", name="A is better").wait_for()
+        wait_idle(student)
+        html = student.content()
+        assert "Model A" in html and "Model B" in html
+        assert not [name for name in NAMES if name in html], "a model name reached the page before the vote"
+        student.get_by_role("button", name="A is better").click()
+        student.get_by_text("Vote counted").wait_for()
+        assert "SmolLM2" in student.content()  # revealed after the vote
+
+        # the instructor's live view caught up by itself
+        teacher.get_by_text("In the room: Bea").wait_for(timeout=60_000)
+        teacher.get_by_text("Counted for ratings").first.wait_for(timeout=60_000)
+        assert teacher.evaluate("window.__sameDocument === true"), "the instructor's page was reloaded"
+        metrics = dict(zip(teacher.locator("[data-testid=stMetricLabel]").all_inner_texts(),
+                           teacher.locator("[data-testid=stMetricValue]").all_inner_texts()))  # fmt: skip
+        assert metrics["Joined"] == "1" and metrics["Ran the exercise"] == "1" and metrics["Runs"] == "2"
+        teacher.get_by_text("Latency across the class").first.wait_for()
+        teacher.wait_for_timeout(1500)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        teacher.screenshot(path=str(SCREENSHOTS / "room.png"))
+
+        # the overall leaderboard: the simulated term plus the room's vote
+        open_page(teacher, classroom_url + "/leaderboard")
+        teacher.get_by_text("Rating with its 95% interval").first.wait_for()
+        teacher.get_by_text("Rating against price").first.wait_for()
+        teacher.wait_for_timeout(1500)
+        teacher.screenshot(path=str(SCREENSHOTS / "leaderboard.png"))
+    finally:
+        teacher_context.close()
+        student_context.close()

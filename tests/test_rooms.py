@@ -1,0 +1,80 @@
+"""Rooms: unguessable codes, the PIN, the exercise, the live aggregates and the exports."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pandas as pd
+import pytest
+
+from playground import rooms
+from playground.backends.base import GenParams
+from playground.errors import InputError
+
+
+def test_codes_are_random_readable_and_normalised():
+    codes = {rooms.new_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    assert all(len(c) == rooms.CODE_LENGTH and set(c) <= set(rooms.ALPHABET) for c in codes)
+    assert not set("01OIL") & set(rooms.ALPHABET)
+    code = next(iter(codes))
+    assert rooms.normalize_code(f" {code[:4].lower()}-{code[4:]} ") == code
+    assert rooms.normalize_code("ABC") is None and rooms.normalize_code("O" * rooms.CODE_LENGTH) is None
+
+
+def test_pin_is_salted_and_checked():
+    first, second = rooms.hash_pin("4321"), rooms.hash_pin("4321")
+    assert first != second and "4321" not in first  # salted, never the PIN itself
+    assert rooms.check_pin("4321", first) and rooms.check_pin("4321", second)
+    assert not rooms.check_pin("4322", first)
+    assert not rooms.check_pin("4321", "garbage")
+    with pytest.raises(InputError):
+        rooms.hash_pin("12")
+
+
+def test_exercise_round_trips_through_a_dict():
+    exercise = rooms.Exercise("generate", ("smollm2-135m", "gpt-4o-mini"), prompt="Hi", params=GenParams(max_new_tokens=8), blind=True)
+    raw = json.loads(json.dumps(exercise.to_dict()))
+    assert rooms.Exercise.from_dict(raw) == exercise
+
+
+def _runs() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "model_name": ["A", "A", "B", "B"],
+            "session_id": ["s1", "s2", "s1", "s2"],
+            "queue_s": [0.0, 1.5, 0.0, 0.2],
+            "ttft_s": [0.3, 1.9, 0.5, 0.8],
+            "total_s": [1.0, 2.5, 2.0, 2.2],
+            "cost_usd": [0.0, 0.0, 0.001, None],
+            "error": [None, None, None, "timeout"],
+        }
+    )
+
+
+def test_summary_counts_people_runs_spend_latency_and_votes():
+    members = pd.DataFrame({"display_name": ["Ada", "Ben", "Cy"]})
+    votes = pd.DataFrame(
+        {"model_a": ["x", "y", "x"], "model_b": ["y", "x", "y"], "choice": ["a", "tie", "a"], "anonymous": [True, True, False]}
+    )
+    summary = rooms.summarize(members, _runs(), votes)
+    assert summary.members == ["Ada", "Ben", "Cy"] and summary.runners == 2 and summary.runs == 4
+    assert summary.spent_usd == pytest.approx(0.001)
+    assert len(summary.latency) == 3 and summary.latency["queue_s"].max() == 1.5  # the failed run is left out
+    assert dict(zip(summary.tally["choice"], summary.tally["votes"])) == {"a": 2, "b": 0, "tie": 1, "both_bad": 0}
+
+
+def test_summary_of_an_empty_room():
+    empty = pd.DataFrame()
+    summary = rooms.summarize(pd.DataFrame(columns=["display_name"]), _runs().iloc[:0], empty)
+    assert summary.members == [] and summary.runs == 0 and summary.spent_usd == 0 and summary.tally["votes"].sum() == 0
+
+
+def test_exports_hold_every_table():
+    export = {"room": {"code": "ABCDEFGH", "title": "Intro"}, "members": [{"display_name": "Ada"}], "votes": []}
+    assert json.loads(rooms.export_json(export))["members"][0]["display_name"] == "Ada"
+    archive = zipfile.ZipFile(io.BytesIO(rooms.export_csv_zip(export)))
+    assert sorted(archive.namelist()) == ["members.csv", "room.csv", "votes.csv"]
+    assert "Ada" in archive.read("members.csv").decode()
