@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from components.costs import cost_caption, get_store, run_settings
-from components.result_card import OPENNESS_BADGE, metrics_line, waiting_line
+from components.result_card import metrics_line, openness_badge, waiting_line
 from components.session import get_playground, run_context, session_id
 from playground import Catalog, Credentials, Failure, InputError, ModelSpec, Request, Result, Token, Waiting, arena
 from playground.i18n import _
@@ -124,7 +124,7 @@ def show_battle(catalog: Catalog, state: BattleState) -> None:
 
 
 def _reveal_header(spec: ModelSpec) -> None:
-    st.markdown(f"**{spec.name}** {OPENNESS_BADGE[spec.openness]}")
+    st.markdown(f"**{spec.display_name}** {openness_badge(spec.openness)}")
     st.caption(f"{spec.license} · {spec.params or _('size not published')}")
 
 

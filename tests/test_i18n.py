@@ -20,7 +20,7 @@ from playground.i18n import LOCALES_DIR, _, parse_language, set_language
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
 PO = LOCALES_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
-PAGES = ["home", "generate", "classify", "caption", "dashboard", "learn"]
+PAGES = ["home", "generate", "classify", "caption", "dashboard", "learn", "arena", "leaderboard", "room"]
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 # English that may stay on a Chinese page, and why. Model, provider and licence names come from the catalog.
@@ -32,7 +32,7 @@ ALLOWED = [
     "SBU", "LAION", "FineWeb-Edu", "DCLM", "The Stack", "SmolTalk", "The Cauldron", "Docmatix", "the Pile", "Flan",
     "ERNIEKit", "GGUF", "RAIL", "NASA", "TensorFlow", "EfficientNet", "RapidOCR", "PaddleOCR", "ImageNet",
     "ONNX Runtime GenAI", "ONNX", "OCR", "BLIP", "ViT-GPT2", "GIT", "SmolVLM", "SmolLM2", "BERT base", "BERT", "T5",
-    "C4", "AI",
+    "C4", "AI", "Bradley-Terry", "Elo",
     # units and acronyms a Chinese technical reader uses as they are
     "API", "CSV", "JSON", "URL", "UTF", "CPU", "GPU", "vCPU", "RAM", "VRAM", "USD", "MB", "GB", "TB", "kB", "logprobs",
     "Top-p", "F1",
@@ -152,10 +152,10 @@ def plain_app_url(tmp_path_factory):
         yield url
 
 
-PATHS = {"home": "", "generate": "generate", "classify": "classify", "caption": "caption", "dashboard": "dashboard",
-         "learn": "learn"}
+PATHS = {name: name for name in PAGES} | {"home": ""}
 TITLES = {"home": "开放/闭源模型实验场", "generate": "并排生成", "classify": "并排分类", "caption": "并排生成图像描述",
-          "dashboard": "延迟与成本", "learn": "什么是“开放”"}
+          "dashboard": "延迟与成本", "learn": "什么是“开放”", "arena": "盲测竞技场", "leaderboard": "排行榜",
+          "room": "课堂"}
 
 
 def show_whole_page(page) -> None:
