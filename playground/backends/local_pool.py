@@ -22,8 +22,8 @@ from playground import hardware, models_cache
 from playground.backends.base import Failure, Notice, Result
 from playground.catalog import ModelSpec
 from playground.errors import ProviderError
-from playground.serving import admission, limits
 from playground.i18n import _
+from playground.serving import admission, limits
 
 
 @dataclass
