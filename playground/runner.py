@@ -14,7 +14,7 @@ from typing import Iterator, Mapping
 from playground.backends.base import Credentials, Event, Failure, Request, Result
 from playground.backends.registry import backend_for
 from playground.catalog import Catalog
-from playground.errors import INTERNAL, INPUT, TIMEOUT, PlaygroundError
+from playground.errors import INPUT, INTERNAL, TIMEOUT, PlaygroundError
 
 DEFAULT_MODEL_TIMEOUT_S = 180.0
 _DONE = object()

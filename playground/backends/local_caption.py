@@ -18,7 +18,6 @@ from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
 
 
-
 def instruction_of(request: Request) -> str:
     return request.prompt.strip() or DEFAULT_CAPTION_INSTRUCTION
 
