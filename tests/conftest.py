@@ -69,20 +69,19 @@ def transformers_serve(model_folder: Path, hf_home: Path) -> Iterator[Endpoint]:
     """A real OpenAI-compatible server: `transformers serve` on a free loopback port, serving one model folder."""
     (hf_home / "hub").mkdir(exist_ok=True)  # /v1/models answers 500 without it
     port = free_port()
-    log = open(hf_home / "serve.log", "w")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("transformers")), "serve", str(model_folder),
-         "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
-        env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(hf_home)},
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/health", process, 120)
-        yield Endpoint(f"http://127.0.0.1:{port}/v1", str(model_folder))
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with open(hf_home / "serve.log", "w") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("transformers")), "serve", str(model_folder),
+             "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
+            env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(hf_home)},
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(f"http://127.0.0.1:{port}/health", process, 120)
+            yield Endpoint(f"http://127.0.0.1:{port}/v1", str(model_folder))
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

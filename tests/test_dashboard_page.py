@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from pathlib import Path
 
@@ -11,8 +12,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from streamlit.testing.v1 import AppTest
 
-from playground.store import Store, measured_speeds, to_csv, to_json
 from playground.pricing import SelfHosted, api_cost, break_even
+from playground.store import Store, measured_speeds, to_csv, to_json
 from tests.browser import open_page, wait_idle
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -179,10 +180,9 @@ def test_empty_history_explains_what_to_do(monkeypatch, tmp_path):
 
 def _run_and_wait(page) -> None:
     page.get_by_role("button", name="Run").click()
-    try:  # the run may start and end between two polls; either way, wait until the page is idle again
+    # the run may start and end between two polls; either way, wait until the page is idle again
+    with contextlib.suppress(PlaywrightTimeout):
         page.wait_for_selector('[data-testid="stStatusWidget"]', timeout=10_000)
-    except PlaywrightTimeout:
-        pass
     wait_idle(page)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from playground.backends.base import Credentials, Endpoint, Failure, GenParams, Notice, Request, Result, Token

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
-
 from playwright.sync_api import expect
+from streamlit.testing.v1 import AppTest
 
 from tests.browser import open_page, wait_idle
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from genai_prices import Usage, calc_price
@@ -23,8 +23,8 @@ from playground.pricing import (
 )
 from playground.runner import run_one
 
-NOON = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
-NIGHT = datetime(2025, 6, 2, 20, 0, tzinfo=timezone.utc)  # DeepSeek's off-peak hours
+NOON = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
+NIGHT = datetime(2025, 6, 2, 20, 0, tzinfo=UTC)  # DeepSeek's off-peak hours
 
 
 @pytest.mark.parametrize("model_id", ["gpt-4o-mini", "gpt-4o", "claude-haiku", "gemini-flash", "deepseek-chat"])

@@ -34,7 +34,13 @@ def build_tiny_captioner(folder: Path) -> Path:
     """A VisionEncoderDecoder (the architecture of nlpconnect/vit-gpt2-image-captioning): 2-layer ViT encoder +
     2-layer GPT-2 decoder, with its tokenizer and image processor."""
     import torch
-    from transformers import GPT2Config, ViTConfig, ViTImageProcessor, VisionEncoderDecoderConfig, VisionEncoderDecoderModel
+    from transformers import (
+        GPT2Config,
+        VisionEncoderDecoderConfig,
+        VisionEncoderDecoderModel,
+        ViTConfig,
+        ViTImageProcessor,
+    )
 
     tokenizer = _tokenizer(["<unk>", "<s>", "</s>", "<pad>"], bos_token="<s>", eos_token="</s>", pad_token="<pad>")
     encoder = ViTConfig(**TINY_VIT)

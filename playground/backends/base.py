@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Protocol, Union
+from typing import Any, Iterator, Protocol
 
 from playground.catalog import ModelSpec
 from playground.metrics import CallMetrics
@@ -121,7 +121,7 @@ class Failure:
     cost: Any = None
 
 
-Event = Union[Token, Notice, Waiting, Result, Failure]
+Event = Token | Notice | Waiting | Result | Failure
 
 
 class Backend(Protocol):
