@@ -31,14 +31,14 @@ $(SMOLLM2_INT4): $(SMOLLM2)
 
 # Translations: the .po files are the source (committed); the .mo files are built from them.
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -d locales -D messages -l $*
+	$(PY) -c "from playground.i18n import compile_catalogs; compile_catalogs()"
 
 # After adding or changing UI text: extract every _() string, merge them into each language's .po (new ones come
 # untranslated, never fuzzy-guessed; tests/test_i18n.py fails until they are translated), then compile.
 i18n: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --add-comments=TRANSLATORS --project="Open/Closed Model Playground" -o locales/messages.pot $(SOURCES)
 	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
-	$(VENV)/bin/pybabel compile -d locales -D messages --statistics
+	$(PY) -c "from playground.i18n import compile_catalogs; compile_catalogs()"
 
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port 8501

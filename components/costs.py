@@ -11,13 +11,20 @@ import streamlit as st
 from components.language import fixed_labels
 from playground import Cost, RunSettings
 from playground.formatting import format_usd
+from playground.hardware import detect
 from playground.i18n import _
-from playground.pricing import DEFAULT_PRESET, HARDWARE_PRESETS
+from playground.pricing import HARDWARE_PRESETS
 from playground.store import STORE_IO, Store, default_url
 
 PRESET = "hardware_preset"  # settings remembered in the history file; session_state holds this session's choice
 RATE = "hardware_usd_per_hour"
 CUSTOM = "custom"
+THIS_MACHINE = "this machine"  # the detected hardware, priced from playground.hardware's table: the default
+
+
+def presets() -> dict[str, float]:
+    """The hourly rates to pick from: this machine first (detected), then rough cloud and laptop examples."""
+    return {THIS_MACHINE: detect().default_usd_per_hour, **HARDWARE_PRESETS}
 
 
 @st.cache_resource
@@ -42,7 +49,7 @@ def _save(name: str) -> None:
 
 
 def hourly_rate() -> float:
-    return float(_remembered(RATE, HARDWARE_PRESETS[DEFAULT_PRESET]))
+    return float(_remembered(RATE, presets()[THIS_MACHINE]))
 
 
 def store_io() -> bool:
@@ -50,8 +57,8 @@ def store_io() -> bool:
 
 
 def _apply_preset() -> None:
-    if (preset := st.session_state[PRESET]) in HARDWARE_PRESETS:
-        st.session_state[RATE] = HARDWARE_PRESETS[preset]
+    if (preset := st.session_state[PRESET]) in presets():
+        st.session_state[RATE] = presets()[preset]
         _save(RATE)
     _save(PRESET)
 
@@ -69,21 +76,32 @@ def _store_io_toggled() -> None:
 
 def render_settings() -> None:
     """Sidebar block: the hardware rate that prices local models, and whether prompts and answers are stored."""
-    if _remembered(PRESET, DEFAULT_PRESET) not in HARDWARE_PRESETS:
+    rates = presets()
+    if _remembered(PRESET, THIS_MACHINE) not in rates:
         st.session_state[PRESET] = CUSTOM  # a preset saved under a name that no longer exists
     hourly_rate()
     store_io()
     st.selectbox(
         _("Hardware for local models"),
-        [*HARDWARE_PRESETS, CUSTOM],
+        [*rates, CUSTOM],
         key=PRESET,
         on_change=_apply_preset,
         format_func=fixed_labels(
-            [*HARDWARE_PRESETS, CUSTOM],
+            [*rates, CUSTOM],
             lambda p: _("custom")
             if p == CUSTOM
-            else _("{machine}: ~{price}/h").format(machine=_(p), price=format_usd(HARDWARE_PRESETS[p])),
+            else _("{machine}: ~{price}/h").format(machine=_(p), price=format_usd(rates[p])),
         ),
+    )
+    machine = detect()
+    st.caption(
+        _("Local models run on {hardware} ({device}). Its default rate, {price}/h, is from {source} ({date}).").format(
+            hardware=machine.name,
+            device=machine.device,
+            price=format_usd(machine.default_usd_per_hour),
+            source=machine.rate_source,
+            date=machine.rate_date,
+        )
     )
     st.number_input(
         _("Hourly rate (USD)"),

@@ -12,6 +12,7 @@ from components.answer import safe_markdown, show_answer
 from components.costs import cost_caption
 from components.session import get_catalog
 from playground import CallMetrics, Cost, Failure, ModelSpec, Result, Waiting
+from playground.formatting import format_bytes
 from playground.i18n import _, current_language
 
 
@@ -76,7 +77,8 @@ class Card:
         st.markdown(f"**{spec.display_name}** {openness_badge(spec.openness)}")
         licence = get_catalog().license_of(spec.license).display_name
         size = spec.params or _("size not published")
-        st.caption(f"{licence} · {size}")
+        runs_as = f" · {spec.runtime} {spec.precision}".rstrip() if spec.is_local and spec.precision else ""
+        st.caption(f"{licence} · {size}{runs_as}")
         return cls(spec, notice=st.empty(), body=st.empty(), footer=st.container())
 
     def stream(self, text: str) -> None:
@@ -117,7 +119,19 @@ class Card:
             render_result(final)
         with self.footer:
             st.caption(metrics_line(final.metrics, final.extra.get("hardware") or final.extra.get("endpoint", "")))
+            if footprint := _footprint(final.extra):
+                st.caption(footprint)
             cost_caption(cost)
+
+
+def _footprint(extra: dict) -> str:
+    """A local model's size on disk and in memory, as the runtime reported it."""
+    parts = []
+    if extra.get("disk_bytes"):
+        parts.append(_("{size} on disk").format(size=format_bytes(extra["disk_bytes"])))
+    if extra.get("memory_bytes"):
+        parts.append(_("{size} in memory").format(size=format_bytes(extra["memory_bytes"])))
+    return " · ".join(parts)
 
 
 def show_text(result: Result) -> None:

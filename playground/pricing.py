@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import genai_prices
 from genai_prices import Usage, calc_price
@@ -67,7 +67,7 @@ def api_cost(
             usage,
             model_ref=spec.price_ref,
             provider_id=provider.price_provider or None,
-            genai_request_timestamp=when or datetime.now(timezone.utc),
+            genai_request_timestamp=when or datetime.now(UTC),
         )
     except LookupError:
         return Cost(None, _("genai-prices {version} does not know '{model}'").format(version=genai_prices.__version__, model=spec.price_ref))

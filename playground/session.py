@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Mapping
 
 from playground.backends.base import Credentials, Event, Failure, Notice, Request, Result, Token
@@ -21,10 +21,11 @@ from playground.catalog import Catalog
 from playground.context import RunContext
 from playground.errors import CatalogError
 from playground.evaluation import ModelEvaluation, Progress, evaluate
+from playground.hardware import detect
 from playground.i18n import _
 from playground.metrics import CallMetrics
 from playground.params import check_params
-from playground.pricing import DEFAULT_PRESET, HARDWARE_PRESETS, cost_of
+from playground.pricing import cost_of
 from playground.runner import DEFAULT_MODEL_TIMEOUT_S, run_side_by_side
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 class RunSettings:
     """A session's choices that change how runs are priced and stored."""
 
-    hourly_usd: float = HARDWARE_PRESETS[DEFAULT_PRESET]  # prices local models' machine time
+    hourly_usd: float = field(default_factory=lambda: detect().default_usd_per_hour)  # local models' machine time
     store_io: bool = True  # False: history keeps the metrics of each run, not the prompt or the answer
     timeout_s: float = DEFAULT_MODEL_TIMEOUT_S
 
@@ -52,13 +53,14 @@ class Playground:
         request: Request | Mapping[str, Request],
         credentials: Credentials | None = None,
         context: RunContext = RunContext("api"),
-        settings: RunSettings = RunSettings(),
+        settings: RunSettings | None = None,
     ) -> Iterator[Event]:
         """Every model's events as they happen; each final is priced (``.cost``) and recorded before it is yielded.
 
         A model that fails or times out is recorded as a failure with the text it had streamed so far.
         """
         credentials = credentials or Credentials()
+        settings = settings or RunSettings()
         model_ids = list(dict.fromkeys(model_ids))
         for own in request.values() if isinstance(request, Mapping) else [request]:
             check_params(own.params)  # raises InputError: one clear message, before any model is asked
@@ -83,7 +85,7 @@ class Playground:
         request: Request,
         credentials: Credentials | None = None,
         context: RunContext = RunContext("api"),
-        settings: RunSettings = RunSettings(),
+        settings: RunSettings | None = None,
     ) -> Result | Failure:
         """One model's final event (for benchmarks, batch jobs and tests)."""
         finals = [e for e in self.run([model_id], request, credentials, context, settings) if isinstance(e, (Result, Failure))]
@@ -96,11 +98,12 @@ class Playground:
         labels: Iterable[str],
         credentials: Credentials | None = None,
         context: RunContext = RunContext("evaluate"),
-        settings: RunSettings = RunSettings(),
+        settings: RunSettings | None = None,
         progress: Progress = lambda *_: None,
     ) -> dict[str, ModelEvaluation]:
         """Batch evaluation over a labelled set; each model's whole pass is recorded as one run."""
         credentials = credentials or Credentials()
+        settings = settings or RunSettings()
         evaluations = evaluate(self.catalog, list(model_ids), data, labels, credentials, progress)
         summary = Request("classify", prompt=f"[{len(data.texts)} labelled texts]", labels=tuple(labels))
         for model_id, ev in evaluations.items():
