@@ -1,5 +1,7 @@
 """Entry point: the navigation and the sidebar every page shares. Run with `make run`."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from components.language import apply_language
@@ -9,7 +11,10 @@ from playground.catalog import CatalogError
 from playground.i18n import _
 
 apply_language()  # first: every text below, page titles included, is in the session's language
-st.set_page_config(page_title=_("Open/Closed Model Playground"), page_icon=":material/balance:", layout="wide")
+# A local favicon: a material icon here (or a page's icon, used when none is set) makes every visitor's browser fetch
+# it from Google's font server, which a tool about where your data goes must not do.
+ICON = Path(__file__).with_name("assets") / "icon.png"
+st.set_page_config(page_title=_("Open/Closed Model Playground"), page_icon=str(ICON), layout="wide")
 
 page = st.navigation(
     [

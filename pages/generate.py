@@ -18,7 +18,7 @@ catalog = get_catalog()
 session_credentials = credentials(catalog)
 
 st.button(
-    _("Same weights, two runtimes"),
+    _("Same weights: fp32 vs int4"),
     icon=":material/compare_arrows:",
     on_click=lambda: st.session_state.update(generate_models=SAME_WEIGHTS_TWO_RUNTIMES),
     help=_(
