@@ -52,6 +52,7 @@ browser:
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: setup
 	for script in bench/[a-z]*.py; do HF_HUB_OFFLINE=1 $(PY) -m bench.$$(basename $$script .py) || exit 1; done

@@ -48,5 +48,9 @@ def open_overhead(jpeg: bytes) -> float:
 
 if __name__ == "__main__":
     jpeg = phone_photo()
-    print(f"API vision upload for a 12 MP photo, downscaled to {API_MAX_SIDE} px / sent whole: {payload_ratio(jpeg):.3f} (goal <= 0.15)")
-    print(f"safe open_image (decode, EXIF, RGB) / bare Pillow open+load of a 12 MP JPEG: {open_overhead(jpeg):.3f} (goal <= 1.5)")
+    print(
+        f"API vision upload for a 12 MP photo, downscaled to {API_MAX_SIDE} px / sent whole: {payload_ratio(jpeg):.3f} (goal <= 0.15)"
+    )
+    print(
+        f"safe open_image (decode, EXIF, RGB) / bare Pillow open+load of a 12 MP JPEG: {open_overhead(jpeg):.3f} (goal <= 1.5)"
+    )

@@ -75,9 +75,13 @@ def main() -> None:
     batched(), one_by_one(), raw()  # warm: the engine loads its shared copy here
     batching = medians([batched, one_by_one], REPEATS)
     overhead = medians([batched, raw], 3 * REPEATS)  # a ~1 s pair on a shared machine: more samples
-    print(f"batched / one-by-one time for 200 texts on MiniLM: {batching[batched] / batching[one_by_one]:.3f} (goal <= 0.2)")
+    print(
+        f"batched / one-by-one time for 200 texts on MiniLM: {batching[batched] / batching[one_by_one]:.3f} (goal <= 0.2)"
+    )
     print(f"engine / raw transformers on the same texts: {overhead[batched] / overhead[raw]:.3f} (goal <= 1.05)")
-    print(f"(medians: batched {overhead[batched]:.2f} s, one-by-one {batching[one_by_one]:.2f} s, raw {overhead[raw]:.2f} s)")
+    print(
+        f"(medians: batched {overhead[batched]:.2f} s, one-by-one {batching[one_by_one]:.2f} s, raw {overhead[raw]:.2f} s)"
+    )
 
 
 def medians(fns, repeats: int) -> dict:
@@ -87,6 +91,7 @@ def medians(fns, repeats: int) -> dict:
         for fn in fns:
             samples[fn].append(timed(fn))
     return {fn: statistics.median(times) for fn, times in samples.items()}
+
 
 if __name__ == "__main__":
     main()

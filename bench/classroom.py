@@ -36,7 +36,11 @@ def simulated_burst(folder: Path) -> tuple[float, int]:
         store.join_room(code, sid, f"S{i}")
         store.create_battle(f"b{i}", sid, code, "generate", "smollm2-135m", "smollm2-135m", request.prompt)
         for _ in range(2):
-            final = Result("smollm2-135m", text="Blue.", metrics=CallMetrics(ttft_s=0.3, total_s=1.0, input_tokens=30, output_tokens=3))
+            final = Result(
+                "smollm2-135m",
+                text="Blue.",
+                metrics=CallMetrics(ttft_s=0.3, total_s=1.0, input_tokens=30, output_tokens=3),
+            )
             store.record(RunContext("room", sid, code, f"b{i}"), spec, request, final, None)
         store.record_vote(f"b{i}", sid, code, "a", True)
         store.mark_battle_shown(f"b{i}")
@@ -91,11 +95,17 @@ def main() -> None:
         elapsed, writes = simulated_burst(folder)
         one, many = session_memory(folder, sessions)
     per_session = (many - one) / (sessions - 1)
-    print(f"hardware: {os.cpu_count()} CPU cores, {platform.machine()}, {psutil.virtual_memory().total / 2**30:.0f} GiB")
-    print(f"burst of {STUDENTS} students x {WRITES_PER_STUDENT} writes: {writes} writes in {elapsed:.2f} s ({writes / elapsed:.0f} writes/s, SQLite WAL)")
+    print(
+        f"hardware: {os.cpu_count()} CPU cores, {platform.machine()}, {psutil.virtual_memory().total / 2**30:.0f} GiB"
+    )
+    print(
+        f"burst of {STUDENTS} students x {WRITES_PER_STUDENT} writes: {writes} writes in {elapsed:.2f} s ({writes / elapsed:.0f} writes/s, SQLite WAL)"
+    )
     print(f"server RSS: 1 session {one:.0f} MiB, {sessions} sessions {many:.0f} MiB: {per_session:.1f} MiB per session")
     print(f"a {STUDENTS}-student room: ~{one + per_session * (STUDENTS - 1):.0f} MiB server RSS before any model loads")
-    print(f"writes per minute, room of {STUDENTS}, one blind exercise each per 2 min: {STUDENTS * (WRITES_PER_STUDENT - 1) / 2:.0f} (+{STUDENTS} joins once)")
+    print(
+        f"writes per minute, room of {STUDENTS}, one blind exercise each per 2 min: {STUDENTS * (WRITES_PER_STUDENT - 1) / 2:.0f} (+{STUDENTS} joins once)"
+    )
     print(f"burst time / a minute of writes at that pace: {elapsed / 60:.4f} (goal <= 0.05)")
 
 

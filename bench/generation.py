@@ -75,7 +75,9 @@ def fan_out_vs_slowest() -> float:
         f'license = "n/a"\nprovider = "bench"\nbackend = "openai-compat"\nsource = "delay-{d}"\n\n'
         for d in delays
     )
-    provider = f'[providers.bench]\nname = "bench"\nkind = "openai-compat"\nbase_url = "{base_url}"\nkey_optional = true\n\n'
+    provider = (
+        f'[providers.bench]\nname = "bench"\nkind = "openai-compat"\nbase_url = "{base_url}"\nkey_optional = true\n\n'
+    )
     with tempfile.TemporaryDirectory() as tmp:
         extra = Path(tmp) / "bench.toml"
         extra.write_text(provider + entries)

@@ -74,7 +74,10 @@ def one_runtime(runtime: str) -> dict:
 def in_subprocess(runtime: str) -> dict:
     done = subprocess.run(
         [sys.executable, "-m", "bench.runtimes", "--child", runtime],
-        capture_output=True, text=True, check=True, env=os.environ | {"HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ | {"HF_HUB_OFFLINE": "1"},
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -95,7 +98,9 @@ def serving() -> dict:
     finals: list = []
 
     def student(prompt: str, arrived: float) -> None:
-        finals.append(list(backend.execute(spec, Request("generate", prompt=prompt, params=params, arrived=arrived), None))[-1])
+        finals.append(
+            list(backend.execute(spec, Request("generate", prompt=prompt, params=params, arrived=arrived), None))[-1]
+        )
 
     started = time.perf_counter()
     threads = [threading.Thread(target=student, args=(p, started)) for p in prompts]
@@ -113,7 +118,9 @@ def serving() -> dict:
     serial_ttfts, serial_tokens = [], 0
     started = time.perf_counter()
     for prompt in prompts:
-        text = tokenizer.apply_chat_template(messages=json.dumps([{"role": "user", "content": prompt}]), add_generation_prompt=True)
+        text = tokenizer.apply_chat_template(
+            messages=json.dumps([{"role": "user", "content": prompt}]), add_generation_prompt=True
+        )
         ids = tokenizer.encode(text)
         search = og.GeneratorParams(model)
         search.set_search_options(max_length=len(ids) + STUDENT_TOKENS, do_sample=False)
@@ -128,10 +135,15 @@ def serving() -> dict:
         serial_tokens += generated
     serial_wall = time.perf_counter() - started
     return {
-        "batch": STUDENTS, "engine_wall": engine_wall, "serial_wall": serial_wall,
-        "engine_tokens": engine_tokens, "serial_tokens": serial_tokens,
-        "engine_ttft_p50": statistics.median(engine_ttfts), "engine_ttft_p95": engine_ttfts[int(0.95 * len(engine_ttfts)) - 1],
-        "serial_ttft_p50": statistics.median(serial_ttfts), "serial_ttft_p95": sorted(serial_ttfts)[int(0.95 * STUDENTS) - 1],
+        "batch": STUDENTS,
+        "engine_wall": engine_wall,
+        "serial_wall": serial_wall,
+        "engine_tokens": engine_tokens,
+        "serial_tokens": serial_tokens,
+        "engine_ttft_p50": statistics.median(engine_ttfts),
+        "engine_ttft_p95": engine_ttfts[int(0.95 * len(engine_ttfts)) - 1],
+        "serial_ttft_p50": statistics.median(serial_ttfts),
+        "serial_ttft_p95": sorted(serial_ttfts)[int(0.95 * STUDENTS) - 1],
     }
 
 
@@ -155,25 +167,38 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Hardware: {hardware()}")
     fp32, int4 = in_subprocess("transformers"), in_subprocess("onnxruntime-genai")
     for name, r in (("fp32 transformers", fp32), ("int4 ONNX Runtime GenAI", int4)):
-        print(f"{name:<24} {r['tokens_per_s']:6.1f} tok/s  TTFT {r['ttft_s'] * 1000:5.0f} ms  "
-              f"peak RSS {r['peak_rss'] / 1e6:5.0f} MB  ({r['output_tokens']} tokens)")
+        print(
+            f"{name:<24} {r['tokens_per_s']:6.1f} tok/s  TTFT {r['ttft_s'] * 1000:5.0f} ms  "
+            f"peak RSS {r['peak_rss'] / 1e6:5.0f} MB  ({r['output_tokens']} tokens)"
+        )
         print(f"  {r['text'][:100]!r}")
-    print(f"int4 ONNX decode time per token / fp32 transformers: "
-          f"{int4['decode_s_per_token'] / fp32['decode_s_per_token']:.2f} (goal <= 0.2)")
+    print(
+        f"int4 ONNX decode time per token / fp32 transformers: "
+        f"{int4['decode_s_per_token'] / fp32['decode_s_per_token']:.2f} (goal <= 0.2)"
+    )
     print(f"int4 ONNX TTFT / fp32 transformers TTFT: {int4['ttft_s'] / fp32['ttft_s']:.2f} (goal <= 1.0)")
     print(f"int4 ONNX peak RSS / fp32 transformers peak RSS: {int4['peak_rss'] / fp32['peak_rss']:.2f} (goal <= 0.5)")
     if args.no_serving:
         return 0
-    done = subprocess.run([sys.executable, "-m", "bench.runtimes", "--serving-child"], capture_output=True, text=True,
-                          check=True, env=os.environ | {"HF_HUB_OFFLINE": "1"})
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.runtimes", "--serving-child"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ | {"HF_HUB_OFFLINE": "1"},
+    )
     s = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"Serving {s['batch']} students x {STUDENT_TOKENS} tokens on int4: og.Engine (batch of 4) "
-          f"{s['engine_wall']:.1f} s wall, {s['engine_tokens'] / s['engine_wall']:.1f} tok/s, first token p50 "
-          f"{s['engine_ttft_p50']:.1f} s p95 {s['engine_ttft_p95']:.1f} s; one og.Generator at a time "
-          f"{s['serial_wall']:.1f} s, {s['serial_tokens'] / s['serial_wall']:.1f} tok/s, first token p50 "
-          f"{s['serial_ttft_p50']:.1f} s p95 {s['serial_ttft_p95']:.1f} s")
-    print(f"og.Engine wall / one Generator at a time, {s['batch']} students: "
-          f"{s['engine_wall'] / s['serial_wall']:.2f} (goal <= 1.0)")
+    print(
+        f"Serving {s['batch']} students x {STUDENT_TOKENS} tokens on int4: og.Engine (batch of 4) "
+        f"{s['engine_wall']:.1f} s wall, {s['engine_tokens'] / s['engine_wall']:.1f} tok/s, first token p50 "
+        f"{s['engine_ttft_p50']:.1f} s p95 {s['engine_ttft_p95']:.1f} s; one og.Generator at a time "
+        f"{s['serial_wall']:.1f} s, {s['serial_tokens'] / s['serial_wall']:.1f} tok/s, first token p50 "
+        f"{s['serial_ttft_p50']:.1f} s p95 {s['serial_ttft_p95']:.1f} s"
+    )
+    print(
+        f"og.Engine wall / one Generator at a time, {s['batch']} students: "
+        f"{s['engine_wall'] / s['serial_wall']:.2f} (goal <= 1.0)"
+    )
     return 0
 
 

@@ -24,11 +24,41 @@ TOKENS = 64
 GENERATOR, CLASSIFIER = "smollm2-135m", "minilm-zero-shot"
 BROWSER_PROMPT = "Write a short paragraph about why open-weight language models matter."
 TOPICS = [
-    "the ocean", "volcanoes", "bees", "the moon", "rainforests", "glaciers", "owls", "deserts", "coral reefs", "comets",
-    "octopuses", "rivers", "thunderstorms", "penguins", "mountains", "mushrooms", "whales", "caves", "tides", "forests",
-    "sharks", "tornadoes", "ants", "islands", "auroras", "lakes", "bats", "wolves", "lightning", "seeds",
+    "the ocean",
+    "volcanoes",
+    "bees",
+    "the moon",
+    "rainforests",
+    "glaciers",
+    "owls",
+    "deserts",
+    "coral reefs",
+    "comets",
+    "octopuses",
+    "rivers",
+    "thunderstorms",
+    "penguins",
+    "mountains",
+    "mushrooms",
+    "whales",
+    "caves",
+    "tides",
+    "forests",
+    "sharks",
+    "tornadoes",
+    "ants",
+    "islands",
+    "auroras",
+    "lakes",
+    "bats",
+    "wolves",
+    "lightning",
+    "seeds",
 ]
-REVIEWS = [f"Review {i}: the {topic} documentary was {'wonderful' if i % 2 else 'a waste of time'}." for i, topic in enumerate(TOPICS)]
+REVIEWS = [
+    f"Review {i}: the {topic} documentary was {'wonderful' if i % 2 else 'a waste of time'}."
+    for i, topic in enumerate(TOPICS)
+]
 
 
 def p95(values: list[float]) -> float:
@@ -122,7 +152,10 @@ def classifications(catalog) -> dict:
         classify(REVIEWS[i], "alone")
         alone.append(time.perf_counter() - started)
     finals: list = [None] * STUDENTS
-    threads = [threading.Thread(target=lambda i=i: finals.__setitem__(i, classify(REVIEWS[i], f"s{i}"))) for i in range(STUDENTS)]
+    threads = [
+        threading.Thread(target=lambda i=i: finals.__setitem__(i, classify(REVIEWS[i], f"s{i}")))
+        for i in range(STUDENTS)
+    ]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -170,7 +203,7 @@ def browser_vs_engine(catalog) -> tuple[float, float, float]:
         deadline, running_seen = time.monotonic() + 300, False
         while time.monotonic() < deadline:  # poll the DOM: when did each markdown block change?
             texts = page.evaluate(
-                "() => [...document.querySelectorAll('[data-testid=\"stMain\"] [data-testid=\"stMarkdownContainer\"]')]"
+                '() => [...document.querySelectorAll(\'[data-testid="stMain"] [data-testid="stMarkdownContainer"]\')]'
                 ".map(e => e.innerText)"
             )
             snapshots.append((time.perf_counter(), texts))
@@ -210,7 +243,9 @@ def main() -> None:
     kinds = f" ({', '.join(map(str, gen['failure_kinds']))})" if gen["failure_kinds"] else ""
     print(f"failures with {STUDENTS} students: {gen['failures'] + cls['failures']} (goal <= 0){kinds}")
     print(f"wall for {STUDENTS} students / {STUDENTS} x one student alone: {gen['wall_ratio']:.2f} (goal <= 0.33)")
-    print(f"p95 time to first token with {STUDENTS} students / ({STUDENTS} x one student's TTFT alone): {gen['ttft_ratio']:.2f} (goal <= 0.5)")
+    print(
+        f"p95 time to first token with {STUDENTS} students / ({STUDENTS} x one student's TTFT alone): {gen['ttft_ratio']:.2f} (goal <= 0.5)"
+    )
     print(f"p95 |reported TTFT - observed TTFT| / observed: {gen['ttft_error']:.3f} (goal <= 0.05)")
     print(f"wall for {STUDENTS} concurrent classifications / {STUDENTS} x one alone: {cls['ratio']:.2f} (goal <= 0.2)")
     print(f"RSS growth over the run / model size: {gen['rss_growth_mb'] / model_mb:.2f} (goal <= 0.5)")
@@ -223,7 +258,9 @@ def main() -> None:
     print(f"  classification: one alone {cls['alone'] * 1000:.0f} ms; {STUDENTS} together {cls['wall'] * 1000:.0f} ms")
     print(f"  memory: RSS +{gen['rss_growth_mb']:.0f} MB over the {STUDENTS}-student run; model {model_mb:.0f} MB")
     print(f"  browser: engine alone {engine_tok_s:.1f} tok/s decode, browser shows {browser_tok_s:.1f} tok/s")
-    print(f"  hardware: {found.name} ({found.device}); default rate ${found.default_usd_per_hour}/h ({found.rate_source}, {found.rate_date})")
+    print(
+        f"  hardware: {found.name} ({found.device}); default rate ${found.default_usd_per_hour}/h ({found.rate_source}, {found.rate_date})"
+    )
     print(f"  bench time {time.perf_counter() - bench_started:.0f} s")
 
 

@@ -40,4 +40,3 @@ def _image_link(alt: str, url: str) -> str:
 def show_answer(text: str, empty: str = "") -> None:
     """An answer in the current container; ``empty`` is shown when there is no text."""
     st.markdown(safe_markdown(text) if text else empty or _("_(empty answer)_"))
-

@@ -18,7 +18,12 @@ from playground import Catalog, Credentials, Failure, InputError, ModelSpec, Req
 from playground.i18n import _
 
 SIDES = ("a", "b")
-VOTE_ICONS = {"a": ":material/arrow_back:", "b": ":material/arrow_forward:", "tie": ":material/balance:", "both_bad": ":material/thumb_down:"}
+VOTE_ICONS = {
+    "a": ":material/arrow_back:",
+    "b": ":material/arrow_forward:",
+    "tie": ":material/balance:",
+    "both_bad": ":material/thumb_down:",
+}
 
 
 @dataclass
@@ -119,7 +124,9 @@ def show_battle(catalog: Catalog, state: BattleState) -> None:
             if final is not None:
                 _blind_answer(final)
             if state.choice is not None and final is not None and final.metrics is not None:
-                st.caption(metrics_line(final.metrics, final.extra.get("hardware", "") if isinstance(final, Result) else ""))
+                st.caption(
+                    metrics_line(final.metrics, final.extra.get("hardware", "") if isinstance(final, Result) else "")
+                )
                 cost_caption(final.cost)
 
 
@@ -136,7 +143,14 @@ def vote_or_outcome(state: BattleState, state_key: str) -> None:
         if len(state.finals) < 2:
             return
         for (choice, label), column in zip(choice_labels().items(), st.columns(4)):
-            column.button(label, key=f"vote_{choice}", on_click=cast_vote, args=(state_key, choice), width="stretch", icon=VOTE_ICONS[choice])
+            column.button(
+                label,
+                key=f"vote_{choice}",
+                on_click=cast_vote,
+                args=(state_key, choice),
+                width="stretch",
+                icon=VOTE_ICONS[choice],
+            )
         return
     if state.refusal is not None:
         st.warning(refusal_text(state.refusal))

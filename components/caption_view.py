@@ -66,7 +66,9 @@ def show_sample_latencies(rows: list[dict]) -> None:
     each model said is one click away."""
     table = pd.DataFrame(rows)
     seconds = [column for column in table.columns if column.endswith(" (s)")]
-    photos = [name.split(" (")[0] for name in table[table.columns[0]]]  # "Rocket on the launch pad (NASA)" -> "Rocket..."
+    photos = [
+        name.split(" (")[0] for name in table[table.columns[0]]
+    ]  # "Rocket on the launch pad (NASA)" -> "Rocket..."
     latency = pd.DataFrame({column.removesuffix(" (s)"): list(table[column]) for column in seconds}, index=photos).T
     latency[_("Median")] = latency.median(axis=1)
     st.dataframe(
@@ -74,6 +76,8 @@ def show_sample_latencies(rows: list[dict]) -> None:
         width="stretch",
         column_config={column: st.column_config.NumberColumn(format="%.2f s") for column in latency.columns},
     )
-    st.caption(_("Seconds per photo, from the photo's arrival; a model's first photo includes loading it when it was cold."))
+    st.caption(
+        _("Seconds per photo, from the photo's arrival; a model's first photo includes loading it when it was cold.")
+    )
     with st.expander(_("What each model said")):
         st.dataframe(table.drop(columns=seconds), hide_index=True, width="stretch")

@@ -57,7 +57,10 @@ def latency_parts(runs) -> go.Figure:
         medians = part(timed).groupby(axis, sort=True).median()
         fig.add_bar(y=medians.index, x=medians.values, name=_(label), orientation="h")
     fig.update_layout(
-        title=_("Where the time went (median per call)"), xaxis_title=_("seconds from arrival"), barmode="stack", **LAYOUT
+        title=_("Where the time went (median per call)"),
+        xaxis_title=_("seconds from arrival"),
+        barmode="stack",
+        **LAYOUT,
     )
     return fig
 
@@ -65,7 +68,9 @@ def latency_parts(runs) -> go.Figure:
 def throughput(runs) -> go.Figure:
     usable = runs[runs["tokens_per_s"].notna()]
     fig = go.Figure(
-        go.Box(x=_model_axis(usable), y=usable["tokens_per_s"], name=_("tokens/s"), boxpoints="all", jitter=0.3, pointpos=0)
+        go.Box(
+            x=_model_axis(usable), y=usable["tokens_per_s"], name=_("tokens/s"), boxpoints="all", jitter=0.3, pointpos=0
+        )
     )
     fig.update_layout(title=_("Output tokens per second"), yaxis_title=_("tokens/s"), showlegend=False, **LAYOUT)
     return fig
@@ -74,9 +79,18 @@ def throughput(runs) -> go.Figure:
 def cost_per_call(runs) -> go.Figure:
     priced = runs[runs["cost_usd"].notna()]
     fig = go.Figure(
-        go.Box(x=_model_axis(priced), y=priced["cost_usd"], name=_("cost per call"), boxpoints="all", jitter=0.3, pointpos=0)
+        go.Box(
+            x=_model_axis(priced),
+            y=priced["cost_usd"],
+            name=_("cost per call"),
+            boxpoints="all",
+            jitter=0.3,
+            pointpos=0,
+        )
     )
-    fig.update_layout(title=_("Cost per call"), yaxis_title=_("USD"), yaxis_tickformat="$.2~g", showlegend=False, **LAYOUT)
+    fig.update_layout(
+        title=_("Cost per call"), yaxis_title=_("USD"), yaxis_tickformat="$.2~g", showlegend=False, **LAYOUT
+    )
     return fig
 
 
@@ -86,7 +100,12 @@ def cumulative_cost(runs) -> go.Figure:
     for name, part in priced.groupby(_model_axis(priced), sort=True):
         fig.add_scatter(x=part["time"], y=part["cost_usd"].cumsum(), name=name, mode="lines+markers", line_shape="hv")
     fig.add_scatter(
-        x=priced["time"], y=priced["cost_usd"].cumsum(), name=_("all models"), mode="lines", line_shape="hv", line=dict(dash="dash", color="gray")
+        x=priced["time"],
+        y=priced["cost_usd"].cumsum(),
+        name=_("all models"),
+        mode="lines",
+        line_shape="hv",
+        line=dict(dash="dash", color="gray"),
     )
     fig.update_layout(title=_("Cumulative cost"), yaxis_title=_("USD"), yaxis_tickformat="$.2~g", **LAYOUT)
     return fig
@@ -100,7 +119,13 @@ def projection(
     pairs = []
     for api_name, per_request in api.items():
         for hosted_name, box in hosted.items():
-            pairs.append({"API model": api_name, "self-hosted": hosted_name, "break-even": break_even(per_request, box, output_tokens)})
+            pairs.append(
+                {
+                    "API model": api_name,
+                    "self-hosted": hosted_name,
+                    "break-even": break_even(per_request, box, output_tokens),
+                }
+            )
     crossings = [p["break-even"] for p in pairs if p["break-even"]]
     max_volume = max([requests_per_day * 3, *(c * 1.5 for c in crossings)])
     fig = go.Figure()
@@ -109,7 +134,14 @@ def projection(
         fig.add_scatter(x=xs, y=ys, name=_("{model} (API)").format(model=name), mode="lines")
     for name, box in hosted.items():
         xs, ys = hosted_staircase(box, output_tokens, max_volume)
-        fig.add_scatter(x=xs, y=ys, name=_("{model} (self-hosted)").format(model=name), mode="lines", line_shape="hv", line_dash="dot")
+        fig.add_scatter(
+            x=xs,
+            y=ys,
+            name=_("{model} (self-hosted)").format(model=name),
+            mode="lines",
+            line_shape="hv",
+            line_dash="dot",
+        )
     marked = [p for p in pairs if p["break-even"] is not None]
     if marked:
         fig.add_scatter(

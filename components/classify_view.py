@@ -19,7 +19,9 @@ LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10))
 def probability_chart(scores: dict[str, float]) -> go.Figure:
     labels = list(scores)[::-1]  # plotly draws the first bar at the bottom
     fig = go.Figure(go.Bar(x=[scores[label] for label in labels], y=labels, orientation="h", texttemplate="%{x:.0%}"))
-    fig.update_layout(xaxis=dict(range=[0, 1], tickformat=".0%"), height=70 + 26 * len(labels), margin=dict(l=10, r=10, t=10, b=10))
+    fig.update_layout(
+        xaxis=dict(range=[0, 1], tickformat=".0%"), height=70 + 26 * len(labels), margin=dict(l=10, r=10, t=10, b=10)
+    )
     return fig
 
 
@@ -31,7 +33,9 @@ def show_label(result: Result) -> None:
         return
     st.markdown(f"#### {result.label}")
     if result.scores:
-        st.plotly_chart(probability_chart(result.scores), key=f"probabilities_{result.model_id}", config={"displayModeBar": False})
+        st.plotly_chart(
+            probability_chart(result.scores), key=f"probabilities_{result.model_id}", config={"displayModeBar": False}
+        )
     else:
         st.caption(_("Confidence unknown: this endpoint returned no logprobs, so no probability is shown."))
 
@@ -117,20 +121,45 @@ def accuracy_scatter(table: pd.DataFrame, x: str, title: str, log_x: bool = Fals
     fig = go.Figure()
     for _index, row in table.iterrows():
         openness = _("open") if row["Openness"] == "open" else _("closed")
-        fig.add_scatter(x=[row[x]], y=[row["Accuracy"]], mode="markers", name=f"{row['Model']} · {openness}",
-                        marker=dict(size=13, symbol="circle" if row["Openness"] == "open" else "diamond"))
-    fig.update_layout(title=title, xaxis_title=column_titles()[x], yaxis=dict(title=_("accuracy"), range=[0, 1.05], tickformat=".0%"),
-                      xaxis_type="log" if log_x else None, height=400, legend=dict(orientation="h", y=-0.25), **LAYOUT)
+        fig.add_scatter(
+            x=[row[x]],
+            y=[row["Accuracy"]],
+            mode="markers",
+            name=f"{row['Model']} · {openness}",
+            marker=dict(size=13, symbol="circle" if row["Openness"] == "open" else "diamond"),
+        )
+    fig.update_layout(
+        title=title,
+        xaxis_title=column_titles()[x],
+        yaxis=dict(title=_("accuracy"), range=[0, 1.05], tickformat=".0%"),
+        xaxis_type="log" if log_x else None,
+        height=400,
+        legend=dict(orientation="h", y=-0.25),
+        **LAYOUT,
+    )
     return fig
 
 
 def confusion_chart(name: str, ev: ModelEvaluation) -> go.Figure:
     m = ev.metrics
-    fig = go.Figure(go.Heatmap(z=m.confusion, x=m.columns, y=m.labels, colorscale="Blues", showscale=False,
-                               texttemplate="%{z}", hovertemplate=_("true %{y}, predicted %{x}: %{z}") + "<extra></extra>"))
-    fig.update_layout(title=f"{name} · {format_percent_value(m.accuracy)}", xaxis_title=_("predicted"),
-                      yaxis=dict(title=_("true"), autorange="reversed"),
-                      height=320, **LAYOUT)
+    fig = go.Figure(
+        go.Heatmap(
+            z=m.confusion,
+            x=m.columns,
+            y=m.labels,
+            colorscale="Blues",
+            showscale=False,
+            texttemplate="%{z}",
+            hovertemplate=_("true %{y}, predicted %{x}: %{z}") + "<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"{name} · {format_percent_value(m.accuracy)}",
+        xaxis_title=_("predicted"),
+        yaxis=dict(title=_("true"), autorange="reversed"),
+        height=320,
+        **LAYOUT,
+    )
     return fig
 
 
@@ -146,9 +175,12 @@ def show_batch_report(catalog: Catalog, data: LabelledSet, evaluations: dict[str
             titles["Accuracy"]: st.column_config.NumberColumn(format="percent"),
             titles["Macro-F1"]: st.column_config.NumberColumn(format="%.3f"),
             titles["Mean latency (s)"]: st.column_config.NumberColumn(
-                format="%.3f", help=_("Per text. Local models classify a batch in one pass: its time ÷ the texts in it.")
+                format="%.3f",
+                help=_("Per text. Local models classify a batch in one pass: its time ÷ the texts in it."),
             ),
-            titles["Cost (USD)"]: st.column_config.NumberColumn(format="$%.6f", help=_("The whole run. Empty: no price known.")),
+            titles["Cost (USD)"]: st.column_config.NumberColumn(
+                format="$%.6f", help=_("The whole run. Empty: no price known.")
+            ),
         },
     )
     scored = {model_id: ev for model_id, ev in evaluations.items() if ev.metrics is not None}
@@ -156,7 +188,10 @@ def show_batch_report(catalog: Catalog, data: LabelledSet, evaluations: dict[str
         return
     plotted = table.dropna(subset=["Accuracy"])
     left, right = st.columns(2)
-    left.plotly_chart(accuracy_scatter(plotted, "Mean latency (s)", _("Accuracy against latency per text"), log_x=True), key="batch_latency")
+    left.plotly_chart(
+        accuracy_scatter(plotted, "Mean latency (s)", _("Accuracy against latency per text"), log_x=True),
+        key="batch_latency",
+    )
     priced = plotted.dropna(subset=["Cost (USD)"])
     if not priced.empty:
         title = _("Accuracy against cost for {n} texts").format(n=len(data.texts))
@@ -176,4 +211,3 @@ def show_batch_report(catalog: Catalog, data: LabelledSet, evaluations: dict[str
             "rate × wall time ({rate}/h)."
         ).format(rate=format_usd(hourly_rate()))
     )
-

@@ -88,9 +88,11 @@ def render_settings() -> None:
         on_change=_apply_preset,
         format_func=fixed_labels(
             [*rates, CUSTOM],
-            lambda p: _("custom")
-            if p == CUSTOM
-            else _("{machine}: ~{price}/h").format(machine=_(p), price=format_usd(rates[p])),
+            lambda p: (
+                _("custom")
+                if p == CUSTOM
+                else _("{machine}: ~{price}/h").format(machine=_(p), price=format_usd(rates[p]))
+            ),
         ),
     )
     machine = detect()
@@ -129,4 +131,6 @@ def run_settings() -> RunSettings:
 def cost_caption(cost: Cost | None) -> None:
     """The cost slot under an answer: the amount, where the price comes from, and the rates in a tooltip."""
     if cost is not None:
-        st.caption(_("Cost {amount} · {source}").format(amount=cost.label, source=cost.source), help=cost.detail or None)
+        st.caption(
+            _("Cost {amount} · {source}").format(amount=cost.label, source=cost.source), help=cost.detail or None
+        )

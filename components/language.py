@@ -49,7 +49,11 @@ def _redraw_choices() -> None:
     booleans are buttons and checkboxes (no options to relabel, and a button refuses a value) and are left alone."""
     for key in list(st.session_state):
         value = st.session_state[key]
-        if key in (LANGUAGE, SWITCH) or isinstance(value, bool) or not isinstance(value, str | int | float | list | tuple):
+        if (
+            key in (LANGUAGE, SWITCH)
+            or isinstance(value, bool)
+            or not isinstance(value, str | int | float | list | tuple)
+        ):
             continue
         try:
             st.session_state[key] = value

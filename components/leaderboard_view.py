@@ -26,7 +26,12 @@ def ratings_chart(table: pd.DataFrame) -> go.Figure:
             mode="markers",
             name=_(openness),
             marker=dict(size=12, color=COLOURS.get(openness, COLOURS["unknown"])),
-            error_x=dict(type="data", symmetric=False, array=part["upper"] - part["rating"], arrayminus=part["rating"] - part["lower"]),
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=part["upper"] - part["rating"],
+                arrayminus=part["rating"] - part["lower"],
+            ),
             customdata=part[["lower", "upper", "battles"]],
             hovertemplate="%{y}: %{x:.0f} [%{customdata[0]:.0f}, %{customdata[1]:.0f}], %{customdata[2]} battles<extra></extra>",
         )
@@ -80,7 +85,12 @@ def price_chart(table: pd.DataFrame) -> go.Figure:
             textfont=dict(size=11),
             name=_(openness),
             marker=dict(size=13, color=COLOURS.get(openness, COLOURS["unknown"])),
-            error_y=dict(type="data", symmetric=False, array=part["upper"] - part["rating"], arrayminus=part["rating"] - part["lower"]),
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=part["upper"] - part["rating"],
+                arrayminus=part["rating"] - part["lower"],
+            ),
             customdata=[format_usd(p) for p in price],
             hovertemplate="%{text}: %{y:.0f} at %{customdata} per 1M tokens<extra></extra>",
         )
@@ -95,23 +105,31 @@ def price_chart(table: pd.DataFrame) -> go.Figure:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _board(_catalog: Catalog, votes: pd.DataFrame, hourly_usd: float, speeds: dict[str, float], rounds: int) -> pd.DataFrame:
+def _board(
+    _catalog: Catalog, votes: pd.DataFrame, hourly_usd: float, speeds: dict[str, float], rounds: int
+) -> pd.DataFrame:
     """The fit is the costly part of a live view's rerun: it is redone only when the votes (or prices) change."""
     return arena.leaderboard(_catalog, votes, hourly_usd, speeds, rounds=rounds)
 
 
-def render_leaderboard(catalog: Catalog, votes: pd.DataFrame, hourly_usd: float, speeds: dict[str, float], rounds: int) -> None:
+def render_leaderboard(
+    catalog: Catalog, votes: pd.DataFrame, hourly_usd: float, speeds: dict[str, float], rounds: int
+) -> None:
     """Everything the votes say, or what to do when there are none yet."""
     if votes.empty:
         st.info(_("No votes yet. Battles in the Arena page (or a room's blind exercise) fill this board."))
         return
-    table = _board(catalog, votes[["battle_id", "model_a", "model_b", "choice", "anonymous"]], hourly_usd, speeds, rounds)
+    table = _board(
+        catalog, votes[["battle_id", "model_a", "model_b", "choice", "anonymous"]], hourly_usd, speeds, rounds
+    )
     rated = arena.rated_votes(votes)
     openness = {m.id: m.openness for m in catalog.models.values()}
     share = arena.open_vs_closed(rated, openness)
     a, b, c = st.columns(3)
     a.metric(_("Votes"), len(votes), help=_("Every vote cast, named or not."))
-    b.metric(_("Counted for ratings"), len(rated), help=_("Votes on answers that did not name their own model or vendor."))
+    b.metric(
+        _("Counted for ratings"), len(rated), help=_("Votes on answers that did not name their own model or vendor.")
+    )
     if share is None:
         c.metric(_("Open beat closed"), "–", help=_("No open-vs-closed battle has a vote yet."))
     else:
@@ -123,16 +141,20 @@ def render_leaderboard(catalog: Catalog, votes: pd.DataFrame, hourly_usd: float,
             ),
         )
         st.caption(
-            _("Open models won {rate:.0%} of their battles against closed ones (95% interval {low:.0%} to {high:.0%}, {n} battles).").format(
-                rate=share.rate, low=share.lower, high=share.upper, n=share.battles
-            )
+            _(
+                "Open models won {rate:.0%} of their battles against closed ones (95% interval {low:.0%} to {high:.0%}, {n} battles)."
+            ).format(rate=share.rate, low=share.lower, high=share.upper, n=share.battles)
         )
     if table.empty:
         st.info(_("Every vote so far named a model, so none counts for the ratings yet."))
         return
     st.plotly_chart(ratings_chart(table))
     if len(rated) < FEW_VOTES:
-        st.caption(_("With fewer than {n} votes the intervals are not worth much yet: every vote moves the board.").format(n=FEW_VOTES))
+        st.caption(
+            _("With fewer than {n} votes the intervals are not worth much yet: every vote moves the board.").format(
+                n=FEW_VOTES
+            )
+        )
     shown = table.assign(
         interval=[f"{lo:.0f} – {hi:.0f}" for lo, hi in zip(table["lower"], table["upper"])],
         price=[f"${p:,.2f}" if p is not None and pd.notna(p) else _("unpriced") for p in table["usd_per_1m_tokens"]],
@@ -143,7 +165,11 @@ def render_leaderboard(catalog: Catalog, votes: pd.DataFrame, hourly_usd: float,
         column_config={"rating": st.column_config.NumberColumn(format="%.0f"), "price": _("USD / 1M tokens")},
     )
     st.plotly_chart(price_chart(table))
-    st.caption(_("APIs: genai-prices for 3 input tokens to 1 output token. Local models: the hardware rate in the sidebar over the time they take to write 1M tokens at the speed measured here."))
+    st.caption(
+        _(
+            "APIs: genai-prices for 3 input tokens to 1 output token. Local models: the hardware rate in the sidebar over the time they take to write 1M tokens at the speed measured here."
+        )
+    )
     if unpriced := list(table.loc[table["usd_per_1m_tokens"].isna(), "name"]):
         st.caption(_("Not on the price chart (no price known): {names}.").format(names=", ".join(unpriced)))
     rates, played = arena.win_rates(rated)

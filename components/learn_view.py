@@ -104,7 +104,10 @@ def commercial_facts(catalog: Catalog) -> None:
     }
     st.markdown(
         "\n".join(
-            "- " + _("{heading} ({n}): {models}").format(heading=headings[kind], n=len(groups[kind]), models=names(groups[kind]))
+            "- "
+            + _("{heading} ({n}): {models}").format(
+                heading=headings[kind], n=len(groups[kind]), models=names(groups[kind])
+            )
             for kind in headings
             if groups.get(kind)
         )

@@ -75,7 +75,10 @@ def prompt_routes(catalog: Catalog, model_ids: list[str], ready: dict[str, bool]
             where = _("would leave this machine for {vendor} (no key is set, so nothing is sent)").format(
                 vendor=provider.display_name
             )
-        lines.append(f"- {DESTINATION_ICON[provider.destination]} " + _("**{label}**: {value}").format(label=spec.display_name, value=where))
+        lines.append(
+            f"- {DESTINATION_ICON[provider.destination]} "
+            + _("**{label}**: {value}").format(label=spec.display_name, value=where)
+        )
     return "\n".join(lines)
 
 

@@ -95,7 +95,11 @@ class Card:
         self.in_line = True
 
     def finish(
-        self, final: Result | Failure, render_result: Callable[[Result], None], notices: list[str], cost: Cost | None = None
+        self,
+        final: Result | Failure,
+        render_result: Callable[[Result], None],
+        notices: list[str],
+        cost: Cost | None = None,
     ) -> None:
         if notices:
             self.notice.warning(safe_markdown("\n\n".join(notices)))

@@ -85,7 +85,10 @@ def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exe
             default=list(current.models) if current else [m for m in ready if ready[m] == "ready"][:2],
             format_func=lambda m: catalog.get(m).label + ("" if ready[m] == "ready" else f" · {ready[m]}"),
         )
-        prompt = st.text_area(_("Prompt (generate)"), value=current.prompt if current else _("Explain in two sentences what an open-weight model is."))
+        prompt = st.text_area(
+            _("Prompt (generate)"),
+            value=current.prompt if current else _("Explain in two sentences what an open-weight model is."),
+        )
         photo_names = list(SAMPLE_PHOTOS)
         photo = st.selectbox(
             _("Sample photo (caption)"), photo_names, format_func=SAMPLE_PHOTOS.get,
@@ -95,7 +98,9 @@ def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exe
         params = current.params if current else GenParams()
         temperature = a.slider(_("Temperature"), 0.0, 2.0, params.temperature, 0.05)
         max_tokens = b.number_input(_("Max new tokens"), 1, 1024, params.max_new_tokens)
-        blind = st.checkbox(_("Blind battle: students see two anonymous answers and vote"), value=current.blind if current else False)
+        blind = st.checkbox(
+            _("Blind battle: students see two anonymous answers and vote"), value=current.blind if current else False
+        )
         if not st.form_submit_button(_("Save the exercise"), type="primary"):
             return None
     wrong_task = [catalog.get(m).name for m in chosen if task not in catalog.get(m).tasks]
@@ -122,7 +127,11 @@ def describe_exercise(catalog: Catalog, exercise: rooms.Exercise) -> None:
     else:
         st.markdown(f"> {exercise.prompt}")
     if exercise.blind:
-        st.caption(_("A blind battle: two of {n} models answer; vote for the better answer, then see who they were.").format(n=len(exercise.models)))
+        st.caption(
+            _("A blind battle: two of {n} models answer; vote for the better answer, then see who they were.").format(
+                n=len(exercise.models)
+            )
+        )
     else:
         st.caption(_("Models: {names}").format(names=", ".join(catalog.get(m).label for m in exercise.models)))
 
@@ -131,15 +140,21 @@ def exercise_request(exercise: rooms.Exercise) -> tuple[Request, str]:
     """The request an exercise makes, and how the battle files its prompt."""
     if exercise.task == "caption":
         image = sample_photo(exercise.sample_image)
-        return Request("caption", prompt=DEFAULT_CAPTION_INSTRUCTION, image=image, params=exercise.params), f"[sample photo: {exercise.sample_image}]"
+        return Request(
+            "caption", prompt=DEFAULT_CAPTION_INSTRUCTION, image=image, params=exercise.params
+        ), f"[sample photo: {exercise.sample_image}]"
     return Request("generate", prompt=exercise.prompt, params=exercise.params), exercise.prompt
 
 
-def run_exercise(catalog: Catalog, exercise: rooms.Exercise, credentials: Credentials, code: str, run_now: bool) -> None:
+def run_exercise(
+    catalog: Catalog, exercise: rooms.Exercise, credentials: Credentials, code: str, run_now: bool
+) -> None:
     """Run the exercise when ``run_now`` (tagged with the room), else show this session's last run of it again."""
     state_key, outcome_key = f"room_battle_{code}", f"room_outcome_{code}"
     if exercise.blind:
-        candidates = [catalog.get(m) for m in exercise.models if availability(catalog, catalog.get(m), credentials).ready]
+        candidates = [
+            catalog.get(m) for m in exercise.models if availability(catalog, catalog.get(m), credentials).ready
+        ]
         if run_now:
             request, label = exercise_request(exercise)
             start_battle(catalog, candidates, request, credentials, code, state_key, label)
@@ -150,7 +165,9 @@ def run_exercise(catalog: Catalog, exercise: rooms.Exercise, credentials: Creden
         return
     if run_now:
         request, _label = exercise_request(exercise)
-        st.session_state[outcome_key] = render_side_by_side(catalog, list(exercise.models), request, credentials, room=code)
+        st.session_state[outcome_key] = render_side_by_side(
+            catalog, list(exercise.models), request, credentials, room=code
+        )
     elif (outcome := st.session_state.get(outcome_key)) is not None:
         render_finished(catalog, outcome)
 
@@ -162,7 +179,9 @@ def latency_chart(latency: pd.DataFrame) -> go.Figure:
     """Each model's latency across the class, as a distribution: wait in line, then the whole answer."""
     fig = go.Figure()
     for label, column in ((_("waited in line"), "queue_s"), (_("total, from arrival"), "total_s")):
-        fig.add_box(x=latency[column], y=latency["model"], name=label, orientation="h", boxpoints="all", jitter=0.4, pointpos=0)
+        fig.add_box(
+            x=latency[column], y=latency["model"], name=label, orientation="h", boxpoints="all", jitter=0.4, pointpos=0
+        )
     fig.update_layout(
         title=_("Latency across the class"), xaxis_title=_("seconds"), boxmode="group",
         height=max(260, 90 * latency["model"].nunique() + 140),
@@ -181,7 +200,11 @@ def render_live(catalog: Catalog, code: str, rounds: int = 100) -> None:
     a.metric(_("Joined"), len(summary.members))
     b.metric(_("Ran the exercise"), summary.runners, help=_("Sessions with at least one run in this room."))
     c.metric(_("Runs"), summary.runs)
-    d.metric(_("Class spent"), format_usd(summary.spent_usd), help=_("API prices plus the hardware rate for local models, over {n} runs.").format(n=summary.runs))
+    d.metric(
+        _("Class spent"),
+        format_usd(summary.spent_usd),
+        help=_("API prices plus the hardware rate for local models, over {n} runs.").format(n=summary.runs),
+    )
     if summary.members:
         st.caption(_("In the room: {names}").format(names=", ".join(summary.members)))
     if summary.latency.empty:
@@ -194,10 +217,14 @@ def render_live(catalog: Catalog, code: str, rounds: int = 100) -> None:
             hide_index=True,
             column_config={"model": _("Model"), "runs": _("Runs"), "usd": _("Spent")},
         )
-    tally = summary.tally.assign(choice=[{"a": "A", "b": "B", "tie": _("tie"), "both_bad": _("both bad")}[c] for c in summary.tally["choice"]])
+    tally = summary.tally.assign(
+        choice=[{"a": "A", "b": "B", "tie": _("tie"), "both_bad": _("both bad")}[c] for c in summary.tally["choice"]]
+    )
     st.bar_chart(tally, x="choice", y="votes", horizontal=True, height=180)
     speeds = measured_speeds(runs)
-    render_leaderboard(catalog, votes, hourly_rate(), dict(zip(speeds["model_id"], speeds["tokens_per_s"])), rounds=rounds)
+    render_leaderboard(
+        catalog, votes, hourly_rate(), dict(zip(speeds["model_id"], speeds["tokens_per_s"])), rounds=rounds
+    )
 
 
 def live_view(catalog: Catalog, code: str) -> None:
@@ -214,7 +241,9 @@ def export_buttons(code: str) -> None:
     export = get_store().export_room(code)
     left, right = st.columns(2)
     left.download_button(_("Export JSON"), rooms.export_json(export), f"room-{code}.json", "application/json")
-    right.download_button(_("Export CSV (zip)"), rooms.export_csv_zip(export), f"room-{code}-csv.zip", "application/zip")
+    right.download_button(
+        _("Export CSV (zip)"), rooms.export_csv_zip(export), f"room-{code}-csv.zip", "application/zip"
+    )
 
 
 def presenter_style() -> None:

@@ -102,4 +102,6 @@ def render_finished(catalog: Catalog, outcome: Outcome, render_result: Callable[
     """Show the last run again after a rerun (a widget changed) without running the models."""
     for model_id, card in _cards(catalog, list(outcome.finals)).items():
         if card is not None:
-            card.finish(outcome.finals[model_id], render_result, outcome.notices.get(model_id, []), outcome.costs.get(model_id))
+            card.finish(
+                outcome.finals[model_id], render_result, outcome.notices.get(model_id, []), outcome.costs.get(model_id)
+            )

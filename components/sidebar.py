@@ -34,9 +34,9 @@ def _key_input(provider_id: str, label: str, env_name: str) -> None:
         on_change=_take_key,
         args=(provider_id,),
         placeholder=env_name,
-        help=_("Kept in this browser session only. Or set {variable} in the environment or .streamlit/secrets.toml.").format(
-            variable=env_name
-        ),
+        help=_(
+            "Kept in this browser session only. Or set {variable} in the environment or .streamlit/secrets.toml."
+        ).format(variable=env_name),
     )
 
 

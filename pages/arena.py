@@ -26,12 +26,20 @@ if room:
     st.caption(_("Your votes count in room {code}.").format(code=room))
 
 task = st.segmented_control(
-    _("Task"), ["generate", "caption"], default="generate", format_func=lambda t: {"generate": _("Generate"), "caption": _("Caption")}[t], key="arena_task"
+    _("Task"),
+    ["generate", "caption"],
+    default="generate",
+    format_func=lambda t: {"generate": _("Generate"), "caption": _("Caption")}[t],
+    key="arena_task",
 )
-candidates = [m for m in catalog.for_task(task or "generate") if availability(catalog, m, session_credentials).status == "ready"]
+candidates = [
+    m for m in catalog.for_task(task or "generate") if availability(catalog, m, session_credentials).status == "ready"
+]
 if len(candidates) < 2:
     st.info(
-        _("A battle needs two models that can run now; {n} can. Add an API key in the sidebar, a self-hosted endpoint, or prefetch a model.").format(n=len(candidates))
+        _(
+            "A battle needs two models that can run now; {n} can. Add an API key in the sidebar, a self-hosted endpoint, or prefetch a model."
+        ).format(n=len(candidates))
     )
     st.stop()
 st.caption(_("{n} models are in the draw.").format(n=len(candidates)))
@@ -39,7 +47,12 @@ st.caption(_("{n} models are in the draw.").format(n=len(candidates)))
 if task == "caption":
     photo = st.selectbox(_("Sample photo"), list(SAMPLE_PHOTOS), format_func=SAMPLE_PHOTOS.get, key="arena_photo")
     st.image(sample_photo(photo), width=280)
-    request = Request("caption", prompt=DEFAULT_CAPTION_INSTRUCTION, image=sample_photo(photo), params=GenParams(temperature=0.0, max_new_tokens=40))
+    request = Request(
+        "caption",
+        prompt=DEFAULT_CAPTION_INSTRUCTION,
+        image=sample_photo(photo),
+        params=GenParams(temperature=0.0, max_new_tokens=40),
+    )
     label = f"[sample photo: {photo}]"
 else:
     prompt = st.text_area(_("Prompt"), value=_("Explain in two sentences why the sky is blue."), key="arena_prompt")

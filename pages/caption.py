@@ -44,18 +44,20 @@ model_ids = pick_models(
 
 def chosen_image():
     """The image to caption and a line saying where it came from, or (None, message) when there is none."""
-    source = st.radio(
-        _("Image"), SOURCES, format_func=fixed_labels(SOURCES), horizontal=True, key="caption_source"
-    )
+    source = st.radio(_("Image"), SOURCES, format_func=fixed_labels(SOURCES), horizontal=True, key="caption_source")
     if source == "Sample photo":
         name = st.selectbox(
-            _("Sample photo"), list(SAMPLE_PHOTOS), index=linked_index("sample", list(SAMPLE_PHOTOS)),
+            _("Sample photo"),
+            list(SAMPLE_PHOTOS),
+            index=linked_index("sample", list(SAMPLE_PHOTOS)),
             format_func=fixed_labels(SAMPLE_PHOTOS, lambda name: _(SAMPLE_PHOTOS[name])),
             key="caption_sample",
         )
         return sample_photo(name), _("{photo} (scikit-image sample)").format(photo=_(SAMPLE_PHOTOS[name]))
     if source == "Upload":
-        upload = st.file_uploader(_("Upload an image"), type=["png", "jpg", "jpeg", "webp", "gif"], key="caption_upload")
+        upload = st.file_uploader(
+            _("Upload an image"), type=["png", "jpg", "jpeg", "webp", "gif"], key="caption_upload"
+        )
     else:
         upload = st.camera_input(_("Take a photo"), key="caption_camera")
     if upload is None:
@@ -83,7 +85,13 @@ with left:
     a, b = st.columns(2)
     params = GenParams(
         temperature=a.slider(
-            _("Temperature"), 0.0, 2.0, 0.0, 0.05, key="caption_temperature", help=_("0 = greedy: the same caption every time.")
+            _("Temperature"),
+            0.0,
+            2.0,
+            0.0,
+            0.05,
+            key="caption_temperature",
+            help=_("0 = greedy: the same caption every time."),
         ),
         max_new_tokens=b.number_input(_("Max new tokens"), 1, 512, 40, key="caption_max_tokens"),
     )
@@ -97,7 +105,9 @@ with right:
 
 if st.button(pgettext("button", "Caption"), type="primary", disabled=not model_ids or image is None):
     request = Request("caption", prompt=instruction, image=image, params=params)
-    st.session_state["caption_outcome"] = render_side_by_side(catalog, model_ids, request, session_credentials, show_caption)
+    st.session_state["caption_outcome"] = render_side_by_side(
+        catalog, model_ids, request, session_credentials, show_caption
+    )
 elif outcome := st.session_state.get("caption_outcome"):
     render_finished(catalog, outcome, show_caption)
 
@@ -109,7 +119,9 @@ if st.button(batch_label, disabled=not model_ids, key="caption_batch"):
     template = Request("caption", prompt=instruction, params=params)
     bar = st.progress(0.0, text=_("Starting..."))
     done = []
-    runs = caption_samples(get_playground(), model_ids, template, session_credentials, run_context("caption"), run_settings())
+    runs = caption_samples(
+        get_playground(), model_ids, template, session_credentials, run_context("caption"), run_settings()
+    )
     for item in runs:
         done.append(item)
         bar.progress(len(done) / (len(SAMPLE_PHOTOS) * len(model_ids)), text=SAMPLE_PHOTOS[item.photo])

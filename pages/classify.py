@@ -34,10 +34,18 @@ catalog = get_catalog()
 session_credentials = credentials(catalog)
 
 model_ids = pick_models(
-    catalog, "classify", session_credentials, default=["minilm-zero-shot", "smollm2-135m", "distilbert-sst2", "gpt-4o-mini"], key="classify_models"
+    catalog,
+    "classify",
+    session_credentials,
+    default=["minilm-zero-shot", "smollm2-135m", "distilbert-sst2", "gpt-4o-mini"],
+    key="classify_models",
 )
 preset = st.radio(
-    _("Labels"), [*PRESETS, CUSTOM], index=linked_index("preset", [*PRESETS, CUSTOM]), horizontal=True, key="classify_preset",
+    _("Labels"),
+    [*PRESETS, CUSTOM],
+    index=linked_index("preset", [*PRESETS, CUSTOM]),
+    horizontal=True,
+    key="classify_preset",
     format_func=fixed_labels(
         [*PRESETS, CUSTOM],
         lambda p: _("Custom") if p == CUSTOM else f"{_(PRESETS[p].name)}: {', '.join(PRESETS[p].labels)}",
@@ -46,7 +54,9 @@ preset = st.radio(
 labels = None
 try:
     if preset == CUSTOM:
-        typed = st.text_input(_("Your labels, separated by commas"), value="question, complaint, praise", key="classify_custom_labels")
+        typed = st.text_input(
+            _("Your labels, separated by commas"), value="question, complaint, praise", key="classify_custom_labels"
+        )
         labels = check_labels(parse_labels(typed))
     else:
         labels = PRESETS[preset].labels
@@ -58,7 +68,11 @@ if labels:
 one_text, batch = st.tabs([_("One text"), _("Batch evaluation")])
 
 with one_text:
-    text = st.text_area(_("Text"), value=linked("text", "The battery died after a week and the shop refused to replace it."), key="classify_text")
+    text = st.text_area(
+        _("Text"),
+        value=linked("text", "The battery died after a week and the shop refused to replace it."),
+        key="classify_text",
+    )
     if st.button(_("Classify"), type="primary", disabled=not model_ids or labels is None, key="classify_run"):
         try:
             check_text(text)
@@ -77,7 +91,10 @@ with one_text:
 def labelled_set():
     """The texts to evaluate on, or None (having said why)."""
     source = st.radio(
-        _("Labelled texts"), BATCH_SOURCES, format_func=fixed_labels(BATCH_SOURCES), horizontal=True,
+        _("Labelled texts"),
+        BATCH_SOURCES,
+        format_func=fixed_labels(BATCH_SOURCES),
+        horizontal=True,
         key="classify_batch_source",
     )
     if source == "Built-in sample":
@@ -114,7 +131,10 @@ with batch:
         def progress(model_id: str, done: int, total: int) -> None:
             overall = (order[model_id] + done / total) / len(order)
             bar.progress(
-                overall, text=_("{model}: {done} / {total} texts").format(model=catalog.get(model_id).display_name, done=done, total=total)
+                overall,
+                text=_("{model}: {done} / {total} texts").format(
+                    model=catalog.get(model_id).display_name, done=done, total=total
+                ),
             )
 
         evaluations = get_playground().evaluate(

@@ -17,10 +17,22 @@ from playground.store import measured_speeds, to_csv, to_json
 PERIODS = {N_("all time"): None, N_("last hour"): 3600, N_("last 24 hours"): 86400, N_("last 7 days"): 7 * 86400}
 PAGES = {"generate": N_("Generate"), "classify": N_("Classify"), "caption": N_("Caption")}
 RUN_COLUMNS = {  # the history's columns as the runs table titles them
-    "time": N_("time"), "page": N_("page"), "model_id": N_("model id"), "model_name": N_("model"),
-    "openness": N_("openness"), "input": N_("input"), "output": N_("output"), "ttft_s": N_("TTFT (s)"),
-    "total_s": N_("total (s)"), "load_s": N_("load (s)"), "tokens_in": N_("tokens in"), "tokens_out": N_("tokens out"),
-    "tokens_per_s": N_("tokens/s"), "cost_usd": N_("cost (USD)"), "cold": N_("cold call"), "error": N_("error"),
+    "time": N_("time"),
+    "page": N_("page"),
+    "model_id": N_("model id"),
+    "model_name": N_("model"),
+    "openness": N_("openness"),
+    "input": N_("input"),
+    "output": N_("output"),
+    "ttft_s": N_("TTFT (s)"),
+    "total_s": N_("total (s)"),
+    "load_s": N_("load (s)"),
+    "tokens_in": N_("tokens in"),
+    "tokens_out": N_("tokens out"),
+    "tokens_per_s": N_("tokens/s"),
+    "cost_usd": N_("cost (USD)"),
+    "cold": N_("cold call"),
+    "error": N_("error"),
 }
 
 st.title(_("Latency & cost"))
@@ -30,7 +42,10 @@ everything = store.runs()
 
 left, middle, right = st.columns(3)
 pages = left.multiselect(
-    _("Pages"), sorted(everything["page"].unique()), key="dash_pages", placeholder=_("all pages"),
+    _("Pages"),
+    sorted(everything["page"].unique()),
+    key="dash_pages",
+    placeholder=_("all pages"),
     format_func=fixed_labels(everything["page"].unique(), lambda p: _(PAGES[p]) if p in PAGES else p),
 )
 models = middle.multiselect(
@@ -79,7 +94,9 @@ else:
     else:
         total = _("Total: {amount} over {n} priced calls.").format(amount=amount, n=priced)
     st.caption(
-        total + " " + _("API prices come from genai-prices; local models cost the hardware rate set in the sidebar × wall time.")
+        total
+        + " "
+        + _("API prices come from genai-prices; local models cost the hardware rate set in the sidebar × wall time.")
     )
 
 st.header(_("Projection and break-even"))
@@ -124,7 +141,9 @@ hosted = {
     if row.model_name in hosted_names
 }
 if speeds.empty:
-    st.info(_("Run an open model (e.g. SmolLM2 on Generate) to measure its speed; its self-hosted cost then appears here."))
+    st.info(
+        _("Run an open model (e.g. SmolLM2 on Generate) to measure its speed; its self-hosted cost then appears here.")
+    )
 if api or hosted:
     figure, pairs = charts.projection(api, hosted, int(output_tokens), float(requests_per_day))
     st.plotly_chart(figure, key="chart_projection")
@@ -143,7 +162,8 @@ if api or hosted:
                 {
                     _("Self-hosted"): p["self-hosted"],
                     _("API model"): p["API model"],
-                    _("Break-even (requests/day)"): format_count(round(p["break-even"])) if p["break-even"] is not None
+                    _("Break-even (requests/day)"): format_count(round(p["break-even"]))
+                    if p["break-even"] is not None
                     else _("never: the API is cheaper even with the machine fully busy"),
                     _("API at your volume"): _("{amount}/month").format(
                         amount=format_usd(api_monthly_usd(api[p["API model"]], requests_per_day))
@@ -172,4 +192,6 @@ else:
     e, f, g = st.columns([1, 1, 4])
     e.download_button(_("Export CSV"), to_csv(runs), file_name="playground-runs.csv", mime="text/csv")
     f.download_button(_("Export JSON"), to_json(runs), file_name="playground-runs.json", mime="application/json")
-    g.caption(_("Exports hold the runs shown above. Keys are never stored; prompts and answers only if the sidebar allows."))
+    g.caption(
+        _("Exports hold the runs shown above. Keys are never stored; prompts and answers only if the sidebar allows.")
+    )

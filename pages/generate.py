@@ -36,14 +36,22 @@ model_ids = pick_models(
     fallback=["smollm2-135m"],
 )
 prompt = st.text_area(
-    _("Prompt"), value=linked("prompt", _("Explain in two sentences what an open-weight model is.")), key="generate_prompt"
+    _("Prompt"),
+    value=linked("prompt", _("Explain in two sentences what an open-weight model is.")),
+    key="generate_prompt",
 )
 system = st.text_input(_("System prompt (optional)"), value=linked("system", ""), key="generate_system")
 
 left, middle, right, far = st.columns(4)
 shared = GenParams(
     temperature=left.slider(
-        _("Temperature"), 0.0, 2.0, 0.7, 0.05, help=_("0 = greedy: the same answer every time."), key="generate_temperature"
+        _("Temperature"),
+        0.0,
+        2.0,
+        0.7,
+        0.05,
+        help=_("0 = greedy: the same answer every time."),
+        key="generate_temperature",
     ),
     top_p=middle.slider(_("Top-p"), 0.05, 1.0, 0.95, 0.05, key="generate_top_p"),
     max_new_tokens=right.number_input(_("Max new tokens"), 1, 4096, 128, key="generate_max_tokens"),
@@ -66,7 +74,9 @@ if st.button(_("Run"), type="primary", disabled=not model_ids, key="generate_run
     if not prompt.strip():
         st.warning(_("Write a prompt first: the models have nothing to answer."))
     else:
-        requests = {m: Request("generate", prompt=prompt, system=system, params=overrides.get(m, shared)) for m in model_ids}
+        requests = {
+            m: Request("generate", prompt=prompt, system=system, params=overrides.get(m, shared)) for m in model_ids
+        }
         st.session_state["generate_outcome"] = render_side_by_side(catalog, model_ids, requests, session_credentials)
 elif outcome := st.session_state.get("generate_outcome"):
     render_finished(catalog, outcome)

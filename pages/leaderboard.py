@@ -33,4 +33,6 @@ if room:
     st.caption(_("Votes cast in room {code} only.").format(code=room))
 
 speeds = measured_speeds(store.runs(room=room))  # local models are priced at the speed they showed here
-render_leaderboard(catalog, store.votes(room), hourly_rate(), dict(zip(speeds["model_id"], speeds["tokens_per_s"])), rounds=200)
+render_leaderboard(
+    catalog, store.votes(room), hourly_rate(), dict(zip(speeds["model_id"], speeds["tokens_per_s"])), rounds=200
+)

@@ -31,7 +31,9 @@ if code is None:
     with create, st.form("create_room"):
         st.subheader(_("Create a room"))
         title = st.text_input(_("Title"), value=_("Open vs closed models"))
-        pin = st.text_input(_("Instructor PIN"), type="password", help=_("Guards the room's controls; at least 4 characters."))
+        pin = st.text_input(
+            _("Instructor PIN"), type="password", help=_("Guards the room's controls; at least 4 characters.")
+        )
         if st.form_submit_button(_("Create"), type="primary"):
             try:
                 pin_hash = rooms.hash_pin(pin)
@@ -53,7 +55,9 @@ if room is None:
 exercise = rooms.Exercise.from_dict(room["exercise"]) if room.get("exercise") else None
 
 if code in unlocked:  # ------------------------------------------------ the instructor
-    presenter = st.toggle(_("Presenter mode"), key="presenter", help=_("Large type for the projector, and one click to run the exercise."))
+    presenter = st.toggle(
+        _("Presenter mode"), key="presenter", help=_("Large type for the projector, and one click to run the exercise.")
+    )
     if presenter:
         room_view.presenter_style()
     room_view.render_join_panel(code, room["title"])
@@ -93,7 +97,9 @@ if exercise is None:
 else:
     st.subheader(_("Exercise"))
     room_view.describe_exercise(catalog, exercise)
-    run_now = st.button(_("Run"), type="primary", disabled=name is None, help=None if name else _("Join the room first."))
+    run_now = st.button(
+        _("Run"), type="primary", disabled=name is None, help=None if name else _("Join the room first.")
+    )
     room_view.run_exercise(catalog, exercise, session_credentials, code, run_now)
 
 with st.expander(_("Instructor? Unlock the room's controls")):

@@ -112,7 +112,9 @@ def _battles(votes: pd.DataFrame) -> pd.DataFrame:
     """The votes a rating can use: a known choice between two different models."""
     if votes.empty:
         return pd.DataFrame(columns=["model_a", "model_b", "choice"])
-    return votes[votes["choice"].isin(CHOICES) & (votes["model_a"] != votes["model_b"])][["model_a", "model_b", "choice"]]
+    return votes[votes["choice"].isin(CHOICES) & (votes["model_a"] != votes["model_b"])][
+        ["model_a", "model_b", "choice"]
+    ]
 
 
 def _expand(kinds: list[tuple[str, str, str]]) -> tuple[list[tuple[str, str, float]], np.ndarray]:
@@ -144,7 +146,9 @@ def _fit(design: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
     for start in range(0, len(weights), per_chunk):
         chunk = weights[start : start + per_chunk]
         model = LogisticRegression(fit_intercept=False, C=PRIOR_C, tol=1e-8, max_iter=2000)
-        model.fit(sparse.block_diag([block] * len(chunk), format="csr"), np.tile(y, len(chunk)), sample_weight=chunk.ravel())
+        model.fit(
+            sparse.block_diag([block] * len(chunk), format="csr"), np.tile(y, len(chunk)), sample_weight=chunk.ravel()
+        )
         strengths.append(model.coef_[0].reshape(len(chunk), design.shape[1]))
     return np.vstack(strengths)
 
@@ -263,7 +267,11 @@ def price_per_million(catalog: Catalog, spec: ModelSpec, hourly_usd: float, toke
 
 
 def leaderboard(
-    catalog: Catalog, votes: pd.DataFrame, hourly_usd: float = 0.0, speeds: dict[str, float] | None = None, rounds: int = BOOTSTRAP_ROUNDS
+    catalog: Catalog,
+    votes: pd.DataFrame,
+    hourly_usd: float = 0.0,
+    speeds: dict[str, float] | None = None,
+    rounds: int = BOOTSTRAP_ROUNDS,
 ) -> pd.DataFrame:
     """The ratings of the anonymous votes, with each model's name, openness and price per 1M tokens."""
     table = bradley_terry(rated_votes(votes), rounds=rounds)

@@ -169,7 +169,7 @@ def _check_types(kind: str, entry_id: str, raw: dict, spec_class: type) -> None:
         if expected is list and not wrong:
             wrong = not all(isinstance(item, str) for item in value)
         if wrong:
-            shown = "a list of strings, e.g. [\"generate\"]" if expected is list else f"a {expected.__name__}"
+            shown = 'a list of strings, e.g. ["generate"]' if expected is list else f"a {expected.__name__}"
             raise CatalogError(f"{kind} '{entry_id}': '{spec_field.name}' must be {shown}, not {value!r}.")
 
 

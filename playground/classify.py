@@ -35,8 +35,15 @@ class LabelPreset:
 
 
 PRESETS = {
-    "sentiment": LabelPreset(N_("Sentiment"), ("positive", "negative"), "This text expresses a {} sentiment.", "sentiment.csv"),
-    "topic": LabelPreset(N_("AG-News topics"), ("World", "Sports", "Business", "Sci/Tech"), "This is a news article about {}.", "topics.csv"),
+    "sentiment": LabelPreset(
+        N_("Sentiment"), ("positive", "negative"), "This text expresses a {} sentiment.", "sentiment.csv"
+    ),
+    "topic": LabelPreset(
+        N_("AG-News topics"),
+        ("World", "Sports", "Business", "Sci/Tech"),
+        "This is a news article about {}.",
+        "topics.csv",
+    ),
 }
 GENERIC_HYPOTHESIS = "This text is about {}."
 
@@ -65,11 +72,15 @@ def check_labels(labels: Iterable[str]) -> tuple[str, ...]:
     counts = Counter(label.casefold() for label in labels)
     if dupes := [label for label in labels if counts[label.casefold()] > 1]:
         raise InputError(
-            _("Duplicate labels: {labels}. Each label must be different.").format(labels=", ".join(dict.fromkeys(dupes)))
+            _("Duplicate labels: {labels}. Each label must be different.").format(
+                labels=", ".join(dict.fromkeys(dupes))
+            )
         )
     if long := [label for label in labels if len(label) > MAX_LABEL_CHARS]:
         raise InputError(
-            _("Labels must be at most {most} characters: '{label}...' is longer.").format(most=MAX_LABEL_CHARS, label=long[0][:40])
+            _("Labels must be at most {most} characters: '{label}...' is longer.").format(
+                most=MAX_LABEL_CHARS, label=long[0][:40]
+            )
         )
     return labels
 
@@ -94,7 +105,12 @@ def classification_messages(text: str, labels: Iterable[str]) -> list[dict]:
     labels = list(labels)
     options = f"{', '.join(labels[:-1])} or {labels[-1]}"
     answer = "one word" if not any(" " in label for label in labels) else "the label only"
-    return [{"role": "user", "content": f"Classify this text as {options}.\n\nText: {text}\n\nAnswer with {answer}: {options}."}]
+    return [
+        {
+            "role": "user",
+            "content": f"Classify this text as {options}.\n\nText: {text}\n\nAnswer with {answer}: {options}.",
+        }
+    ]
 
 
 def _norm(text: str) -> str:
@@ -201,16 +217,22 @@ def read_labelled_csv(data: bytes, labels: Iterable[str], max_rows: int = MAX_BA
                 out.texts.append(text)
                 out.gold.append(canonical[label.casefold()])
     except csv.Error as exc:
-        raise InputError(_("The CSV is malformed at line {line}: {error}.").format(line=reader.line_num, error=exc)) from None
+        raise InputError(
+            _("The CSV is malformed at line {line}: {error}.").format(line=reader.line_num, error=exc)
+        ) from None
     if empty:
         out.warnings.append(_("Skipped {n} row(s) with an empty text or label.").format(n=empty))
     if unknown:
         listed = ", ".join(f"'{label}' ({n})" for label, n in unknown.most_common(5))
         out.warnings.append(
-            _("Skipped {n} row(s) whose label is not in the label set: {labels}.").format(n=sum(unknown.values()), labels=listed)
+            _("Skipped {n} row(s) whose label is not in the label set: {labels}.").format(
+                n=sum(unknown.values()), labels=listed
+            )
         )
     if not out.texts:
-        raise InputError(_("No usable rows: each row needs a text and one of the labels {labels}.").format(labels=", ".join(labels)))
+        raise InputError(
+            _("No usable rows: each row needs a text and one of the labels {labels}.").format(labels=", ".join(labels))
+        )
     if len(out.texts) > max_rows:
         out.warnings.append(_("Kept the first {kept} of {n} rows.").format(kept=max_rows, n=len(out.texts)))
         out.texts, out.gold = out.texts[:max_rows], out.gold[:max_rows]

@@ -29,7 +29,19 @@ INPUT = "input"
 CANCELLED = "cancelled"  # the user pressed Stop, or the page went away
 INTERNAL = "internal"  # a bug: the message names the exception
 
-CODES = (AUTH, RATE_LIMIT, UNREACHABLE, TIMEOUT, BAD_RESPONSE, INCOMPLETE, SERVER_ERROR, BUSY, INPUT, CANCELLED, INTERNAL)
+CODES = (
+    AUTH,
+    RATE_LIMIT,
+    UNREACHABLE,
+    TIMEOUT,
+    BAD_RESPONSE,
+    INCOMPLETE,
+    SERVER_ERROR,
+    BUSY,
+    INPUT,
+    CANCELLED,
+    INTERNAL,
+)
 
 
 class PlaygroundError(Exception):

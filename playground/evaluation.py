@@ -107,7 +107,9 @@ def _prediction(result: Result) -> Prediction:
     return Prediction(result.label, result.scores, m.total_s or 0.0, m.input_tokens, m.output_tokens, truncated)
 
 
-def _local_batches(backend, spec, data: LabelledSet, labels, credentials, progress: Progress) -> Iterable[Result | Failure]:
+def _local_batches(
+    backend, spec, data: LabelledSet, labels, credentials, progress: Progress
+) -> Iterable[Result | Failure]:
     """Chunks of ``backend.batch_size`` texts, each one forward pass, with the model lock held per chunk."""
     size = backend.batch_size
     for start in range(0, len(data.texts), size):
@@ -171,7 +173,9 @@ def evaluate(
             ev.predictions.append(_prediction(final))
             ev.load_s = max(ev.load_s, final.metrics.load_s)  # every result of the first batch carries it
             if own := final.extra.get("own_labels"):
-                ev.error = f"{spec.name} has its own fixed labels ({', '.join(own)}), not this label set: it is not scored."
+                ev.error = (
+                    f"{spec.name} has its own fixed labels ({', '.join(own)}), not this label set: it is not scored."
+                )
                 break
         ev.wall_s = time.perf_counter() - started - ev.load_s
         if ev.error:

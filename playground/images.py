@@ -72,9 +72,13 @@ def open_image(data: bytes | BinaryIO, name: str = "The file") -> OpenedImage:
     except Image.DecompressionBombError as exc:
         raise ImageError(_("{name} is too large to open safely: {error}").format(name=name, error=exc)) from None
     except UnidentifiedImageError:
-        raise ImageError(_("{name} is not an image Pillow can read; upload a PNG, JPEG, WebP or GIF.").format(name=name)) from None
+        raise ImageError(
+            _("{name} is not an image Pillow can read; upload a PNG, JPEG, WebP or GIF.").format(name=name)
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:  # Pillow reports truncated or corrupt data as these
-        raise ImageError(_("{name} is damaged or incomplete (truncated?): {error}").format(name=name, error=exc)) from None
+        raise ImageError(
+            _("{name} is damaged or incomplete (truncated?): {error}").format(name=name, error=exc)
+        ) from None
     notes = [f"first frame of {frames}"] if frames > 1 else []
     orientation = image.getexif().get(0x0112, 1)
     if orientation != 1:
@@ -144,7 +148,9 @@ def _to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
     try:
         return image.convert("RGB"), f"converted from {mode} to RGB"
     except ValueError as exc:
-        raise ImageError(_("The image's colour mode {mode} cannot be converted to RGB: {error}").format(mode=mode, error=exc)) from None
+        raise ImageError(
+            _("The image's colour mode {mode} cannot be converted to RGB: {error}").format(mode=mode, error=exc)
+        ) from None
 
 
 def _wide_to_8bit(image: Image.Image) -> tuple[Image.Image, str]:

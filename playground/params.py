@@ -23,8 +23,9 @@ def check_params(params: Any) -> None:
     temperature, top_p = params.temperature, params.top_p
     if not _is_number(temperature) or not 0.0 <= temperature <= MAX_TEMPERATURE:
         raise InputError(
-            _("Temperature must be a number from 0 to {top}, not {value}.")
-            .format(top=MAX_TEMPERATURE, value=temperature),
+            _("Temperature must be a number from 0 to {top}, not {value}.").format(
+                top=MAX_TEMPERATURE, value=temperature
+            ),
             _("0 picks the likeliest token every time; about 0.7 is a usual setting."),
         )
     if not _is_number(top_p) or not 0.0 < top_p <= 1.0:
@@ -35,8 +36,9 @@ def check_params(params: Any) -> None:
     tokens = params.max_new_tokens
     if not _is_int(tokens) or not 1 <= tokens <= MAX_NEW_TOKENS:
         raise InputError(
-            _("max_new_tokens must be a whole number from 1 to {top}, not {value}.")
-            .format(top=MAX_NEW_TOKENS, value=tokens),
+            _("max_new_tokens must be a whole number from 1 to {top}, not {value}.").format(
+                top=MAX_NEW_TOKENS, value=tokens
+            ),
             _("It bounds the answer's length: 128 is a short paragraph."),
         )
     seed = params.seed

@@ -70,10 +70,17 @@ def api_cost(
             genai_request_timestamp=when or datetime.now(UTC),
         )
     except LookupError:
-        return Cost(None, _("genai-prices {version} does not know '{model}'").format(version=genai_prices.__version__, model=spec.price_ref))
+        return Cost(
+            None,
+            _("genai-prices {version} does not know '{model}'").format(
+                version=genai_prices.__version__, model=spec.price_ref
+            ),
+        )
     usd = float(price.total_price)
     source = f"genai-prices {genai_prices.__version__} · {price.provider.name} {price.model.id}"
-    published = _("; published at {url}").format(url=price.provider.pricing_urls[0]) if price.provider.pricing_urls else ""
+    published = (
+        _("; published at {url}").format(url=price.provider.pricing_urls[0]) if price.provider.pricing_urls else ""
+    )
     return Cost(usd, source, api_usd=usd, detail=f"{price.model_price}{published}")
 
 

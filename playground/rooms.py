@@ -40,9 +40,7 @@ def normalize_code(text: str) -> str | None:
 def hash_pin(pin: str) -> str:
     """scrypt with a random salt, stored as ``scrypt$n$r$p$salt$hash`` (hex)."""
     if len(pin) < PIN_MIN_LENGTH:
-        raise InputError(
-            "The PIN is too short.", hint=f"Use at least {PIN_MIN_LENGTH} characters."
-        )
+        raise InputError("The PIN is too short.", hint=f"Use at least {PIN_MIN_LENGTH} characters.")
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
     return "$".join(["scrypt", str(_SCRYPT["n"]), str(_SCRYPT["r"]), str(_SCRYPT["p"]), salt.hex(), digest.hex()])

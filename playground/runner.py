@@ -27,7 +27,12 @@ class _Finished:
 
 
 def _work(
-    catalog: Catalog, model_id: str, request: Request, credentials: Credentials, out: queue.Queue, cancel: threading.Event
+    catalog: Catalog,
+    model_id: str,
+    request: Request,
+    credentials: Credentials,
+    out: queue.Queue,
+    cancel: threading.Event,
 ) -> None:
     """Run one model on this thread; every outcome, even a crash, ends in a Result or Failure.
 
@@ -40,7 +45,12 @@ def _work(
         backend = backend_for(catalog, spec, request.task)
         if backend is None:
             out.put(
-                Failure(model_id, _("{name} cannot do '{task}'.").format(name=spec.display_name, task=request.task), _("It does: {tasks}.").format(tasks=", ".join(spec.tasks)), code=INPUT)
+                Failure(
+                    model_id,
+                    _("{name} cannot do '{task}'.").format(name=spec.display_name, task=request.task),
+                    _("It does: {tasks}.").format(tasks=", ".join(spec.tasks)),
+                    code=INPUT,
+                )
             )
             return
         events = backend.execute(spec, request, credentials)
@@ -49,9 +59,15 @@ def _work(
                 break
             out.put(event)
     except PlaygroundError as exc:  # an unknown model id, bad input found late
-        out.put(Failure(model_id, exc.message, exc.hint or "Check the model id in playground/catalog.toml.", code=exc.code))
+        out.put(
+            Failure(model_id, exc.message, exc.hint or "Check the model id in playground/catalog.toml.", code=exc.code)
+        )
     except Exception as exc:  # a bug in one backend must not take the page down
-        out.put(Failure(model_id, _("Unexpected error: {error}").format(error=f"{type(exc).__name__}: {exc}"), code=INTERNAL))
+        out.put(
+            Failure(
+                model_id, _("Unexpected error: {error}").format(error=f"{type(exc).__name__}: {exc}"), code=INTERNAL
+            )
+        )
     finally:
         if events is not None:
             events.close()
@@ -113,7 +129,6 @@ def _merge(events: queue.Queue, pending: set[str], timeout_s: float) -> Iterator
         yield event
 
 
-
 def run_one(
     catalog: Catalog,
     model_id: str,
@@ -125,5 +140,9 @@ def run_one(
 
     Everything a user or a benchmark runs goes through ``Playground.run_one`` instead, which prices and records.
     """
-    finals = [e for e in run_side_by_side(catalog, [model_id], request, credentials, timeout_s) if isinstance(e, (Result, Failure))]
+    finals = [
+        e
+        for e in run_side_by_side(catalog, [model_id], request, credentials, timeout_s)
+        if isinstance(e, (Result, Failure))
+    ]
     return finals[-1]

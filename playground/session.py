@@ -88,7 +88,9 @@ class Playground:
         settings: RunSettings | None = None,
     ) -> Result | Failure:
         """One model's final event (for benchmarks, batch jobs and tests)."""
-        finals = [e for e in self.run([model_id], request, credentials, context, settings) if isinstance(e, (Result, Failure))]
+        finals = [
+            e for e in self.run([model_id], request, credentials, context, settings) if isinstance(e, (Result, Failure))
+        ]
         return finals[-1]
 
     def evaluate(
@@ -122,7 +124,12 @@ class Playground:
         return evaluations
 
     def settle(
-        self, final: Result | Failure, request: Request, credentials: Credentials, context: RunContext, settings: RunSettings
+        self,
+        final: Result | Failure,
+        request: Request,
+        credentials: Credentials,
+        context: RunContext,
+        settings: RunSettings,
     ) -> Notice | None:
         """Price ``final`` (sets ``final.cost``) and record it. A store that cannot be written never breaks a run:
         the returned Notice says the run was not saved."""
@@ -144,7 +151,9 @@ class Playground:
             )
         except Exception as exc:  # a locked or full database, a dropped PostgreSQL connection
             log.warning("run not recorded: %s", type(exc).__name__)
-            return Notice(final.model_id, _("This run was not saved to history: {error}.").format(error=type(exc).__name__))
+            return Notice(
+                final.model_id, _("This run was not saved to history: {error}.").format(error=type(exc).__name__)
+            )
         return None
 
     def secrets(self, credentials: Credentials) -> list[str]:
@@ -176,4 +185,3 @@ def _complete_failure(failure: Failure, request: Request, pieces: list[str], fir
             ttft_s=None if first_token_at is None else first_token_at - request.arrived,
             total_s=now - request.arrived,
         )
-

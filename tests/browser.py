@@ -20,8 +20,13 @@ from tests.conftest import free_port, wait_for
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -32,9 +37,23 @@ def streamlit_app(home: Path, **env: str) -> Iterator[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PLAYGROUND_DB": str(home / "history.sqlite"), **env}
     with open(home / "streamlit.log", "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port)],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             wait_for(f"http://127.0.0.1:{port}/_stcore/health", process, 60)
@@ -85,6 +104,4 @@ def open_page(page, url: str) -> None:
 def wait_idle(page, timeout_ms: int = 180_000) -> None:
     """Streamlit shows its status widget while a script runs; wait for it to go away."""
     page.wait_for_timeout(500)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
-    )
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)

@@ -71,10 +71,20 @@ def transformers_serve(model_folder: Path, hf_home: Path) -> Iterator[Endpoint]:
     port = free_port()
     with open(hf_home / "serve.log", "w") as log:
         process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("transformers")), "serve", str(model_folder),
-             "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"],
+            [
+                str(Path(sys.executable).with_name("transformers")),
+                "serve",
+                str(model_folder),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--device",
+                "cpu",
+            ],
             env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(hf_home)},
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             wait_for(f"http://127.0.0.1:{port}/health", process, 120)

@@ -21,8 +21,13 @@ HANG_S = 6.0  # longer than the tests' API timeout
 
 
 def chunk(text: str | None = None, finish: str | None = None, usage: bool = False) -> dict:
-    body = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
-            "choices": [{"index": 0, "delta": {"content": text} if text else {}, "finish_reason": finish}]}
+    body = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "m",
+        "choices": [{"index": 0, "delta": {"content": text} if text else {}, "finish_reason": finish}],
+    }
     if usage:
         body["usage"] = {"prompt_tokens": 7, "completion_tokens": len(WORDS), "total_tokens": 7 + len(WORDS)}
     return body
@@ -80,9 +85,17 @@ class _Handler(BaseHTTPRequestHandler):
             return self._stream(words=("Look: ", f"![a pixel](http://{host}:{port}/pixel.png)", " done."))
         if not stream:
             message = {"role": "assistant", "content": "".join(WORDS)}
-            return self._json(200, {"id": "c", "object": "chat.completion", "created": 0, "model": model,
-                                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                                    "usage": chunk(usage=True)["usage"]})
+            return self._json(
+                200,
+                {
+                    "id": "c",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": model,
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                    "usage": chunk(usage=True)["usage"],
+                },
+            )
         return self._stream(fault=model)
 
     def _json(self, status: int, payload: dict, headers: dict | None = None) -> None:
@@ -148,10 +161,14 @@ def fault_server() -> Iterator[FaultServer]:
 
 def provider_toml(base_url: str, models: list[str], provider: str = "faulty") -> str:
     """A catalog file declaring the fake server as a provider, with one model per fault."""
-    lines = [f'[providers.{provider}]\nname = "Faulty"\nkind = "openai-compat"\nbase_url = "{base_url}"\n'
-             f'key_env = "FAULTY_API_KEY"\nkey_optional = true\n']
+    lines = [
+        f'[providers.{provider}]\nname = "Faulty"\nkind = "openai-compat"\nbase_url = "{base_url}"\n'
+        f'key_env = "FAULTY_API_KEY"\nkey_optional = true\n'
+    ]
     for model in models:
-        lines.append(f'[[models]]\nid = "{model}"\nname = "{model}"\ntasks = ["generate"]\nopenness = "closed"\n'
-                     f'license = "proprietary"\nprovider = "{provider}"\nbackend = "openai-compat"\n'
-                     f'source = "{model}"\n')
+        lines.append(
+            f'[[models]]\nid = "{model}"\nname = "{model}"\ntasks = ["generate"]\nopenness = "closed"\n'
+            f'license = "proprietary"\nprovider = "{provider}"\nbackend = "openai-compat"\n'
+            f'source = "{model}"\n'
+        )
     return "\n".join(lines)

@@ -30,7 +30,9 @@ def _imports(path: Path, top_level_only: bool = True) -> set[str]:
 
 def _engine_graph() -> dict[str, set[str]]:
     files = {_module_name(p): p for p in (ROOT / "playground").rglob("*.py") if "migrations" not in p.parts}
-    return {name: {m for m in _imports(path, False) if m in files and m != "playground"} for name, path in files.items()}
+    return {
+        name: {m for m in _imports(path, False) if m in files and m != "playground"} for name, path in files.items()
+    }
 
 
 def test_no_import_circle_in_the_engine():

@@ -59,7 +59,9 @@ def test_hub_and_folder_captioners_share_one_loader(caption_catalog):
         assert isinstance(backend_for(caption_catalog, caption_catalog.get(model_id), "caption"), OpenAIVisionBackend)
 
 
-@pytest.mark.parametrize("model_id", ["tiny-captioner", "tiny-blip", "tiny-git"])  # ViT-GPT2's, BLIP's and GIT's architectures
+@pytest.mark.parametrize(
+    "model_id", ["tiny-captioner", "tiny-blip", "tiny-git"]
+)  # ViT-GPT2's, BLIP's and GIT's architectures
 def test_tiny_captioners_stream_a_caption_with_timings(caption_catalog, model_id):
     spec = caption_catalog.get(model_id)
     was_loaded = POOL.is_loaded((spec.id, spec.source.removeprefix("path:")))
@@ -82,7 +84,10 @@ def test_tiny_captioners_stream_a_caption_with_timings(caption_catalog, model_id
 def test_captioner_sees_the_image(caption_catalog):
     """Different images give different encoder inputs; with sampling off the outputs usually differ too,
     but the hard guarantee is that each image yields its own complete, timed result."""
-    results = [run_one(caption_catalog, "tiny-captioner", caption(Image.fromarray(photo))) for photo in (data.astronaut(), data.coffee())]
+    results = [
+        run_one(caption_catalog, "tiny-captioner", caption(Image.fromarray(photo)))
+        for photo in (data.astronaut(), data.coffee())
+    ]
     assert all(isinstance(r, Result) and r.metrics.output_tokens >= 1 for r in results), results
 
 
@@ -130,14 +135,20 @@ def test_api_vision_sends_the_instruction_and_a_data_url():
 def test_api_vision_against_transformers_serve(caption_catalog, vlm_serve_credentials, tiny_vlm):
     """A real OpenAI-compatible vision server: `transformers serve` running the tiny Idefics3 (SmolVLM's architecture)."""
     big = Image.fromarray(data.astronaut()).resize((2048, 1536))
-    events = list(OpenAIVisionBackend(caption_catalog.providers).execute(caption_catalog.get("self-hosted"), caption(image=big), vlm_serve_credentials))
+    events = list(
+        OpenAIVisionBackend(caption_catalog.providers).execute(
+            caption_catalog.get("self-hosted"), caption(image=big), vlm_serve_credentials
+        )
+    )
     result = events[-1]
     assert isinstance(result, Result), result
     assert result.extra["sent_size"] == (API_MAX_SIDE, 768) and result.extra["image_size"] == (2048, 1536)
     assert "".join(e.text for e in events if isinstance(e, Token)) == result.text
     # the server's usage counts the image tokens: the same number the model's processor makes locally of the
     # instruction followed by the image (the order the request sends them in)
-    assert result.metrics.input_tokens == prompt_length(tiny_vlm, DEFAULT_INSTRUCTION, big.resize((1024, 768)), image_first=False)
+    assert result.metrics.input_tokens == prompt_length(
+        tiny_vlm, DEFAULT_INSTRUCTION, big.resize((1024, 768)), image_first=False
+    )
     assert 1 <= result.metrics.output_tokens <= GREEDY.max_new_tokens
 
 

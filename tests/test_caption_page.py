@@ -88,8 +88,15 @@ def test_the_sample_set_gives_a_latency_table(caption_page):
     assert not at.exception
     latencies, outputs = at.dataframe[0].value, at.dataframe[1].value
     assert list(latencies.index) == ["EfficientNet-Lite0 (ImageNet classifier)", "RapidOCR PP-OCRv4 (text reader)"]
-    assert list(latencies.columns) == ["Astronaut", "Chelsea the cat", "A cup of coffee", "Rocket on the launch pad",
-                                       "Motorcycle", "Horse", "Median"]
+    assert list(latencies.columns) == [
+        "Astronaut",
+        "Chelsea the cat",
+        "A cup of coffee",
+        "Rocket on the launch pad",
+        "Motorcycle",
+        "Horse",
+        "Median",
+    ]
     assert (latencies > 0).all().all()
     assert len(outputs) == 6 and outputs["EfficientNet-Lite0 (ImageNet classifier)"].iloc[2].startswith("espresso")
 
@@ -173,7 +180,9 @@ def test_a_camera_photo_is_captioned(caption_page):
     at = caption_page
     at.multiselect(key="caption_models").set_value(["tiny-captioner"]).run()
     at.radio(key="caption_source").set_value("Camera").run()
-    at.camera_input(key="caption_camera").upload("camera.jpg", encode(Image.fromarray(data.coffee()), "JPEG"), "image/jpeg").run()
+    at.camera_input(key="caption_camera").upload(
+        "camera.jpg", encode(Image.fromarray(data.coffee()), "JPEG"), "image/jpeg"
+    ).run()
     assert at.get("image")[0].proto.imgs[0].caption.endswith("600×400")
     at.button[0].click().run()
     assert [c for c in at.caption if "tokens out" in c.value] and not at.error
@@ -222,7 +231,9 @@ def offline_app_url(tmp_path_factory):
     """The app as on a fresh machine: no hub, no keys, no self-hosted endpoint, nothing prefetched."""
     home = tmp_path_factory.mktemp("caption_offline")
     keys = {p.key_env: "" for p in load_catalog().providers.values() if p.key_env}
-    with streamlit_app(home, PLAYGROUND_HOME=str(fresh_home(home / "data")), PLAYGROUND_SELF_HOSTED_URL="", **keys) as url:
+    with streamlit_app(
+        home, PLAYGROUND_HOME=str(fresh_home(home / "data")), PLAYGROUND_SELF_HOSTED_URL="", **keys
+    ) as url:
         yield url
 
 

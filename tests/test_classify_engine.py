@@ -94,7 +94,11 @@ def test_batch_evaluation_of_the_embedded_models_on_the_sample_sets(catalog, pre
 def test_a_batch_gives_the_same_answers_as_one_text_at_a_time(catalog, model_id):
     """Padding a batch must not change any text's scores (left padding for the LM, masks for the encoder)."""
     texts = tuple(text for text, labels, _ in CLEAR if labels == TOPICS)
-    backend_events = list(_backend(catalog, model_id).execute(catalog.get(model_id), BatchRequest("classify", labels=TOPICS, texts=texts), Credentials()))
+    backend_events = list(
+        _backend(catalog, model_id).execute(
+            catalog.get(model_id), BatchRequest("classify", labels=TOPICS, texts=texts), Credentials()
+        )
+    )
     batch = [e for e in backend_events if isinstance(e, Result)]
     assert len(batch) == len(texts)
     for text, together in zip(texts, batch):
@@ -112,10 +116,14 @@ def _backend(catalog, model_id):
 
 @pytest.mark.parametrize("model_id, limit", [("minilm-zero-shot", 256), ("smollm2-135m", 512), ("tiny-sentiment", 128)])
 def test_an_over_long_text_is_truncated_and_says_so(classify_catalog, model_id, limit):
-    events = list(run_side_by_side(classify_catalog, [model_id], Request("classify", prompt="good " * 900, labels=SENTIMENT)))
+    events = list(
+        run_side_by_side(classify_catalog, [model_id], Request("classify", prompt="good " * 900, labels=SENTIMENT))
+    )
     result = finals(events)[model_id]
     assert isinstance(result, Result) and result.label in SENTIMENT
-    assert any("truncated from 9" in n and f"to {limit} tokens" in n for n in notices(events)[model_id]), notices(events)
+    assert any("truncated from 9" in n and f"to {limit} tokens" in n for n in notices(events)[model_id]), notices(
+        events
+    )
     assert result.extra["truncated_from"] > limit
 
 
@@ -124,7 +132,9 @@ def test_an_over_long_text_is_truncated_and_says_so(classify_catalog, model_id, 
 
 def test_fine_tuned_classifier_end_to_end(classify_catalog):
     for text, own in TRAINING:
-        result = run_one(classify_catalog, "tiny-sentiment", Request("classify", prompt=text, labels=("Positive", "Negative")))
+        result = run_one(
+            classify_catalog, "tiny-sentiment", Request("classify", prompt=text, labels=("Positive", "Negative"))
+        )
         assert isinstance(result, Result), result
         assert result.label == own.capitalize(), "its POSITIVE/NEGATIVE come back in the user's spelling"
         assert_distribution(result, ("Negative", "Positive"))  # in the model's output order
@@ -132,7 +142,11 @@ def test_fine_tuned_classifier_end_to_end(classify_catalog):
 
 
 def test_fine_tuned_classifier_says_when_its_labels_are_not_yours(classify_catalog):
-    events = list(run_side_by_side(classify_catalog, ["tiny-sentiment"], Request("classify", prompt=TRAINING[0][0], labels=TOPICS)))
+    events = list(
+        run_side_by_side(
+            classify_catalog, ["tiny-sentiment"], Request("classify", prompt=TRAINING[0][0], labels=TOPICS)
+        )
+    )
     result = finals(events)["tiny-sentiment"]
     assert result.label == "POSITIVE" and set(result.scores) == {"NEGATIVE", "POSITIVE"}
     assert any("fine-tuned on its own labels (NEGATIVE, POSITIVE)" in n for n in notices(events)["tiny-sentiment"])
@@ -161,7 +175,9 @@ def test_nli_zero_shot_through_the_pipeline(classify_catalog):
     assert isinstance(single, Result) and single.metrics.input_tokens > 3 * 5
     assert_distribution(single, labels)
     events = _backend(classify_catalog, "tiny-nli").execute(
-        classify_catalog.get("tiny-nli"), BatchRequest("classify", labels=labels, texts=("A song.", "We baked bread.")), Credentials()
+        classify_catalog.get("tiny-nli"),
+        BatchRequest("classify", labels=labels, texts=("A song.", "We baked bread.")),
+        Credentials(),
     )
     batch = [e for e in events if isinstance(e, Result)]
     assert batch[1].scores == pytest.approx(single.scores, abs=1e-5)
@@ -172,7 +188,11 @@ def test_nli_zero_shot_through_the_pipeline(classify_catalog):
 
 def test_api_classifier_parses_a_label_from_transformers_serve(catalog, serve_credentials):
     text = "This phone is fantastic: fast, beautiful and the battery lasts for days."
-    events = list(run_side_by_side(catalog, ["self-hosted"], Request("classify", prompt=text, labels=SENTIMENT), serve_credentials))
+    events = list(
+        run_side_by_side(
+            catalog, ["self-hosted"], Request("classify", prompt=text, labels=SENTIMENT), serve_credentials
+        )
+    )
     result = finals(events)["self-hosted"]
     assert isinstance(result, Result), result
     assert result.label == "positive" == parse_label(result.text, SENTIMENT)
@@ -183,11 +203,16 @@ def test_api_classifier_parses_a_label_from_transformers_serve(catalog, serve_cr
 def test_api_classifier_unparseable_answer_gives_a_clear_result(catalog, serve_credentials):
     # SmolLM2 answers this one by repeating the whole list of labels (seen, greedy decoding)
     text = "Shares fell sharply after the bank reported lower quarterly profits."
-    events = list(run_side_by_side(catalog, ["self-hosted"], Request("classify", prompt=text, labels=TOPICS), serve_credentials))
+    events = list(
+        run_side_by_side(catalog, ["self-hosted"], Request("classify", prompt=text, labels=TOPICS), serve_credentials)
+    )
     result = finals(events)["self-hosted"]
     assert isinstance(result, Result) and result.label is None and result.scores is None
     assert result.text, "the raw answer is kept to show"
-    assert any("names none of the labels, or more than one" in n and result.text.strip()[:20] in n for n in notices(events)["self-hosted"])
+    assert any(
+        "names none of the labels, or more than one" in n and result.text.strip()[:20] in n
+        for n in notices(events)["self-hosted"]
+    )
 
 
 def test_api_batch_evaluation_counts_unparseable_answers_as_no_label(catalog, serve_credentials):
@@ -211,7 +236,9 @@ class _RefusesLogprobs(BaseHTTPRequestHandler):
             error = {"error": {"message": "logprobs is not supported for this model", "type": "invalid_request_error"}}
             return self._send(400, "application/json", json.dumps(error).encode())
         chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"]}
-        answer = chunk | {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "Negative."}, "finish_reason": None}]}
+        answer = chunk | {
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Negative."}, "finish_reason": None}]
+        }
         usage = {"prompt_tokens": 30, "completion_tokens": 2, "total_tokens": 32}
         last = chunk | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": usage}
         events = "".join(f"data: {json.dumps(c)}\n\n" for c in (answer, last)) + "data: [DONE]\n\n"
@@ -233,7 +260,12 @@ def test_api_classifier_asks_again_without_logprobs_when_refused(catalog):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         endpoint = Endpoint(f"http://127.0.0.1:{server.server_port}/v1", "any-model")
-        result = run_one(catalog, "self-hosted", Request("classify", prompt="Awful.", labels=SENTIMENT), Credentials(self_hosted=endpoint))
+        result = run_one(
+            catalog,
+            "self-hosted",
+            Request("classify", prompt="Awful.", labels=SENTIMENT),
+            Credentials(self_hosted=endpoint),
+        )
     finally:
         server.shutdown()
     assert isinstance(result, Result) and result.label == "negative" and result.scores is None
@@ -254,7 +286,9 @@ def test_logprobs_become_label_probabilities():
     # a leading space or quote token is skipped; the first word decides
     assert label_probabilities([_logprob('"', -0.1, {}), first], SENTIMENT) == pytest.approx(probs)
     assert label_probabilities([], SENTIMENT) is None, "no logprobs from the endpoint: unknown, not invented"
-    assert label_probabilities([_logprob("The", -0.2, {"Pos": -2.0})], SENTIMENT) is None, "the answer did not start with a label"
+    assert label_probabilities([_logprob("The", -0.2, {"Pos": -2.0})], SENTIMENT) is None, (
+        "the answer did not start with a label"
+    )
     assert label_probabilities([_logprob("S", -0.2, {})], TOPICS) is None, "'S' could be Sports or Sci/Tech"
 
 
@@ -263,8 +297,15 @@ def test_logprobs_become_label_probabilities():
 
 @pytest.mark.parametrize(
     "answer, label",
-    [("positive", "positive"), ("Negative.", "negative"), ("The text is negative.", "negative"), ('"Sci/Tech"', "Sci/Tech"),
-     ("World, Sports, Business or Sci/Tech.", None), ("I cannot tell.", None), ("positive or negative", None)],
+    [
+        ("positive", "positive"),
+        ("Negative.", "negative"),
+        ("The text is negative.", "negative"),
+        ('"Sci/Tech"', "Sci/Tech"),
+        ("World, Sports, Business or Sci/Tech.", None),
+        ("I cannot tell.", None),
+        ("positive or negative", None),
+    ],
 )
 def test_parse_label(answer, label):
     labels = TOPICS if "/" in answer or "World" in answer else SENTIMENT
@@ -273,14 +314,22 @@ def test_parse_label(answer, label):
 
 def test_agreement_line():
     assert agreement({"A": "positive", "B": "positive"}) == "All 2 models agree: positive."
-    assert agreement({"A": "positive", "B": "negative", "C": "positive"}) == "The models disagree: positive (A, C) · negative (B)."
+    assert (
+        agreement({"A": "positive", "B": "negative", "C": "positive"})
+        == "The models disagree: positive (A, C) · negative (B)."
+    )
     assert agreement({"A": "positive", "B": None}) == "Only 1 model gave a label: nothing to compare. No label from B."
 
 
 @pytest.mark.parametrize(
     "labels, message",
-    [(["positive"], "at least two labels"), (["", " "], "at least two labels"), (["Yes", "no", "yes "], "Duplicate labels: Yes, yes"),
-     ([f"label {i}" for i in range(300)], f"300 labels is too many: use at most {MAX_LABELS}"), (["a", "b" * 80], "at most 60 characters")],
+    [
+        (["positive"], "at least two labels"),
+        (["", " "], "at least two labels"),
+        (["Yes", "no", "yes "], "Duplicate labels: Yes, yes"),
+        ([f"label {i}" for i in range(300)], f"300 labels is too many: use at most {MAX_LABELS}"),
+        (["a", "b" * 80], "at most 60 characters"),
+    ],
 )
 def test_bad_label_sets_are_refused_with_a_clear_message(labels, message):
     with pytest.raises(InputError, match=message):
@@ -293,7 +342,11 @@ def test_typed_labels_split_on_commas_and_lines():
 
 @pytest.mark.parametrize(
     "prompt, labels, message",
-    [("   ", SENTIMENT, "The text is empty"), ("fine", ("only",), "at least two labels"), ("fine", ("a", "A"), "Duplicate labels")],
+    [
+        ("   ", SENTIMENT, "The text is empty"),
+        ("fine", ("only",), "at least two labels"),
+        ("fine", ("a", "A"), "Duplicate labels"),
+    ],
 )
 def test_bad_input_fails_every_model_alone_before_any_work(catalog, prompt, labels, message):
     """Local, self-hosted and keyless API models all answer with the same clear message; nothing is loaded or sent."""
@@ -323,22 +376,33 @@ def test_metrics_leave_out_labels_nobody_used():
 
 
 def test_csv_is_read_with_labels_matched_regardless_of_case():
-    data = read_labelled_csv("\ufeffText , Label\nGreat!,POSITIVE\n\"Bad, really bad\",negative\n".encode(), SENTIMENT)
+    data = read_labelled_csv('\ufeffText , Label\nGreat!,POSITIVE\n"Bad, really bad",negative\n'.encode(), SENTIMENT)
     assert data.texts == ["Great!", "Bad, really bad"] and data.gold == ["positive", "negative"] and not data.warnings
 
 
 @pytest.mark.parametrize(
     "content, message",
     [
-        (b"sentence,category\nhi,positive\n", "needs a header row with the columns text,label. Missing: text, label; found: sentence, category"),
+        (
+            b"sentence,category\nhi,positive\n",
+            "needs a header row with the columns text,label. Missing: text, label; found: sentence, category",
+        ),
         (b"text\nhi\n", "Missing: label"),
         ("text,label\ncaf\u00e9,positive\n".encode("cp1252"), "not UTF-8 text (byte 0xe9 at position 14)"),
         (b"", "Missing: text, label; found: nothing"),
         (b"text,label\n,\n,positive\n", "No usable rows"),
         (b"text,label\nhi,neutral\n", "No usable rows"),
-        (b"text,label\n\"" + b"x" * 200_000 + b"\",positive\n", "malformed at line"),
+        (b'text,label\n"' + b"x" * 200_000 + b'",positive\n', "malformed at line"),
     ],
-    ids=["wrong columns", "no label column", "bad encoding", "empty file", "only empty rows", "only unknown labels", "huge field"],
+    ids=[
+        "wrong columns",
+        "no label column",
+        "bad encoding",
+        "empty file",
+        "only empty rows",
+        "only unknown labels",
+        "huge field",
+    ],
 )
 def test_bad_csv_files_get_a_clear_message(content, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):

@@ -66,8 +66,11 @@ def test_a_fine_tuned_model_with_other_labels_says_so(classify_page):
 
 @pytest.mark.parametrize(
     "typed, message",
-    [("spam", "at least two labels"), ("yes, no, Yes", "Duplicate labels: yes, Yes"),
-     (", ".join(f"topic {i}" for i in range(300)), "300 labels is too many")],
+    [
+        ("spam", "at least two labels"),
+        ("yes, no, Yes", "Duplicate labels: yes, Yes"),
+        (", ".join(f"topic {i}" for i in range(300)), "300 labels is too many"),
+    ],
 )
 def test_bad_custom_labels_are_refused_before_any_run(classify_page, typed, message):
     at = classify_page
@@ -83,7 +86,9 @@ def test_custom_labels_classify(classify_page):
     at.multiselect(key="classify_models").set_value(["minilm-zero-shot"]).run()
     at.radio(key="classify_preset").set_value("custom").run()
     at.text_input(key="classify_custom_labels").input("cooking, football").run()
-    at.text_area(key="classify_text").input("Knead the dough, let it rise, then bake the bread for forty minutes.").run()
+    at.text_area(key="classify_text").input(
+        "Knead the dough, let it rise, then bake the bread for forty minutes."
+    ).run()
     at.button(key="classify_run").click().run()
     assert [m.value for m in at.markdown if m.value.startswith("####")] == ["#### cooking"]
 
@@ -117,7 +122,10 @@ def test_batch_evaluation_on_the_built_in_sample(classify_page):
     confusions = [f for f in figures(at) if f["data"][0]["type"] == "heatmap"]
     assert len(confusions) == 2 and all(sum(map(sum, f["data"][0]["z"])) == 20 for f in confusions)
     scatter = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Accuracy against latency"))
-    assert sorted(trace["name"] for trace in scatter["data"]) == ["all-MiniLM-L6-v2 (zero-shot) · open", "tiny-sentiment (tiny) · open"]
+    assert sorted(trace["name"] for trace in scatter["data"]) == [
+        "all-MiniLM-L6-v2 (zero-shot) · open",
+        "tiny-sentiment (tiny) · open",
+    ]
     download = at.get("download_button")[0]
     assert download.proto.label == "Download predictions (CSV)"
 
@@ -158,7 +166,9 @@ def test_a_csv_with_unknown_labels_and_empty_rows_is_evaluated_on_the_rest(class
 def test_browser_one_text_then_a_batch(page, app_url, artifacts):
     """MiniLM, SmolLM2 and `transformers serve` as the API classifier, in a real browser."""
     open_page(page, f"{app_url}/classify?models=minilm-zero-shot,smollm2-135m,self-hosted")
-    page.get_by_label("Text", exact=True).fill("This phone is fantastic: fast, beautiful and the battery lasts for days.")
+    page.get_by_label("Text", exact=True).fill(
+        "This phone is fantastic: fast, beautiful and the battery lasts for days."
+    )
     page.get_by_role("button", name="Classify", exact=True).click()
     expect(page.get_by_text("tokens in")).to_have_count(3, timeout=180_000)
     wait_idle(page)
@@ -171,7 +181,11 @@ def test_browser_one_text_then_a_batch(page, app_url, artifacts):
     page.get_by_role("button", name="Evaluate", exact=True).click()
     page.get_by_role("button", name="Download predictions (CSV)").wait_for(timeout=300_000)
     wait_idle(page)
-    for title in ("Accuracy against latency per text", "Accuracy against cost for 20 texts", "SmolLM2-135M-Instruct · "):
+    for title in (
+        "Accuracy against latency per text",
+        "Accuracy against cost for 20 texts",
+        "SmolLM2-135M-Instruct · ",
+    ):
         expect(page.get_by_text(title).first).to_be_visible()
     page.set_viewport_size({"width": 1400, "height": 2000})
     page.screenshot(path=str(artifacts / "classify-batch.png"))

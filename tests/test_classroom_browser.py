@@ -17,7 +17,14 @@ from tests.test_classroom_pages import NAMES, TWIN
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 # What a term of arena votes might look like: strengths on the rating scale, used only to fill the overall
 # leaderboard for its screenshot (the room's own vote below is real).
-SIMULATED = {"gpt-4o": 1150, "claude-haiku": 1090, "gpt-4o-mini": 1060, "deepseek-chat": 1080, "qwen2.5-0.5b": 900, "smollm2-135m": 820}
+SIMULATED = {
+    "gpt-4o": 1150,
+    "claude-haiku": 1090,
+    "gpt-4o-mini": 1060,
+    "deepseek-chat": 1080,
+    "qwen2.5-0.5b": 900,
+    "smollm2-135m": 820,
+}
 
 
 def simulate_votes(store: Store, n: int = 240, seed: int = 7) -> None:

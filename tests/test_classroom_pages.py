@@ -14,7 +14,11 @@ from tests.apptest import app_page
 
 TWIN = "smollm2-twin"
 NAMES = ("SmolLM2-135M-Instruct", "SmolLM2 twin", "smollm2", "Apache-2.0", "ONNX")
-LOCAL_GENERATORS = {"smollm2-135m": "SmolLM2-135M-Instruct", "smollm2-135m-int4": "SmolLM2-135M-Instruct int4", TWIN: "SmolLM2 twin (path)"}
+LOCAL_GENERATORS = {
+    "smollm2-135m": "SmolLM2-135M-Instruct",
+    "smollm2-135m-int4": "SmolLM2-135M-Instruct int4",
+    TWIN: "SmolLM2 twin (path)",
+}
 
 
 @pytest.fixture
@@ -44,7 +48,11 @@ def db(tmp_path) -> str:
 
 def texts(at) -> str:
     """Everything the page wrote, as one string (markdown, captions, headers, alerts, button labels)."""
-    parts = [e.value for kind in ("markdown", "caption", "subheader", "title", "header", "info", "success", "warning") for e in getattr(at, kind)]
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "subheader", "title", "header", "info", "success", "warning")
+        for e in getattr(at, kind)
+    ]
     return "\n".join(map(str, parts + [b.label for b in at.button]))
 
 

@@ -104,8 +104,13 @@ def test_no_key_in_the_database_or_the_exports(app_with_runs, tmp_path):
 def test_dashboard_charts_have_the_expected_series(app_with_runs):
     at, db, _ = app_with_runs
     figures = charts(at)
-    assert set(figures) >= {"Latency per call", "Output tokens per second", "Cost per call", "Cumulative cost",
-                            "Monthly cost against volume"}
+    assert set(figures) >= {
+        "Latency per call",
+        "Output tokens per second",
+        "Cost per call",
+        "Cumulative cost",
+        "Monthly cost against volume",
+    }
     smol, served = "SmolLM2-135M-Instruct · open", "Self-hosted endpoint · open"
     latency = traces(figures["Latency per call"])
     warm = [name for name in latency if name.endswith("warm")]
@@ -134,8 +139,12 @@ def test_projection_marks_break_even_from_measured_speed(app_with_runs, catalog,
     at.multiselect(key="proj_api").set_value(["gpt-4o-mini", "gpt-4o"]).run()
     figure = charts(at)["Monthly cost against volume"]
     series = traces(figure)
-    assert {"GPT-4o mini (API)", "GPT-4o (API)", "SmolLM2-135M-Instruct (self-hosted)",
-            "Self-hosted endpoint (self-hosted)"} <= set(series)
+    assert {
+        "GPT-4o mini (API)",
+        "GPT-4o (API)",
+        "SmolLM2-135M-Instruct (self-hosted)",
+        "Self-hosted endpoint (self-hosted)",
+    } <= set(series)
     assert series["SmolLM2-135M-Instruct (self-hosted)"]["line"]["shape"] == "hv"
     speeds = measured_speeds(Store(db).runs()).set_index("model_name")
     expected = {}
@@ -166,7 +175,9 @@ def test_filters_narrow_the_charts(app_with_runs):
     at.multiselect(key="dash_models").set_value([]).run()
     at.multiselect(key="dash_pages").set_value(["generate"]).run()
     assert set(traces(charts(at)["Output tokens per second"])["tokens/s"]["x"]) == {
-        "SmolLM2-135M-Instruct · open", "Self-hosted endpoint · open"}
+        "SmolLM2-135M-Instruct · open",
+        "Self-hosted endpoint · open",
+    }
 
 
 def test_empty_history_explains_what_to_do(monkeypatch, tmp_path):

@@ -138,4 +138,3 @@ def test_non_streamed_faults(fault_catalog, model_id, code):
     backend = OpenAIChatBackend(fault_catalog.providers, stream=False)
     final = list(backend.execute(fault_catalog.get(model_id), PROMPT, Credentials()))[-1]
     assert isinstance(final, Failure) and final.code == code, final
-

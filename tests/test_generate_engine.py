@@ -40,13 +40,18 @@ def test_embedded_smollm2_answers_and_streams(catalog, smollm2_folder):
     )["input_ids"]
     assert result.metrics.input_tokens == len(prompt_ids)
     # the generated ids decode to the text, plus the end-of-turn token the streamer hides
-    assert result.metrics.output_tokens in (len(tokenizer(result.text)["input_ids"]), len(tokenizer(result.text)["input_ids"]) + 1)
+    assert result.metrics.output_tokens in (
+        len(tokenizer(result.text)["input_ids"]),
+        len(tokenizer(result.text)["input_ids"]) + 1,
+    )
     m = result.metrics
     assert 0 < m.ttft_s <= m.total_s and m.tokens_per_s and m.tokens_per_s > 0
 
 
 def test_long_prompt_is_truncated_with_a_notice(catalog):
-    request = Request("generate", prompt="word " * 9000 + "\nWhat is 2+2?", params=GenParams(temperature=0, max_new_tokens=4))
+    request = Request(
+        "generate", prompt="word " * 9000 + "\nWhat is 2+2?", params=GenParams(temperature=0, max_new_tokens=4)
+    )
     _, finals, notices = collect(run_side_by_side(catalog, ["smollm2-135m"], request))
     assert isinstance(finals["smollm2-135m"], Result)
     assert any("truncated" in n for n in notices["smollm2-135m"])
@@ -130,7 +135,9 @@ source = "{serve_endpoint.model}"
 
 def test_malformed_catalog_entry_names_the_entry(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[models]]\nid = "typo"\nname = "T"\ntasks = ["generate"]\nopenness = "open"\nlicense = "x"\nprovider = "nowhere"\nbackend = "causal-lm"\n')
+    bad.write_text(
+        '[[models]]\nid = "typo"\nname = "T"\ntasks = ["generate"]\nopenness = "open"\nlicense = "x"\nprovider = "nowhere"\nbackend = "causal-lm"\n'
+    )
     with pytest.raises(CatalogError, match="Model 'typo'.*provider 'nowhere'"):
         load_catalog(bad)
 
@@ -152,8 +159,13 @@ def test_a_stream_that_stalls_midway_times_out_and_keeps_the_partial_text(catalo
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
             for word in ("Hello", " there"):
-                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                         "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}
+                chunk = {
+                    "id": "x",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": "m",
+                    "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}],
+                }
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 self.wfile.flush()
             time.sleep(5)
@@ -191,7 +203,7 @@ def test_params_out_of_range_are_refused_before_any_model_runs(catalog, tmp_path
     from playground import InputError, Playground
     from playground.store import Store
 
-    playground = Playground(catalog, Store(tmp_path / 'runs.sqlite'))
+    playground = Playground(catalog, Store(tmp_path / "runs.sqlite"))
     for bad in (GenParams(temperature=float("nan")), GenParams(seed=2**70), GenParams(max_new_tokens=0)):
         with pytest.raises(InputError):
             list(playground.run(["smollm2-135m", "gpt-4o"], Request("generate", prompt="Hi", params=bad)))

@@ -77,8 +77,10 @@ def test_broken_catalog_entry_is_named_on_the_page(monkeypatch, tmp_path):
     from components.session import get_catalog
 
     bad = tmp_path / "bad.toml"
-    bad.write_text('[[models]]\nid = "gpt-5-typo"\nname = "T"\ntasks = ["generate"]\nopenness = "open"\n'
-                   'license = "x"\nprovider = "openia"\nbackend = "openai-compat"\n')
+    bad.write_text(
+        '[[models]]\nid = "gpt-5-typo"\nname = "T"\ntasks = ["generate"]\nopenness = "open"\n'
+        'license = "x"\nprovider = "openia"\nbackend = "openai-compat"\n'
+    )
     monkeypatch.setenv("PLAYGROUND_CATALOG", str(bad))
     get_catalog.clear()
     try:
@@ -101,7 +103,7 @@ def test_a_typed_key_never_reaches_the_page_html(page, app_url):
     wait_idle(page)
     html = page.content()
     where = html.find(key)
-    assert where == -1, html[max(0, where - 400): where + 60]
+    assert where == -1, html[max(0, where - 400) : where + 60]
 
 
 def test_same_weights_two_runtimes_is_one_click(monkeypatch):

@@ -26,20 +26,94 @@ PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 # English that may stay on a Chinese page, and why. Model, provider and licence names come from the catalog.
 ALLOWED = [
     # proper names of projects, datasets, companies and tools, written this way in Chinese text too
-    "Hugging Face", "PyPI", "genai-prices", "scikit-image", "vLLM", "Ollama", "transformers serve", "transformers",
-    "OpenAI", "Anthropic", "Google", "Gemini", "DeepSeek", "Salesforce", "EleutherAI", "TextAttack", "BigScience",
-    "Model Openness Framework", "European Open Source AI Index", "AG-News", "SST-2", "COCO", "Conceptual Captions",
-    "SBU", "LAION", "FineWeb-Edu", "DCLM", "The Stack", "SmolTalk", "The Cauldron", "Docmatix", "the Pile", "Flan",
-    "ERNIEKit", "GGUF", "RAIL", "NASA", "TensorFlow", "EfficientNet", "RapidOCR", "PaddleOCR", "ImageNet",
-    "ONNX Runtime GenAI", "ONNX", "OCR", "BLIP", "ViT-GPT2", "GIT", "SmolVLM", "SmolLM2", "BERT base", "BERT", "T5",
-    "C4", "AI", "Bradley-Terry", "Elo",
+    "Hugging Face",
+    "PyPI",
+    "genai-prices",
+    "scikit-image",
+    "vLLM",
+    "Ollama",
+    "transformers serve",
+    "transformers",
+    "OpenAI",
+    "Anthropic",
+    "Google",
+    "Gemini",
+    "DeepSeek",
+    "Salesforce",
+    "EleutherAI",
+    "TextAttack",
+    "BigScience",
+    "Model Openness Framework",
+    "European Open Source AI Index",
+    "AG-News",
+    "SST-2",
+    "COCO",
+    "Conceptual Captions",
+    "SBU",
+    "LAION",
+    "FineWeb-Edu",
+    "DCLM",
+    "The Stack",
+    "SmolTalk",
+    "The Cauldron",
+    "Docmatix",
+    "the Pile",
+    "Flan",
+    "ERNIEKit",
+    "GGUF",
+    "RAIL",
+    "NASA",
+    "TensorFlow",
+    "EfficientNet",
+    "RapidOCR",
+    "PaddleOCR",
+    "ImageNet",
+    "ONNX Runtime GenAI",
+    "ONNX",
+    "OCR",
+    "BLIP",
+    "ViT-GPT2",
+    "GIT",
+    "SmolVLM",
+    "SmolLM2",
+    "BERT base",
+    "BERT",
+    "T5",
+    "C4",
+    "AI",
+    "Bradley-Terry",
+    "Elo",
     # units and acronyms a Chinese technical reader uses as they are
-    "API", "CSV", "JSON", "URL", "UTF", "CPU", "GPU", "vCPU", "RAM", "VRAM", "USD", "MB", "GB", "TB", "kB", "logprobs",
-    "Top-p", "F1",
+    "API",
+    "CSV",
+    "JSON",
+    "URL",
+    "UTF",
+    "CPU",
+    "GPU",
+    "vCPU",
+    "RAM",
+    "VRAM",
+    "USD",
+    "MB",
+    "GB",
+    "TB",
+    "kB",
+    "logprobs",
+    "Top-p",
+    "F1",
     # the language switch names each language in its own script, so a reader of either can find it
-    "Language", "English",
+    "Language",
+    "English",
     # labels the classifiers answer with: model vocabulary, passed to the models as they are (never translated)
-    "World", "Sports", "Business", "Sci/Tech", "positive", "negative", "NEGATIVE", "POSITIVE",
+    "World",
+    "Sports",
+    "Business",
+    "Sci/Tech",
+    "positive",
+    "negative",
+    "NEGATIVE",
+    "POSITIVE",
 ]
 MACHINE_TOKEN = re.compile(
     r"https?://\S+|`[^`]*`|:[a-z_]+/[a-z_]+:|:[a-z]+(?:-badge)?\[|\b[A-Z][A-Z0-9_]{2,}\b"  # links, code, icons, constants
@@ -58,7 +132,9 @@ def test_every_message_has_a_chinese_translation():
     forms = {m.id: m.string if isinstance(m.string, tuple) else (m.string,) for m in messages}  # plurals: a tuple
     untranslated = [m.id for m in messages if not all(forms[m.id]) or "fuzzy" in m.flags]
     assert not untranslated, f"{len(untranslated)} messages without Chinese: {untranslated[:5]}"
-    broken = [m.id for m in messages if set(PLACEHOLDER.findall(str(m.id))) != set(PLACEHOLDER.findall(str(forms[m.id])))]
+    broken = [
+        m.id for m in messages if set(PLACEHOLDER.findall(str(m.id))) != set(PLACEHOLDER.findall(str(forms[m.id])))
+    ]
     assert not broken, f"placeholders differ in: {broken[:5]}"
 
 
@@ -66,9 +142,22 @@ def test_the_source_has_no_string_missing_from_the_catalog(tmp_path):
     """Extract the code's strings now (as `make i18n` does): each must be in the .po, translated."""
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [str(Path(sys.executable).with_name("pybabel")), "extract", "-F", "babel.cfg", "--no-location",
-         "-o", str(pot), "app.py", "components", "pages", "playground"],
-        cwd=REPO, check=True, capture_output=True,
+        [
+            str(Path(sys.executable).with_name("pybabel")),
+            "extract",
+            "-F",
+            "babel.cfg",
+            "--no-location",
+            "-o",
+            str(pot),
+            "app.py",
+            "components",
+            "pages",
+            "playground",
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
     )
     with pot.open("rb") as source:
         extracted = {(m.context, str(m.id)) for m in read_po(source) if m.id}
@@ -79,12 +168,22 @@ def test_the_source_has_no_string_missing_from_the_catalog(tmp_path):
 
 def test_language_codes_formats_and_fallback():
     assert [parse_language(v) for v in ("zh", "zh_CN", "zh-Hans", "ZH-cn", "en", "fr", None)] == [
-        "zh_CN", "zh_CN", "zh_CN", "zh_CN", "en", "en", "en"
+        "zh_CN",
+        "zh_CN",
+        "zh_CN",
+        "zh_CN",
+        "en",
+        "en",
+        "en",
     ]
     try:
         set_language("zh_CN")
         assert _("Run") == "运行" and _("a sentence nobody translated") == "a sentence nobody translated"
-        assert format_seconds(1.5) == "1.5 秒" and format_large(135e6) == "1.35亿" and format_usd(0.000075) == "US$0.000075"
+        assert (
+            format_seconds(1.5) == "1.5 秒"
+            and format_large(135e6) == "1.35亿"
+            and format_usd(0.000075) == "US$0.000075"
+        )
         set_language("en")
         assert _("Run") == "Run" and format_seconds(1.5) == "1.5 s" and format_large(135e6) == "135M"
         assert format_usd(1234.5) == "$1,234.50" and format_count(12345) == "12,345"
@@ -153,9 +252,17 @@ def plain_app_url(tmp_path_factory):
 
 
 PATHS = {name: name for name in PAGES} | {"home": ""}
-TITLES = {"home": "开放/闭源模型实验场", "generate": "并排生成", "classify": "并排分类", "caption": "并排生成图像描述",
-          "dashboard": "延迟与成本", "learn": "什么是“开放”", "arena": "盲测竞技场", "leaderboard": "排行榜",
-          "room": "课堂"}
+TITLES = {
+    "home": "开放/闭源模型实验场",
+    "generate": "并排生成",
+    "classify": "并排分类",
+    "caption": "并排生成图像描述",
+    "dashboard": "延迟与成本",
+    "learn": "什么是“开放”",
+    "arena": "盲测竞技场",
+    "leaderboard": "排行榜",
+    "room": "课堂",
+}
 
 
 def show_whole_page(page) -> None:

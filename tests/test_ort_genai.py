@@ -16,7 +16,9 @@ from playground.catalog import CatalogError, ModelSpec, load_catalog
 from playground.runner import run_side_by_side
 
 INT4 = "smollm2-135m-int4"
-FRANCE = Request("generate", prompt="What is the capital of France?", params=GenParams(temperature=0, max_new_tokens=24))
+FRANCE = Request(
+    "generate", prompt="What is the capital of France?", params=GenParams(temperature=0, max_new_tokens=24)
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +76,9 @@ def test_int4_answers_paris_streamed_with_counts_metrics_and_card_facts(int4, sm
 
 
 def test_closing_the_stream_stops_generation_at_once(int4):
-    long = Request("generate", prompt="Write a long essay about Rome.", params=GenParams(temperature=0, max_new_tokens=400))
+    long = Request(
+        "generate", prompt="Write a long essay about Rome.", params=GenParams(temperature=0, max_new_tokens=400)
+    )
     events = OrtGenAIBackend().execute(int4, long, None)
     received = 0
     for event in events:
@@ -136,8 +140,15 @@ def test_prefetch_lists_the_onnx_build_a_folder_model_still_needs(tmp_path, smol
     monkeypatch.setenv("PLAYGROUND_HOME", str(tmp_path))  # no build there yet
 
     spec = ModelSpec(
-        id="folder-int4", name="SmolLM2 folder int4", tasks=("generate",), openness="open", license="Apache-2.0",
-        provider="local", backend="causal-lm", source=f"path:{smollm2_folder}", runtime="onnxruntime-genai",
+        id="folder-int4",
+        name="SmolLM2 folder int4",
+        tasks=("generate",),
+        openness="open",
+        license="Apache-2.0",
+        provider="local",
+        backend="causal-lm",
+        source=f"path:{smollm2_folder}",
+        runtime="onnxruntime-genai",
         precision="int4",
     )
     line = describe(inspect(spec))

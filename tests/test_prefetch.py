@@ -24,8 +24,20 @@ CAPTION = Request("caption", image=Image.fromarray(data.chelsea()), params=GenPa
 
 
 def prefetch(*args: str, home: Path, catalog_file: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PLAYGROUND_HOME": str(home), "PLAYGROUND_CATALOG": str(catalog_file or "")}
-    return subprocess.run([sys.executable, "-m", "playground.prefetch", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "PLAYGROUND_HOME": str(home),
+        "PLAYGROUND_CATALOG": str(catalog_file or ""),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "playground.prefetch", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def place_in_hub_cache(folder: Path, home: Path, repo_id: str, listing_extra: dict[str, int] | None = None) -> Path:
@@ -41,14 +53,33 @@ def place_in_hub_cache(folder: Path, home: Path, repo_id: str, listing_extra: di
     (storage / "refs" / "main").write_text(commit)
     files = {p.relative_to(snapshot).as_posix(): p.stat().st_size for p in snapshot.rglob("*") if p.is_file()}
     files |= listing_extra or {}
-    write_tree_cache(str(storage), commit, {name: TreeCacheEntry(size=size, blob_id=f"{i:040x}") for i, (name, size) in enumerate(files.items())})
+    write_tree_cache(
+        str(storage),
+        commit,
+        {name: TreeCacheEntry(size=size, blob_id=f"{i:040x}") for i, (name, size) in enumerate(files.items())},
+    )
     return snapshot
 
 
 def test_files_to_fetch_keeps_one_copy_of_the_pytorch_weights():
-    repo = ["config.json", "model.safetensors", "pytorch_model.bin", "tf_model.h5", "flax_model.msgpack", "rust_model.ot",
-            "onnx/model.onnx", "onnx/model_quantized.onnx", "tokenizer.json", "preprocessor_config.json"]
-    assert models_cache.files_to_fetch(repo) == ["config.json", "model.safetensors", "tokenizer.json", "preprocessor_config.json"]
+    repo = [
+        "config.json",
+        "model.safetensors",
+        "pytorch_model.bin",
+        "tf_model.h5",
+        "flax_model.msgpack",
+        "rust_model.ot",
+        "onnx/model.onnx",
+        "onnx/model_quantized.onnx",
+        "tokenizer.json",
+        "preprocessor_config.json",
+    ]
+    assert models_cache.files_to_fetch(repo) == [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "preprocessor_config.json",
+    ]
     assert "pytorch_model.bin" in models_cache.files_to_fetch(["config.json", "pytorch_model.bin", "tf_model.h5"])
 
 
@@ -81,9 +112,15 @@ def test_unknown_id_is_a_clear_error(tmp_path):
 def test_a_prefetched_hub_model_loads_with_no_network(tiny_captioner, tmp_path, monkeypatch):
     home = tmp_path / "data"
     # the listing also names weights in formats files_to_fetch skips; the snapshot still counts as complete
-    snapshot = place_in_hub_cache(tiny_captioner, home, "workshop/tiny-captioner", {"tf_model.h5": 10, "onnx/model.onnx": 10})
+    snapshot = place_in_hub_cache(
+        tiny_captioner, home, "workshop/tiny-captioner", {"tf_model.h5": 10, "onnx/model.onnx": 10}
+    )
     catalog_file = tmp_path / "extra.toml"
-    catalog_file.write_text(catalog_entry("prefetched-captioner", "image-captioner", tiny_captioner).replace(f"path:{tiny_captioner}", "hub:workshop/tiny-captioner"))
+    catalog_file.write_text(
+        catalog_entry("prefetched-captioner", "image-captioner", tiny_captioner).replace(
+            f"path:{tiny_captioner}", "hub:workshop/tiny-captioner"
+        )
+    )
     monkeypatch.setenv("PLAYGROUND_HOME", str(home))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     catalog = load_catalog(catalog_file)
@@ -106,8 +143,14 @@ def test_an_incomplete_snapshot_is_not_taken_for_a_download(tiny_captioner, tmp_
     monkeypatch.setenv("PLAYGROUND_HOME", str(home))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     spec = ModelSpec(
-        id="half", name="half", tasks=("caption",), openness="open", license="test", provider="local",
-        backend="image-captioner", source="hub:workshop/half",
+        id="half",
+        name="half",
+        tasks=("caption",),
+        openness="open",
+        license="test",
+        provider="local",
+        backend="image-captioner",
+        source="hub:workshop/half",
     )
     source = models_cache.resolve(spec)
     assert not source.ready and source.missing_hint == "needs download; run `make prefetch` while online"

@@ -32,7 +32,9 @@ NIGHT = datetime(2025, 6, 2, 20, 0, tzinfo=UTC)  # DeepSeek's off-peak hours
 def test_api_cost_equals_genai_prices(catalog, model_id, when):
     spec = catalog.get(model_id)
     provider = catalog.provider_of(spec)
-    cost = cost_of(spec, provider, CallMetrics(1.0, 2.0, input_tokens=1200, output_tokens=345), cached_tokens=200, when=when)
+    cost = cost_of(
+        spec, provider, CallMetrics(1.0, 2.0, input_tokens=1200, output_tokens=345), cached_tokens=200, when=when
+    )
     direct = calc_price(
         Usage(input_tokens=1200, output_tokens=345, cache_read_tokens=200),
         model_ref=spec.price_ref,
@@ -97,7 +99,9 @@ def test_local_hardware_cost_arithmetic(catalog):
 
 
 def test_local_cost_of_a_real_call(catalog):
-    final = run_one(catalog, "smollm2-135m", Request("generate", prompt="Hi", params=GenParams(temperature=0, max_new_tokens=4)))
+    final = run_one(
+        catalog, "smollm2-135m", Request("generate", prompt="Hi", params=GenParams(temperature=0, max_new_tokens=4))
+    )
     assert isinstance(final, Result), final
     spec = catalog.get("smollm2-135m")
     rate = HARDWARE_PRESETS["cloud GPU (H100)"]

@@ -57,7 +57,7 @@ def test_params_are_accepted_exactly_when_in_range(temperature, top_p, tokens, s
 def test_a_broken_tail_is_trimmed_and_nothing_else(text):
     trimmed = trim_broken_tail(text)
     assert not trimmed.endswith("\ufffd") and text.startswith(trimmed)
-    assert set(text[len(trimmed):]) == {"\ufffd"}
+    assert set(text[len(trimmed) :]) == {"\ufffd"}
 
 
 @FAST
@@ -74,7 +74,10 @@ def test_labels_are_clean_or_refused(labels):
 
 
 FIELD_VALUES = st.one_of(
-    st.text(max_size=12), st.integers(-5, 5), st.booleans(), st.lists(st.text(max_size=10), max_size=3),
+    st.text(max_size=12),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.lists(st.text(max_size=10), max_size=3),
     st.sampled_from(["generate", "classify", "local", "openai-compat", "causal-lm", "open", "closed"]),
     st.lists(st.sampled_from(["generate", "classify", "caption", "dance"]), max_size=3),
 )
@@ -90,8 +93,10 @@ def toml_value(value) -> str:
 
 
 @FAST
-@given(st.dictionaries(st.sampled_from(MODEL_FIELDS + ["colour"]), FIELD_VALUES, max_size=10),
-       st.dictionaries(st.sampled_from(["name", "kind", "base_url", "key_optional"]), FIELD_VALUES, max_size=4))
+@given(
+    st.dictionaries(st.sampled_from(MODEL_FIELDS + ["colour"]), FIELD_VALUES, max_size=10),
+    st.dictionaries(st.sampled_from(["name", "kind", "base_url", "key_optional"]), FIELD_VALUES, max_size=4),
+)
 def test_any_catalog_entry_loads_or_raises_catalog_error(tmp_path_factory, model, provider):
     lines = ["[providers.p]"] + [f"{k} = {toml_value(v)}" for k, v in provider.items()]
     lines += ["[[models]]"] + [f"{k} = {toml_value(v)}" for k, v in model.items()]
@@ -116,7 +121,8 @@ def _encoded(width: int, height: int, mode: str) -> bytes:
 @settings(max_examples=80, deadline=None)
 @given(
     st.sampled_from(["RGB", "RGBA", "L", "LA", "P", "I;16", "I", "F", "1"]),
-    st.integers(1, 64), st.integers(1, 64),
+    st.integers(1, 64),
+    st.integers(1, 64),
     st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=4),
     st.integers(0, 10_000),
 )

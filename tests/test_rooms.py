@@ -35,7 +35,9 @@ def test_pin_is_salted_and_checked():
 
 
 def test_exercise_round_trips_through_a_dict():
-    exercise = rooms.Exercise("generate", ("smollm2-135m", "gpt-4o-mini"), prompt="Hi", params=GenParams(max_new_tokens=8), blind=True)
+    exercise = rooms.Exercise(
+        "generate", ("smollm2-135m", "gpt-4o-mini"), prompt="Hi", params=GenParams(max_new_tokens=8), blind=True
+    )
     raw = json.loads(json.dumps(exercise.to_dict()))
     assert rooms.Exercise.from_dict(raw) == exercise
 
@@ -57,7 +59,12 @@ def _runs() -> pd.DataFrame:
 def test_summary_counts_people_runs_spend_latency_and_votes():
     members = pd.DataFrame({"display_name": ["Ada", "Ben", "Cy"]})
     votes = pd.DataFrame(
-        {"model_a": ["x", "y", "x"], "model_b": ["y", "x", "y"], "choice": ["a", "tie", "a"], "anonymous": [True, True, False]}
+        {
+            "model_a": ["x", "y", "x"],
+            "model_b": ["y", "x", "y"],
+            "choice": ["a", "tie", "a"],
+            "anonymous": [True, True, False],
+        }
     )
     summary = rooms.summarize(members, _runs(), votes)
     assert summary.members == ["Ada", "Ben", "Cy"] and summary.runners == 2 and summary.runs == 4

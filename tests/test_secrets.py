@@ -56,8 +56,9 @@ def test_the_servers_self_hosted_key_goes_only_to_its_own_url(server, monkeypatc
     monkeypatch.setenv("PLAYGROUND_SELF_HOSTED_KEY", INSTRUCTOR_KEY)
     before = len(server.requests_seen)
     typed = Credentials(self_hosted=Endpoint(server.base_url, "echo", ""))
-    assert isinstance(list(OpenAIChatBackend(catalog.providers).execute(catalog.get("self-hosted"), SAY_HI, typed))[-1],
-                      Result)
+    assert isinstance(
+        list(OpenAIChatBackend(catalog.providers).execute(catalog.get("self-hosted"), SAY_HI, typed))[-1], Result
+    )
     sent = "\n".join(server.requests_seen[before:])
     assert (INSTRUCTOR_KEY in sent) is configured_here
 
@@ -113,7 +114,9 @@ BOB = Student("bob", "Hy4Kp2", "", "", "", "qkB-9TfR2wE6yU")
 def shared_app(fake_catalog_file, tmp_path_factory):
     home = tmp_path_factory.mktemp("shared_app")
     secrets = home / "secrets.toml"
-    secrets.write_text(f'PLAYGROUND_SELF_HOSTED_URL = "http://127.0.0.1:9/v1"\nPLAYGROUND_SELF_HOSTED_KEY = "{INSTRUCTOR_KEY}"\n')
+    secrets.write_text(
+        f'PLAYGROUND_SELF_HOSTED_URL = "http://127.0.0.1:9/v1"\nPLAYGROUND_SELF_HOSTED_KEY = "{INSTRUCTOR_KEY}"\n'
+    )
     with streamlit_app(home, PLAYGROUND_CATALOG=str(fake_catalog_file), STREAMLIT_SECRETS_FILES=str(secrets)) as url:
         yield url, home
 

@@ -37,7 +37,9 @@ def run(spec, request) -> tuple[list, Result | Failure]:
 
 
 def greedy(prompt: str, tokens: int, **params) -> Request:
-    return Request("generate", prompt=prompt, params=GenParams(temperature=0, max_new_tokens=tokens, ignore_eos=True, **params))
+    return Request(
+        "generate", prompt=prompt, params=GenParams(temperature=0, max_new_tokens=tokens, ignore_eos=True, **params)
+    )
 
 
 # --- the line, alone -------------------------------------------------------------------------------------------
@@ -98,8 +100,16 @@ def engine_of(spec) -> batched_lm.BatchedLM:
 def test_each_request_keeps_its_own_parameters_inside_a_batch(smollm2):
     requests = [
         greedy("Name three fruits.", 5),
-        Request("generate", prompt="Write a word.", params=GenParams(temperature=0.9, top_p=0.9, max_new_tokens=9, seed=7, ignore_eos=True)),
-        Request("generate", prompt="Write a word.", params=GenParams(temperature=0.9, top_p=0.9, max_new_tokens=7, seed=8, ignore_eos=True)),
+        Request(
+            "generate",
+            prompt="Write a word.",
+            params=GenParams(temperature=0.9, top_p=0.9, max_new_tokens=9, seed=7, ignore_eos=True),
+        ),
+        Request(
+            "generate",
+            prompt="Write a word.",
+            params=GenParams(temperature=0.9, top_p=0.9, max_new_tokens=7, seed=8, ignore_eos=True),
+        ),
     ]
     alone = [run(smollm2, r)[1] for r in requests]
     together: list = [None] * len(requests)
@@ -175,7 +185,10 @@ def test_a_queued_request_waits_in_line_and_reports_its_wait(smollm2, monkeypatc
 
 
 def test_prompts_are_capped_by_the_server_setting_and_the_notice_says_so(smollm2, monkeypatch):
-    inputs = {"input_ids": torch.ones(1, 3000, dtype=torch.long), "attention_mask": torch.ones(1, 3000, dtype=torch.long)}
+    inputs = {
+        "input_ids": torch.ones(1, 3000, dtype=torch.long),
+        "attention_mask": torch.ones(1, 3000, dtype=torch.long),
+    }
     cut, notice = fit_prompt(inputs, 2048, 8000, smollm2)
     assert cut["input_ids"].shape[1] == 2048 and "PLAYGROUND_MAX_PROMPT_TOKENS" in notice.message
     cut, notice = fit_prompt(inputs, 1000, 1000, smollm2)

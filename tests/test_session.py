@@ -38,7 +38,9 @@ def playground(catalog, store):
 def test_a_run_is_priced_recorded_and_tagged_with_its_context(playground, store):
     request = Request("generate", prompt="What is the capital of France?", params=GREEDY)
     context = RunContext("generate", session_id="s-1")
-    events = list(playground.run(["smollm2-135m", "gpt-4o"], request, Credentials(), context, RunSettings(hourly_usd=3.6)))
+    events = list(
+        playground.run(["smollm2-135m", "gpt-4o"], request, Credentials(), context, RunSettings(hourly_usd=3.6))
+    )
     finals = {e.model_id: e for e in events if isinstance(e, (Result, Failure))}
     answer = finals["smollm2-135m"]
     assert isinstance(answer, Result) and answer.cost is not None and answer.cost.usd > 0
@@ -46,7 +48,11 @@ def test_a_run_is_priced_recorded_and_tagged_with_its_context(playground, store)
     runs = store.runs()
     assert sorted(runs["model_id"]) == ["gpt-4o", "smollm2-135m"]
     smol = runs.set_index("model_id").loc["smollm2-135m"]
-    assert smol["page"] == "generate" and smol["output"] == answer.text and smol["cost_usd"] == pytest.approx(answer.cost.usd)
+    assert (
+        smol["page"] == "generate"
+        and smol["output"] == answer.text
+        and smol["cost_usd"] == pytest.approx(answer.cost.usd)
+    )
     assert runs.set_index("model_id").loc["gpt-4o", "error"]
 
 
@@ -70,7 +76,11 @@ def test_times_are_counted_from_arrival(playground):
 
 def test_a_timed_out_run_reaches_history_as_a_failure_with_its_partial_output(playground, store):
     playground.run_one("smollm2-135m", Request("generate", prompt="Hi", params=GREEDY))  # load outside the deadline
-    slow = Request("generate", prompt="Count from one to a thousand.", params=GenParams(temperature=0, max_new_tokens=2000, ignore_eos=True))
+    slow = Request(
+        "generate",
+        prompt="Count from one to a thousand.",
+        params=GenParams(temperature=0, max_new_tokens=2000, ignore_eos=True),
+    )
     events = list(playground.run(["smollm2-135m"], slow, settings=RunSettings(timeout_s=20.0)))
     final = events[-1]
     streamed = "".join(e.text for e in events if isinstance(e, Token))
@@ -83,7 +93,9 @@ def test_a_timed_out_run_reaches_history_as_a_failure_with_its_partial_output(pl
 
 def test_a_batch_evaluation_reaches_history_with_its_metrics(playground, store):
     data = load_sample("sentiment")
-    evaluations = playground.evaluate(["minilm-zero-shot"], data, PRESETS["sentiment"].labels, settings=RunSettings(hourly_usd=1.0))
+    evaluations = playground.evaluate(
+        ["minilm-zero-shot"], data, PRESETS["sentiment"].labels, settings=RunSettings(hourly_usd=1.0)
+    )
     ev = evaluations["minilm-zero-shot"]
     assert ev.metrics is not None and ev.metrics.accuracy > 0.7 and ev.cost.usd > 0
     row = store.runs().iloc[-1]
@@ -95,7 +107,11 @@ def test_a_batch_evaluation_reaches_history_with_its_metrics(playground, store):
 def test_a_store_that_cannot_write_does_not_break_the_run(catalog, tmp_path):
     broken = Store(tmp_path / "gone.sqlite")
     broken.close()  # every write now raises
-    events = list(Playground(catalog, broken).run(["minilm-zero-shot"], Request("classify", prompt="Great!", labels=("positive", "negative"))))
+    events = list(
+        Playground(catalog, broken).run(
+            ["minilm-zero-shot"], Request("classify", prompt="Great!", labels=("positive", "negative"))
+        )
+    )
     assert isinstance(events[-1], Result) and events[-1].label == "positive"
     assert any("not saved to history" in getattr(e, "message", "") for e in events)
 

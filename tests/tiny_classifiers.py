@@ -25,7 +25,9 @@ TRAINING = [
     ("i hate this, it is terrible", "NEGATIVE"),
     ("a sad, boring film", "NEGATIVE"),
 ]
-TINY_BERT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+TINY_BERT = dict(
+    hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=128
+)
 
 
 def _minilm_tokenizer():
@@ -41,8 +43,11 @@ def _bert_classifier(labels: list[str]):
     from transformers import BertConfig, BertForSequenceClassification
 
     config = BertConfig(
-        vocab_size=_minilm_tokenizer().vocab_size, num_labels=len(labels), **TINY_BERT,
-        id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)},
+        vocab_size=_minilm_tokenizer().vocab_size,
+        num_labels=len(labels),
+        **TINY_BERT,
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
     )
     torch.manual_seed(0)
     return BertForSequenceClassification(config)

@@ -25,7 +25,9 @@ def _tokenizer(special: list[str], **roles):
     tok = Tokenizer(models.BPE(unk_token=special[0]))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=320, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=320, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
     tok.train_from_iterator(CORPUS, trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token=special[0], **roles)
 
@@ -45,8 +47,16 @@ def build_tiny_captioner(folder: Path) -> Path:
     tokenizer = _tokenizer(["<unk>", "<s>", "</s>", "<pad>"], bos_token="<s>", eos_token="</s>", pad_token="<pad>")
     encoder = ViTConfig(**TINY_VIT)
     decoder = GPT2Config(
-        n_embd=32, n_layer=2, n_head=2, n_positions=128, vocab_size=len(tokenizer), tie_word_embeddings=False,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, add_cross_attention=True, is_decoder=True,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        n_positions=128,
+        vocab_size=len(tokenizer),
+        tie_word_embeddings=False,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        add_cross_attention=True,
+        is_decoder=True,
     )
     config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(encoder, decoder)
     config.decoder_start_token_id = tokenizer.bos_token_id
@@ -59,14 +69,18 @@ def build_tiny_captioner(folder: Path) -> Path:
     return folder
 
 
-TINY_VIT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, image_size=32, patch_size=8)
+TINY_VIT = dict(
+    hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, image_size=32, patch_size=8
+)
 TINY_TEXT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
 
 
 def _bert_style_tokenizer():
     """BLIP and GIT speak BERT's special tokens: [CLS] starts, [SEP] ends, BLIP's decoder starts with [DEC]."""
     special = ["[UNK]", "[PAD]", "[CLS]", "[SEP]", "[DEC]"]
-    return _tokenizer(special, pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", bos_token="[DEC]", eos_token="[SEP]")
+    return _tokenizer(
+        special, pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", bos_token="[DEC]", eos_token="[SEP]"
+    )
 
 
 def build_tiny_blip(folder: Path) -> Path:
@@ -77,11 +91,18 @@ def build_tiny_blip(folder: Path) -> Path:
 
     tokenizer = _bert_style_tokenizer()
     text = dict(
-        TINY_TEXT, vocab_size=len(tokenizer), encoder_hidden_size=32, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.sep_token_id, sep_token_id=tokenizer.sep_token_id, pad_token_id=tokenizer.pad_token_id,
+        TINY_TEXT,
+        vocab_size=len(tokenizer),
+        encoder_hidden_size=32,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.sep_token_id,
+        sep_token_id=tokenizer.sep_token_id,
+        pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(0)
-    BlipForConditionalGeneration(BlipConfig(text_config=text, vision_config=TINY_VIT, projection_dim=32)).save_pretrained(folder)
+    BlipForConditionalGeneration(
+        BlipConfig(text_config=text, vision_config=TINY_VIT, projection_dim=32)
+    ).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     BlipImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(folder)
     return folder
@@ -95,8 +116,13 @@ def build_tiny_git(folder: Path) -> Path:
 
     tokenizer = _bert_style_tokenizer()
     config = GitConfig(
-        vision_config=dict(TINY_VIT, projection_dim=32), vocab_size=len(tokenizer), max_position_embeddings=128, **TINY_TEXT,
-        bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id, pad_token_id=tokenizer.pad_token_id,
+        vision_config=dict(TINY_VIT, projection_dim=32),
+        vocab_size=len(tokenizer),
+        max_position_embeddings=128,
+        **TINY_TEXT,
+        bos_token_id=tokenizer.cls_token_id,
+        eos_token_id=tokenizer.sep_token_id,
+        pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(0)
     GitForCausalLM(config).save_pretrained(folder)
@@ -113,16 +139,37 @@ def build_tiny_vlm(folder: Path) -> Path:
     from transformers.models.smolvlm.processing_smolvlm import DEFAULT_CHAT_TEMPLATE
 
     grid = [f"<row_{r}_col_{c}>" for r in range(1, 7) for c in range(1, 7)]
-    special = ["<|endoftext|>", "<|im_start|>", "<end_of_utterance>", "<image>", "<fake_token_around_image>", "<global-img>", *grid]
+    special = [
+        "<|endoftext|>",
+        "<|im_start|>",
+        "<end_of_utterance>",
+        "<image>",
+        "<fake_token_around_image>",
+        "<global-img>",
+        *grid,
+    ]
     tokenizer = _tokenizer(special, bos_token="<|im_start|>", eos_token="<end_of_utterance>", pad_token="<|endoftext|>")
     text = dict(
-        model_type="llama", hidden_size=32, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
-        intermediate_size=64, vocab_size=len(tokenizer), max_position_embeddings=512, tie_word_embeddings=False,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        model_type="llama",
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        intermediate_size=64,
+        vocab_size=len(tokenizer),
+        max_position_embeddings=512,
+        tie_word_embeddings=False,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
     )
     config = Idefics3Config(
-        vision_config=TINY_VIT, text_config=text, scale_factor=2, tie_word_embeddings=False,
-        image_token_id=tokenizer.convert_tokens_to_ids("<image>"), pad_token_id=tokenizer.pad_token_id,
+        vision_config=TINY_VIT,
+        text_config=text,
+        scale_factor=2,
+        tie_word_embeddings=False,
+        image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
+        pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(0)
     model = Idefics3ForConditionalGeneration(config)

@@ -41,7 +41,9 @@ class APIClassifier(OpenAIChatBackend):
         final.scores = label_probabilities(final.extra.get("logprobs") or [], labels) if final.label else None
         if final.label is None:
             answer = final.text.strip()[:200] or "(nothing)"
-            yield Notice(spec.id, _("The answer names none of the labels, or more than one: “{answer}”.").format(answer=answer))
+            yield Notice(
+                spec.id, _("The answer names none of the labels, or more than one: “{answer}”.").format(answer=answer)
+            )
         yield final
 
     def _ask(self, spec, request, credentials, **options):

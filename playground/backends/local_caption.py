@@ -46,7 +46,11 @@ class _LocalCaptionBackend(LocalBackend):
             model, tokenizer, inputs, spec.id, self.sampling(request, tokenizer), arrived=request.arrived
         )
         if generated.error is not None:
-            yield Failure(spec.id, _("{name} failed while captioning: {error}").format(name=spec.display_name, error=generated.error), partial_text=generated.text)
+            yield Failure(
+                spec.id,
+                _("{name} failed while captioning: {error}").format(name=spec.display_name, error=generated.error),
+                partial_text=generated.text,
+            )
             return
         # the output repeats the prompt: the text and image tokens (vision-language), or the one start token (captioners)
         n_prompt = inputs["input_ids"].shape[1] if "input_ids" in inputs else 1
@@ -79,7 +83,12 @@ class ImageCaptionerBackend(_LocalCaptionBackend):
 
     def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
         if instruction_of(request) != DEFAULT_CAPTION_INSTRUCTION:
-            yield Notice(spec.id, _("{name} is a captioner: it describes the image and does not read the instruction.").format(name=spec.display_name))
+            yield Notice(
+                spec.id,
+                _("{name} is a captioner: it describes the image and does not read the instruction.").format(
+                    name=spec.display_name
+                ),
+            )
         yield from super().run(parts, spec, request)
 
 
@@ -95,6 +104,8 @@ class VisionLanguageBackend(_LocalCaptionBackend):
 
     def inputs(self, processor, request: Request) -> dict:
         messages = [{"role": "system", "content": [{"type": "text", "text": request.system}]}] if request.system else []
-        messages.append({"role": "user", "content": [{"type": "image"}, {"type": "text", "text": instruction_of(request)}]})
+        messages.append(
+            {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": instruction_of(request)}]}
+        )
         prompt = processor.apply_chat_template(messages, add_generation_prompt=True)
         return dict(processor(text=prompt, images=[request.image], return_tensors="pt"))

@@ -71,7 +71,9 @@ class LocalClassifier(LocalBackend):
             with loaded.lock:
                 return self.classify(loaded.parts, spec, texts, labels)
 
-        batcher = loaded.service(f"micro-batch:{type(self).__name__}", lambda: MicroBatcher(classify_locked, limits.max_batch()))
+        batcher = loaded.service(
+            f"micro-batch:{type(self).__name__}", lambda: MicroBatcher(classify_locked, limits.max_batch())
+        )
         job = batcher.classify(request.prompt.strip(), check_labels(request.labels))
         if job.error is not None:  # e.g. a checkpoint whose head does not match the catalog's labels
             yield Failure(spec.id, f"{spec.name} could not classify: {job.error}")
@@ -92,12 +94,24 @@ class LocalClassifier(LocalBackend):
         per_text = watch.metrics().total_s / len(texts)
         yield from self._results(spec, scored, [CallMetrics(ttft_s=per_text, total_s=per_text)] * len(scored), single)
 
-    def _results(self, spec: ModelSpec, scored: list[Scored], metrics: list[CallMetrics], single: bool) -> Iterator[Event]:
+    def _results(
+        self, spec: ModelSpec, scored: list[Scored], metrics: list[CallMetrics], single: bool
+    ) -> Iterator[Event]:
         for item, timing in zip(scored, metrics):
             if single and item.cut:
-                yield Notice(spec.id, _("The text was truncated from {before} to {after} tokens, the most {name} reads here.").format(before=item.cut[0], after=item.cut[1], name=spec.display_name))
+                yield Notice(
+                    spec.id,
+                    _("The text was truncated from {before} to {after} tokens, the most {name} reads here.").format(
+                        before=item.cut[0], after=item.cut[1], name=spec.display_name
+                    ),
+                )
             if single and item.own_labels:
-                yield Notice(spec.id, _("{name} is fine-tuned on its own labels ({labels}), not yours.").format(name=spec.display_name, labels=", ".join(item.own_labels)))
+                yield Notice(
+                    spec.id,
+                    _("{name} is fine-tuned on its own labels ({labels}), not yours.").format(
+                        name=spec.display_name, labels=", ".join(item.own_labels)
+                    ),
+                )
             label = max(item.scores, key=item.scores.get)
             yield Result(
                 spec.id,
@@ -105,7 +119,11 @@ class LocalClassifier(LocalBackend):
                 label=label,
                 scores=item.scores,
                 metrics=CallMetrics(
-                    ttft_s=timing.ttft_s, total_s=timing.total_s, queue_s=timing.queue_s, input_tokens=item.tokens, output_tokens=0
+                    ttft_s=timing.ttft_s,
+                    total_s=timing.total_s,
+                    queue_s=timing.queue_s,
+                    input_tokens=item.tokens,
+                    output_tokens=0,
                 ),
                 extra={"truncated_from": item.cut[0] if item.cut else None, "own_labels": item.own_labels},
             )
@@ -164,7 +182,9 @@ class EmbeddingZeroShot(LocalClassifier):
         tokenizer, model = parts
         limit = _input_limit(spec, tokenizer, model.config)
         batch, cuts = _encode(tokenizer, texts, limit)
-        hypotheses, _lengths = _encode(tokenizer, [hypothesis_template(labels).format(label) for label in labels], limit)
+        hypotheses, _lengths = _encode(
+            tokenizer, [hypothesis_template(labels).format(label) for label in labels], limit
+        )
         similarity = self.embed(model, batch) @ self.embed(model, hypotheses).T
         tokens = batch["attention_mask"].sum(1).tolist()
         probabilities = _distributions(similarity / SIMILARITY_TEMPERATURE, labels)
@@ -196,7 +216,11 @@ class LabelLogprobScorer(LocalClassifier):
         for text in [*texts, self.content_free]:
             ids = tokenizer(text, add_special_tokens=False)["input_ids"]
             cut = (len(ids), limit) if len(ids) > limit else None
-            contexts.append(tokenizer(f"{tokenizer.decode(ids[:limit]) if cut else text}\n{lead_in}", add_special_tokens=False)["input_ids"])
+            contexts.append(
+                tokenizer(f"{tokenizer.decode(ids[:limit]) if cut else text}\n{lead_in}", add_special_tokens=False)[
+                    "input_ids"
+                ]
+            )
             scored.append(Scored({}, len(contexts[-1]) + sum(map(len, label_ids)), cut))
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         logprobs = _label_logprobs(model, pad, contexts, label_ids)
@@ -234,7 +258,9 @@ def _label_logprobs_group(model, pad, contexts, label_ids) -> list[list[float]]:
         if longest > 1:  # the rest of each label, after a copy of its context's cache
             cache = out.past_key_values
             cache.batch_repeat_interleave(n)
-            tail = torch.tensor([t + [pad] * (longest - len(t)) for t in label_ids], device=device).repeat(len(contexts), 1)
+            tail = torch.tensor([t + [pad] * (longest - len(t)) for t in label_ids], device=device).repeat(
+                len(contexts), 1
+            )
             tail_mask = torch.tensor(
                 [[1] * len(t) + [0] * (longest - len(t)) for t in label_ids], device=device
             ).repeat(len(contexts), 1)
@@ -254,7 +280,9 @@ def fixed_labels(spec: ModelSpec, config) -> tuple[str, ...]:
     else the checkpoint's own names."""
     if spec.labels:
         if len(spec.labels) != config.num_labels:
-            raise ValueError(f"the catalog lists {len(spec.labels)} labels but the model has {config.num_labels} outputs")
+            raise ValueError(
+                f"the catalog lists {len(spec.labels)} labels but the model has {config.num_labels} outputs"
+            )
         return spec.labels
     return tuple(config.id2label[i] for i in range(config.num_labels))
 
@@ -311,11 +339,16 @@ class NLIZeroShot(LocalClassifier):
         hypotheses = [template.format(label) for label in labels]
         limit = classifier.tokenizer.model_max_length
         outputs = classifier(
-            texts, candidate_labels=list(labels), hypothesis_template=template, batch_size=min(64, len(texts) * len(labels))
+            texts,
+            candidate_labels=list(labels),
+            hypothesis_template=template,
+            batch_size=min(64, len(texts) * len(labels)),
         )
         scored = []
         for text, output in zip(texts, outputs):
-            pairs = [len(ids) for ids in classifier.tokenizer([text] * len(labels), hypotheses, verbose=False)["input_ids"]]
+            pairs = [
+                len(ids) for ids in classifier.tokenizer([text] * len(labels), hypotheses, verbose=False)["input_ids"]
+            ]
             cut = (max(pairs), limit) if max(pairs) > limit else None
             scores = dict(zip(output["labels"], output["scores"]))
             scored.append(Scored({label: scores[label] for label in labels}, sum(min(n, limit) for n in pairs), cut))

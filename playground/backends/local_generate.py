@@ -47,8 +47,10 @@ def fit_prompt(inputs: dict, budget: int, context_budget: int, spec: ModelSpec) 
     if n_prompt <= budget:
         return inputs, None
     if budget < context_budget:
-        message = _("Prompt truncated from {n} to {kept} tokens: this server reads at most {kept} tokens of a prompt "
-                    "for local models (PLAYGROUND_MAX_PROMPT_TOKENS).")
+        message = _(
+            "Prompt truncated from {n} to {kept} tokens: this server reads at most {kept} tokens of a prompt "
+            "for local models (PLAYGROUND_MAX_PROMPT_TOKENS)."
+        )
     else:
         message = _("Prompt truncated from {n} to {kept} tokens to fit the context window.")
     return {k: v[:, -budget:] for k, v in inputs.items()}, Notice(spec.id, message.format(n=n_prompt, kept=budget))
@@ -154,15 +156,23 @@ class _StreamingGenerator(LocalBackend):
         if request.params.seed is not None:
             torch.manual_seed(request.params.seed)
         kwargs = generate_kwargs(request, tokenizer)
-        generated = yield from stream_generate(model, tokenizer, inputs, spec.id, kwargs, self.skip_prompt, request.arrived)
+        generated = yield from stream_generate(
+            model, tokenizer, inputs, spec.id, kwargs, self.skip_prompt, request.arrived
+        )
         if generated.error is not None:
-            yield Failure(spec.id, _("{name} failed while generating: {error}").format(name=spec.display_name, error=generated.error), partial_text=generated.text)
+            yield Failure(
+                spec.id,
+                _("{name} failed while generating: {error}").format(name=spec.display_name, error=generated.error),
+                partial_text=generated.text,
+            )
             return
         n_in = inputs["input_ids"].shape[1]
         yield Result(
             spec.id,
             text=trim_broken_tail(generated.text),
-            metrics=generated.watch.metrics(input_tokens=int(n_in), output_tokens=self.count_new_tokens(generated.ids, n_in, tokenizer)),
+            metrics=generated.watch.metrics(
+                input_tokens=int(n_in), output_tokens=self.count_new_tokens(generated.ids, n_in, tokenizer)
+            ),
         )
 
 
@@ -196,7 +206,11 @@ class CausalLMBackend(_StreamingGenerator):
                 for new_ids in stream:
                     if new_ids is None:
                         if watch.first is None:
-                            yield Notice(spec.id, _("Reading the prompt ({n} tokens)...").format(n=len(prompt_ids)), progress=True)
+                            yield Notice(
+                                spec.id,
+                                _("Reading the prompt ({n} tokens)...").format(n=len(prompt_ids)),
+                                progress=True,
+                            )
                         continue
                     if piece := text.add(new_ids):
                         watch.token()  # when the caller gets it, so the reported TTFT is what it observed
@@ -239,13 +253,13 @@ class _Detokenizer:
         text = self._decoded()
         if text.endswith("\ufffd") or not text.startswith(self.shown):
             return ""
-        piece, self.shown = text[len(self.shown):], text
+        piece, self.shown = text[len(self.shown) :], text
         return piece
 
     def rest(self) -> str:
         """The text not shown yet, less a character cut in half by the last token (max_new_tokens)."""
         text = trim_broken_tail(self._decoded())
-        piece = text[len(self.shown):] if text.startswith(self.shown) else ""
+        piece = text[len(self.shown) :] if text.startswith(self.shown) else ""
         self.shown += piece
         return piece
 

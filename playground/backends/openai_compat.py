@@ -106,8 +106,10 @@ def resolve_endpoint(spec: ModelSpec, provider: ProviderSpec, credentials: Crede
     if not key and not provider.key_optional:
         raise MissingKey(
             _("needs {env}").format(env=provider.key_env),
-            _("paste the key under 'API keys' in the sidebar, or set {env} in the environment or "
-              ".streamlit/secrets.toml.").format(env=provider.key_env),
+            _(
+                "paste the key under 'API keys' in the sidebar, or set {env} in the environment or "
+                ".streamlit/secrets.toml."
+            ).format(env=provider.key_env),
         )
     return Endpoint(endpoints.pick(provider.base_urls or provider.base_url), spec.source, key or "not-needed")
 
@@ -143,26 +145,30 @@ def explain(exc: Exception, endpoint: Endpoint, tokens: int = 0, timeout_s: floa
     A 404 is ``input``: the user fixes it, by the model name or the base URL.
     """
     url = display_url(endpoint.base_url)
-    slow_hint = _("The server is overloaded or stalled; try again, or raise {setting} (now {s:.0f} s) if it is just "
-                  "slow.").format(setting=TIMEOUT_SETTING, s=timeout_s)
+    slow_hint = _(
+        "The server is overloaded or stalled; try again, or raise {setting} (now {s:.0f} s) if it is just slow."
+    ).format(setting=TIMEOUT_SETTING, s=timeout_s)
     if isinstance(exc, PlaygroundError):
         return exc if isinstance(exc, ProviderError) else ProviderError(exc.message, exc.hint, code=exc.code)
     if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
         if not tokens:
             return ProviderError(_("No answer within {s:.0f} s.").format(s=timeout_s), slow_hint, code=errors.TIMEOUT)
         return ProviderError(
-            _("The server went quiet for {s:.0f} s after {n} tokens.").format(s=timeout_s, n=tokens), slow_hint,
+            _("The server went quiet for {s:.0f} s after {n} tokens.").format(s=timeout_s, n=tokens),
+            slow_hint,
             code=errors.TIMEOUT,
         )
     if isinstance(exc, openai.APIConnectionError) and not tokens:
         return ProviderError(
             _("Cannot reach {url}.").format(url=url),
-            _("Check the URL and that the server is running (and the network)."), code=errors.UNREACHABLE,
+            _("Check the URL and that the server is running (and the network)."),
+            code=errors.UNREACHABLE,
         )
     if isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):  # the stream was cut
         return ProviderError(
             _("The connection broke after {n} tokens: the answer is incomplete.").format(n=tokens),
-            _("The server or the network dropped the call; try again."), code=errors.INCOMPLETE,
+            _("The server or the network dropped the call; try again."),
+            code=errors.INCOMPLETE,
         )
     if isinstance(exc, openai.APIStatusError):
         return _status_error(exc, endpoint, url)
@@ -174,9 +180,11 @@ def explain(exc: Exception, endpoint: Endpoint, tokens: int = 0, timeout_s: floa
         )
     if isinstance(exc, openai.APIError):  # an error event inside the stream
         return ProviderError(
-            _("The server reported an error after {n} tokens: {message}")
-            .format(n=tokens, message=_short(scrub(exc.message, [endpoint.api_key]))),
-            _("Try again; if it repeats, the provider has a problem."), code=errors.SERVER_ERROR,
+            _("The server reported an error after {n} tokens: {message}").format(
+                n=tokens, message=_short(scrub(exc.message, [endpoint.api_key]))
+            ),
+            _("Try again; if it repeats, the provider has a problem."),
+            code=errors.SERVER_ERROR,
         )
     return ProviderError(f"{type(exc).__name__}: {_short(scrub(str(exc), [endpoint.api_key]))}", code=errors.INTERNAL)
 
@@ -184,35 +192,42 @@ def explain(exc: Exception, endpoint: Endpoint, tokens: int = 0, timeout_s: floa
 def _status_error(exc: openai.APIStatusError, endpoint: Endpoint, url: str) -> ProviderError:
     status, detail = exc.status_code, _short(scrub(exc.message, [endpoint.api_key]))  # a provider may echo the key
     if status == 401:
-        return ProviderError(_("The API key was rejected (401)."), _("Check the key for this provider in the sidebar."),
-                             code=errors.AUTH)
+        return ProviderError(
+            _("The API key was rejected (401)."), _("Check the key for this provider in the sidebar."), code=errors.AUTH
+        )
     if status == 403:
-        return ProviderError(_("This key may not use this model (403)."), _("Check your plan or the model name."),
-                             code=errors.AUTH)
+        return ProviderError(
+            _("This key may not use this model (403)."), _("Check your plan or the model name."), code=errors.AUTH
+        )
     if status == 404:
         return ProviderError(
             _("Model '{model}' was not found at {url} (404).").format(model=endpoint.model, url=url),
-            _("Check the model name, and that the base URL ends where the API starts (often /v1)."), code=errors.INPUT,
+            _("Check the model name, and that the base URL ends where the API starts (often /v1)."),
+            code=errors.INPUT,
         )
     if status == 429:
         wait = retry_after_s(exc.response.headers)
         message = _("Rate limited or out of quota (429).")
         if wait is not None:
             message += " " + _("Retry in {s:.0f} s.").format(s=max(1.0, wait))
-        return ProviderError(message, _("Wait a moment, or check the account's billing."), code=errors.RATE_LIMIT,
-                             retry_after_s=wait)
+        return ProviderError(
+            message, _("Wait a moment, or check the account's billing."), code=errors.RATE_LIMIT, retry_after_s=wait
+        )
     if status >= 500:
         return ProviderError(
             _("The server failed ({status}): {detail}").format(status=status, detail=detail),
-            _("A problem on the provider's side; try again in a moment."), code=errors.SERVER_ERROR,
+            _("A problem on the provider's side; try again in a moment."),
+            code=errors.SERVER_ERROR,
         )
     if status in (400, 413, 422):
         return ProviderError(
             _("The server refused the request ({status}): {detail}").format(status=status, detail=detail),
-            _("Check the parameters and the prompt's length."), code=errors.INPUT,
+            _("Check the parameters and the prompt's length."),
+            code=errors.INPUT,
         )
-    return ProviderError(_("The server answered {status}: {detail}").format(status=status, detail=detail),
-                         code=errors.BAD_RESPONSE)
+    return ProviderError(
+        _("The server answered {status}: {detail}").format(status=status, detail=detail), code=errors.BAD_RESPONSE
+    )
 
 
 def _usage(usage: Any) -> dict[str, int]:
@@ -259,8 +274,12 @@ class OpenAIChatBackend:
             yield Failure(spec.id, exc.message, hint=exc.hint, code=exc.code)
             return
         except MissingKey as exc:
-            yield Failure(spec.id, _("{name} is unavailable: it {status}.").format(name=spec.name, status=exc.status),
-                          hint=exc.how, code=exc.code)
+            yield Failure(
+                spec.id,
+                _("{name} is unavailable: it {status}.").format(name=spec.name, status=exc.status),
+                hint=exc.how,
+                code=exc.code,
+            )
             return
         timeout_s = self.timeout_s or api_timeout_s()
         client = openai.OpenAI(
@@ -289,8 +308,15 @@ class OpenAIChatBackend:
                     time.sleep(wait)
                     continue
                 watch.stop()
-                yield Failure(spec.id, error.message, hint=error.hint, code=error.code, metrics=watch.metrics(),
-                              partial_text="".join(pieces), retry_after_s=wait)
+                yield Failure(
+                    spec.id,
+                    error.message,
+                    hint=error.hint,
+                    code=error.code,
+                    metrics=watch.metrics(),
+                    partial_text="".join(pieces),
+                    retry_after_s=wait,
+                )
                 return
         watch.stop()
         if not counts:
@@ -353,8 +379,10 @@ class OpenAIChatBackend:
             )
         if not finished:
             raise ProviderError(
-                _("The stream ended after {n} tokens without a finish reason: the answer may be cut short.")
-                .format(n=len(pieces)),
-                _("The server or a proxy closed the stream early; try again."), code=errors.INCOMPLETE,
+                _("The stream ended after {n} tokens without a finish reason: the answer may be cut short.").format(
+                    n=len(pieces)
+                ),
+                _("The server or a proxy closed the stream early; try again."),
+                code=errors.INCOMPLETE,
             )
         return counts, logprobs

@@ -210,8 +210,11 @@ class EngineWorker:
         og = self._og
         params = og.GeneratorParams(self._model)
         params.set_search_options(
-            max_length=len(job.ids) + job.max_new_tokens, do_sample=True, temperature=job.temperature,
-            top_p=job.top_p, random_seed=job.seed,
+            max_length=len(job.ids) + job.max_new_tokens,
+            do_sample=True,
+            temperature=job.temperature,
+            top_p=job.top_p,
+            random_seed=job.seed,
         )
         job.handle = og.Generator(self._model, params)
         job.handle.append_tokens(job.ids)  # the prefill
@@ -295,7 +298,9 @@ def prompt_ids(loaded: OrtModel, request: Request) -> list[int]:
     tokenizer = loaded.tokenizer
     with loaded.encode_lock:
         try:
-            text = tokenizer.apply_chat_template(messages=json.dumps(chat_messages(request)), add_generation_prompt=True)
+            text = tokenizer.apply_chat_template(
+                messages=json.dumps(chat_messages(request)), add_generation_prompt=True
+            )
         except RuntimeError:  # no chat template in the build
             text = f"{request.system}\n\n{request.prompt}" if request.system else request.prompt
         return [int(t) for t in tokenizer.encode(text)]
@@ -307,15 +312,25 @@ class OrtGenAIBackend:
     def execute(self, spec: ModelSpec, request: Request, credentials=None) -> Iterator[Event]:
         source = models_cache.resolve_onnx(spec)
         if not source.ready:
-            yield Failure(spec.id, _("{name} is not on this machine.").format(name=spec.display_name), hint=source.missing_hint)
+            yield Failure(
+                spec.id, _("{name} is not on this machine.").format(name=spec.display_name), hint=source.missing_hint
+            )
             return
         key = (spec.id, source.location)
         if not POOL.is_loaded(key):
-            yield Notice(spec.id, _("Loading {name} (first use in this server process)...").format(name=spec.display_name), progress=True)
+            yield Notice(
+                spec.id,
+                _("Loading {name} (first use in this server process)...").format(name=spec.display_name),
+                progress=True,
+            )
         try:
             shared, load_s = POOL.get(key, lambda: load(source.location))
         except Exception as exc:  # a broken or half-written build
-            yield Failure(spec.id, _("Could not load {name}: {error}").format(name=spec.display_name, error=exc), hint=source.missing_hint)
+            yield Failure(
+                spec.id,
+                _("Could not load {name}: {error}").format(name=spec.display_name, error=exc),
+                hint=source.missing_hint,
+            )
             return
         for event in self._generate(spec, request, shared.parts, load_s):
             if isinstance(event, Result):
@@ -330,15 +345,30 @@ class OrtGenAIBackend:
         n_prompt = len(ids)
         budget = min(spec.context or loaded.context, loaded.context) - params.max_new_tokens
         if budget <= 0:
-            yield Failure(spec.id, _("Max new tokens exceeds {name}'s context window.").format(name=spec.display_name), hint=_("Lower it."), code="input")
+            yield Failure(
+                spec.id,
+                _("Max new tokens exceeds {name}'s context window.").format(name=spec.display_name),
+                hint=_("Lower it."),
+                code="input",
+            )
             return
         if n_prompt > budget:
             ids = ids[-budget:]  # keep the end, where the question and the generation prompt are
-            yield Notice(spec.id, _("Prompt truncated from {before} to {after} tokens to fit the context window.").format(before=n_prompt, after=budget))
+            yield Notice(
+                spec.id,
+                _("Prompt truncated from {before} to {after} tokens to fit the context window.").format(
+                    before=n_prompt, after=budget
+                ),
+            )
         if loaded.worker.full():
             wait = loaded.worker.wait_estimate_s()
-            yield Failure(spec.id, _("{name} is busy: too many requests are waiting.").format(name=spec.name),
-                          hint=_("Try again in about {s} s.").format(s=wait), code="busy", retry_after_s=wait)
+            yield Failure(
+                spec.id,
+                _("{name} is busy: too many requests are waiting.").format(name=spec.name),
+                hint=_("Try again in about {s} s.").format(s=wait),
+                code="busy",
+                retry_after_s=wait,
+            )
             return
         job = _Job(ids, params.max_new_tokens, max(0.0, params.temperature or 0.0), params.top_p, params.seed)
         loaded.worker.submit(job)
@@ -366,6 +396,11 @@ class OrtGenAIBackend:
         metrics = watch.metrics(input_tokens=len(ids), output_tokens=value if kind == "done" else job.generated)
         metrics.queue_s = max(0.0, metrics.queue_s - load_s)  # the load is counted once, in load_s
         if kind == "error":
-            yield Failure(spec.id, _("{name} failed while generating: {error}").format(name=spec.display_name, error=value), partial_text="".join(pieces), metrics=metrics)
+            yield Failure(
+                spec.id,
+                _("{name} failed while generating: {error}").format(name=spec.display_name, error=value),
+                partial_text="".join(pieces),
+                metrics=metrics,
+            )
             return
         yield Result(spec.id, text="".join(pieces), metrics=metrics)

@@ -99,7 +99,9 @@ class ModelLine:
                 self._active.discard(ticket)
                 if completed and ticket.admitted is not None:
                     took = time.perf_counter() - ticket.admitted
-                    self._service_s = took if self._service_s is None else (1 - SMOOTHING) * self._service_s + SMOOTHING * took
+                    self._service_s = (
+                        took if self._service_s is None else (1 - SMOOTHING) * self._service_s + SMOOTHING * took
+                    )
             elif ticket in self._waiting:
                 self._waiting.remove(ticket)
             while self._waiting and len(self._active) < self.slots:
