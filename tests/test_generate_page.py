@@ -25,7 +25,7 @@ def test_embedded_and_self_hosted_side_by_side(monkeypatch, serve_endpoint):
     at.multiselect(key="generate_models").set_value(["smollm2-135m", "self-hosted"]).run()
     at.text_area(key="generate_prompt").input("What is the capital of France?").run()
     at.slider[0].set_value(0.0).run()  # greedy: the answer is stable
-    at.button[0].click().run()
+    at.button(key="generate_run").click().run()
     assert not at.exception
     answers = [m.value for m in at.markdown if "Paris" in m.value]
     assert len(answers) == 2, [m.value for m in at.markdown]
@@ -37,7 +37,7 @@ def test_embedded_and_self_hosted_side_by_side(monkeypatch, serve_endpoint):
 def test_empty_prompt_is_refused_without_a_call(monkeypatch):
     at = generate_page(monkeypatch)
     at.text_area(key="generate_prompt").input("   ").run()
-    at.button[0].click().run()
+    at.button(key="generate_run").click().run()
     assert "Write a prompt first" in at.warning[0].value
     assert not [c for c in at.caption if "tokens out" in c.value]
 
@@ -46,7 +46,7 @@ def test_keyless_api_model_shows_how_to_add_the_key(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     at = generate_page(monkeypatch)
     at.multiselect(key="generate_models").set_value(["gpt-4o-mini"]).run()
-    at.button[0].click().run()
+    at.button(key="generate_run").click().run()
     assert "unavailable" in at.error[0].value
     assert any("OPENAI_API_KEY" in c.value for c in at.caption)
 
@@ -58,7 +58,7 @@ def test_dead_self_hosted_url_fails_in_its_own_column(monkeypatch):
     monkeypatch.setenv("PLAYGROUND_SELF_HOSTED_MODEL", "anything")
     at = generate_page(monkeypatch)
     at.multiselect(key="generate_models").set_value(["smollm2-135m", "self-hosted"]).run()
-    at.button[0].click().run()
+    at.button(key="generate_run").click().run()
     assert len(at.error) == 1 and "Cannot reach" in at.error[0].value
     assert [c for c in at.caption if "tokens out" in c.value], "the embedded model should still answer"
 

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground.catalog import load_catalog
 from playground.formatting import format_count, format_large, format_seconds, format_usd
+from playground.hardware import RATES, detect
 from playground.i18n import LOCALES_DIR, _, parse_language, set_language
 
 REPO = Path(__file__).resolve().parents[1]
@@ -223,6 +224,8 @@ def allowed_names() -> list[str]:
     names = [*ALLOWED]
     names += [spec.name for spec in catalog.models.values()] + [spec.facts.name_zh for spec in catalog.models.values()]
     names += [p.name for p in catalog.providers.values()] + list(catalog.licenses)
+    machine = detect()  # data, like model names: the CPU's own name and where its hourly rate comes from
+    names += [machine.name, machine.device] + [rate.source for rate in RATES.values()]
     return sorted({n for n in names if n}, key=len, reverse=True)
 
 
