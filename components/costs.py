@@ -12,14 +12,14 @@ from components.language import fixed_labels
 from playground import Cost, RunSettings
 from playground.formatting import format_usd
 from playground.hardware import detect
-from playground.i18n import _
+from playground.i18n import N_, _
 from playground.pricing import HARDWARE_PRESETS
 from playground.store import STORE_IO, Store, default_url
 
 PRESET = "hardware_preset"  # settings remembered in the history file; session_state holds this session's choice
 RATE = "hardware_usd_per_hour"
 CUSTOM = "custom"
-THIS_MACHINE = "this machine"  # the detected hardware, priced from playground.hardware's table: the default
+THIS_MACHINE = N_("this machine")  # the detected hardware, priced from playground.hardware's table: the default
 
 
 def presets() -> dict[str, float]:

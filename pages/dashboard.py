@@ -24,15 +24,22 @@ RUN_COLUMNS = {  # the history's columns as the runs table titles them
     "openness": N_("openness"),
     "input": N_("input"),
     "output": N_("output"),
+    "queue_s": N_("in line (s)"),
     "ttft_s": N_("TTFT (s)"),
     "total_s": N_("total (s)"),
     "load_s": N_("load (s)"),
+    "decode_s": N_("decode (s)"),
     "tokens_in": N_("tokens in"),
     "tokens_out": N_("tokens out"),
     "tokens_per_s": N_("tokens/s"),
     "cost_usd": N_("cost (USD)"),
     "cold": N_("cold call"),
     "error": N_("error"),
+    "error_code": N_("error code"),
+    "partial": N_("partial answer"),
+    "room": N_("room"),
+    "hardware": N_("hardware"),
+    "endpoint": N_("endpoint"),
 }
 
 st.title(_("Latency & cost"))
@@ -182,7 +189,8 @@ st.header(_("Runs"))
 if runs.empty:
     st.caption(_("No runs match these filters."))
 else:
-    shown = runs.drop(columns=["id", "ts", "params", "cost_source", "hardware_cost_usd", "api_cost_usd"])
+    hidden = ["id", "ts", "params", "cost_source", "hardware_cost_usd", "api_cost_usd", "session_id", "battle_id"]
+    shown = runs.drop(columns=hidden)
     shown = shown.assign(
         page=shown["page"].map(lambda p: _(PAGES[p]) if p in PAGES else p),
         openness=shown["openness"].map({"open": _("open"), "closed": _("closed")}),

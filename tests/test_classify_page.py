@@ -116,7 +116,7 @@ def test_batch_evaluation_on_the_built_in_sample(classify_page):
     assert not at.exception
     table = at.dataframe[0].value.set_index("Model")
     minilm = table.loc["all-MiniLM-L6-v2 (zero-shot)"]
-    assert minilm["Accuracy"] >= 0.85 and minilm["Tokens in"] > 100 and minilm["Cost (USD)"] == 0.0
+    assert minilm["Accuracy"] >= 0.85 and minilm["Tokens in"] > 100 and minilm["Cost (USD)"] > 0  # machine time
     assert 0 <= table.loc["tiny-sentiment (tiny)"]["Accuracy"] <= 1
     assert "OPENAI_API_KEY" in table.loc["GPT-4o mini"]["Notes"], "a keyless API model is reported, not scored"
     confusions = [f for f in figures(at) if f["data"][0]["type"] == "heatmap"]

@@ -109,7 +109,8 @@ def test_leaderboard_overall_and_per_room(monkeypatch, db):
         titles = [f["layout"]["title"]["text"] for f in figures]
         assert any("95% interval" in t for t in titles) and any("row model beat" in t for t in titles)
         price = next(f for f in figures if "price" in f["layout"]["title"]["text"])
-        assert {tuple(trace["text"]) for trace in price["data"]} == {("GPT-4o mini",), ("SmolLM2-135M-Instruct",)}
+        # SmolLM2 is priced by this machine's rate over its measured speed: with no run measured yet, it is unpriced
+        assert {tuple(trace["text"]) for trace in price["data"]} == {("GPT-4o mini",)}
         assert "Open beat closed" in [m.label for m in at.metric]
         at.text_input(key="leaderboard_room").input("abcd-efgh").run()
         assert [m.value for m in at.metric][:2] == ["4", "4"]

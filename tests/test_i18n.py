@@ -74,6 +74,7 @@ ALLOWED = [
     "OCR",
     "BLIP",
     "ViT-GPT2",
+    "ID",  # "模型 ID": the usual way to write it in Chinese
     "GIT",
     "SmolVLM",
     "SmolLM2",
@@ -230,8 +231,10 @@ def allowed_names() -> list[str]:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_a_chinese_page_shows_no_english_ui_text(monkeypatch, page, allowed_names):
+def test_a_chinese_page_shows_no_english_ui_text(monkeypatch, tmp_path, page, allowed_names):
+    """As a new user first sees each page: an empty history, so no earlier test's prompts show in its tables."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("PLAYGROUND_DB", str(tmp_path / "history.sqlite"))
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["lang"] = "zh"
     at.run()  # app.py: the sidebar and the home page

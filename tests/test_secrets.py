@@ -17,7 +17,7 @@ from playground.backends.openai_compat import _HTTP, SELF_HOSTED_URL, OpenAIChat
 from playground.catalog import load_catalog
 from playground.redact import REDACTED, scrub
 from playground.store import Store, to_csv, to_json
-from tests.browser import CHROMIUM_ARGS, streamlit_app, wait_idle
+from tests.browser import streamlit_app, wait_idle
 from tests.conftest import ARTIFACTS
 from tests.fake_openai import fault_server, masked, provider_toml
 
@@ -121,14 +121,10 @@ def shared_app(fake_catalog_file, tmp_path_factory):
         yield url, home
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+@pytest.fixture
+def chromium(browser):
+    """The suite's one Chromium (tests/browser.py): a second Playwright in the same process is refused."""
+    return browser
 
 
 def type_into(page, label: str, value: str) -> None:

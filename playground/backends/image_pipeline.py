@@ -82,8 +82,10 @@ class ImagePipelineBackend:
                 stage_request = replace(request, task="generate", prompt=prompt, system="", image=None)
             else:
                 stage_request = request
-            # each stage's clock starts when it does, so its total is its own time (its queue and load included)
-            stage_request = replace(stage_request, arrived=time.perf_counter())
+            # each stage's clock starts when it does, so its total is its own time (its queue and load included);
+            # its owner is the pipeline's, apart: the same session may run the stage's model in its own card too
+            owner = f"{request.owner}/{spec.id}" if request.owner else ""
+            stage_request = replace(stage_request, arrived=time.perf_counter(), owner=owner)
             final = yield from self._stage(spec, stage, task, stage_request, credentials, watch)
             if isinstance(final, Failure):
                 message = _("Stage {name} failed: {message}").format(name=stage.name, message=final.message)

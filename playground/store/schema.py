@@ -42,7 +42,7 @@ runs = sa.Table(
     sa.Column("battle_id", sa.Text),
     sa.Column("queue_s", sa.Float),
     sa.Column("decode_s", sa.Float),
-    sa.Column("hardware", sa.Text),  # where a local model ran, e.g. "2 CPU cores (x86_64)"
+    sa.Column("hardware", sa.Text),  # where a local model ran, e.g. "AMD EPYC 7B13, 2 cores" (hardware.detect)
     sa.Column("endpoint", sa.Text),  # the base URL that answered, for served models
     sa.Column("error_code", sa.Text),  # playground.errors code of a failure
     sa.Column("partial", sa.Integer, nullable=False, server_default="0"),  # a failure that kept part of an answer

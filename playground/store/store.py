@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import platform
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,6 +21,7 @@ from playground.backends.base import Failure, Request, Result
 from playground.catalog import ModelSpec
 from playground.context import RunContext
 from playground.errors import InputError
+from playground.hardware import detect
 from playground.pricing import Cost
 from playground.redact import scrub
 from playground.retention import Retention
@@ -56,11 +55,6 @@ def _params(request: Request) -> str:
     if request.labels:
         params["labels"] = list(request.labels)
     return json.dumps(params)
-
-
-def this_machine() -> str:
-    """Where a local model ran, in words a class can compare: cores and architecture of this server process."""
-    return f"{os.cpu_count()} CPU cores ({platform.machine()})"
 
 
 class Store:
@@ -130,7 +124,7 @@ class Store:
             return self.retention.clip(scrub(text, hidden))
 
         m = final.metrics
-        local = this_machine() if spec.is_local else None
+        local = detect().name if spec.is_local else None  # a failed local run ran here too
         if isinstance(final, Result):
             output, error, error_code = final.text or final.label or "", None, None
             endpoint, hardware = final.extra.get("endpoint"), final.extra.get("hardware") or local
