@@ -146,7 +146,7 @@ def run_as(page, app_url: str, student: Student, base_url: str) -> str:
     if student.self_hosted_key:
         type_into(page, "API key (optional)", student.self_hosted_key)
     # picked after the endpoint is set: the picker drops a model whose status label changes under it
-    picker = page.get_by_role("combobox").first
+    picker = page.get_by_test_id("stMultiSelect").get_by_role("combobox")  # not the sidebar's language box
     picker.click()
     picker.fill("Self-hosted")
     picker.press("Enter")

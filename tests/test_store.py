@@ -113,6 +113,7 @@ def test_round_trip_of_a_real_run_and_a_failure(store, catalog, smollm_result):
         "top_p": 0.95,
         "max_new_tokens": 6,
         "seed": 0,
+        "ignore_eos": False,
     }
     assert failed["page"] == "classify" and failed["openness"] == "closed" and pd.isna(failed["session_id"])
     assert failed["error"] == "The stream broke. Try again." and failed["error_code"] == "incomplete"
