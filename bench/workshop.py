@@ -198,7 +198,7 @@ def browser_vs_engine(catalog) -> tuple[float, float, float]:
         page.get_by_role("slider").first.focus()  # temperature: Home = 0, greedy like the engine run
         page.keyboard.press("Home")
         wait_idle(page)
-        page.get_by_role("button", name="Run").click()
+        page.get_by_role("button", name="Run", exact=True).click()
         snapshots: list[tuple[float, list[str]]] = []
         deadline, running_seen = time.monotonic() + 300, False
         while time.monotonic() < deadline:  # poll the DOM: when did each markdown block change?
