@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from playground import models_cache
+import playground.models_cache as models_cache
 from playground.catalog import Catalog, CatalogError, ModelSpec, load_catalog
 from playground.models_cache import folder_size
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from playground import arena
+import playground.arena as arena
 from playground.backends.base import GenParams
 from playground.errors import InputError
 

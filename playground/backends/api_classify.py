@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterator
 
-from playground import errors
+import playground.errors as errors
 from playground.backends.base import Credentials, Event, Failure, GenParams, Notice, Request, Result
 from playground.backends.openai_compat import OpenAIChatBackend
 from playground.catalog import ModelSpec

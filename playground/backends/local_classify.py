@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from playground import hardware
+import playground.hardware as hardware
 from playground.backends.base import Event, Failure, Notice, Request, Result
 from playground.backends.local_generate import CausalLMBackend
 from playground.backends.local_pool import Loaded, LocalBackend

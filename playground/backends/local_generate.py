@@ -13,7 +13,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
-from playground import hardware
+import playground.hardware as hardware
 from playground.backends.base import (
     Event,
     Failure,

@@ -18,7 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from playground import hardware, models_cache
+import playground.hardware as hardware
+import playground.models_cache as models_cache
 from playground.backends.base import Failure, Notice, Result
 from playground.catalog import ModelSpec
 from playground.errors import ProviderError

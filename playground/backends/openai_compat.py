@@ -15,7 +15,8 @@ import httpx2 as httpx  # the openai SDK 3.x is built on httpx2
 import openai
 from openai.types.chat import ChatCompletion
 
-from playground import endpoints, errors
+import playground.endpoints as endpoints
+import playground.errors as errors
 from playground.backends.base import (
     Credentials,
     Endpoint,

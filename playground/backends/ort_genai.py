@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from playground import models_cache
+import playground.models_cache as models_cache
 from playground.backends.base import (
     Event,
     Failure,

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from playground import models_cache
+import playground.models_cache as models_cache
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK_ID = 7_001_016  # a PostgreSQL advisory lock: replicas starting together migrate one at a time
