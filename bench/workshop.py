@@ -191,7 +191,7 @@ def browser_vs_engine(catalog) -> tuple[float, float, float]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(120_000)
-        open_page(page, f"{url}/generate")
+        open_page(page, f"{url}/generate?models={GENERATOR}")  # the engine's model, not the page's default
         page.get_by_label("Prompt", exact=True).fill(BROWSER_PROMPT)
         page.get_by_label("Max new tokens").first.fill(str(TOKENS))
         page.get_by_label("Max new tokens").first.press("Enter")

@@ -127,6 +127,49 @@ def test_each_request_keeps_its_own_parameters_inside_a_batch(smollm2):
     assert alone[0].extra["hardware"] == hardware.detect().name
 
 
+def test_a_shared_system_prompt_is_prefilled_once_and_answers_do_not_change(smollm2, monkeypatch):
+    from transformers.generation.continuous_batching.cache import PagedAttentionCache
+
+    reused: list[int] = []
+    search = PagedAttentionCache.search_prefix_match
+
+    def spy(self, request_id, prompt_ids):
+        reused.append(search(self, request_id, prompt_ids))
+        return reused[-1]
+
+    monkeypatch.setattr(PagedAttentionCache, "search_prefix_match", spy)
+    _, first = run(smollm2, greedy("Name a colour.", 6))
+    _, second = run(smollm2, greedy("Name a colour.", 6))
+    assert reused and reused[-1] >= batched_lm.PAGE_SIZE  # at least the system prompt's first page came from cache
+    assert isinstance(second, Result) and second.text == first.text
+
+    tokenizer, model = POOL.get((smollm2.id, str(converted_smollm2())), lambda: None)[0].parts
+    ids = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Name a colour."}],
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
+    )
+    plain = model.generate(**ids, max_new_tokens=6, do_sample=False)  # no batching, no cache sharing
+    assert second.text == tokenizer.decode(plain[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
+
+
+def test_a_small_step_runs_on_one_thread_and_a_big_one_on_all():
+    most = torch.get_num_threads()
+    fit = batched_lm._threads_for_step(most)
+    seen = {}
+
+    def step(tokens: int) -> None:  # on its own thread, as CB's steps are
+        fit(None, (), {"input_ids": torch.zeros(1, tokens, dtype=torch.long)})
+        seen[tokens] = torch.get_num_threads()
+
+    for tokens in (1, 256):
+        worker = threading.Thread(target=step, args=(tokens,))
+        worker.start(), worker.join()
+    assert seen == {1: 1, 256: most}
+    assert torch.get_num_threads() == most  # other threads keep theirs
+
+
 def test_cancel_during_prefill_removes_the_request_from_the_batch(smollm2, monkeypatch):
     run(smollm2, greedy("Hi", 1))  # warm: the engine exists
     monkeypatch.setattr(batched_lm, "HEARTBEAT_S", 0.02)  # wake up often while the long prompt is read

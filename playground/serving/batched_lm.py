@@ -13,6 +13,14 @@ Prefill is chunked: a step holds at most ``PREFILL_CHUNK_TOKENS`` tokens and the
 requests' decode tokens first, so thirty prompts arriving together get their first tokens a few at a time instead
 of all at once after one long prefill, and a 2,000-token prompt cannot stall everyone else's stream. A cancel is
 applied between steps, so a request stops within one step, even in the middle of its prefill.
+
+Two things make first tokens come sooner in a class:
+- Prefix caching: a class's prompts share the chat template and its system prompt (SmolLM2: the first 16 of a
+  38-token prompt fill whole KV pages). CB keeps completed pages and reuses them for any later prompt that starts
+  with the same tokens, so that prefix is computed once, not thirty times.
+- Threads sized to the step: on a CPU, a step of a few tokens (one student decoding) runs faster on one thread than
+  on two, and far faster when another process (a browser, the web server) holds the other core; a step of many
+  tokens (a prefill chunk, a crowd decoding) runs faster on all of them.
 """
 
 from __future__ import annotations
@@ -33,9 +41,12 @@ from transformers.generation.continuous_batching.cb_logits_processors import (
 )
 
 PREFILL_CHUNK_TOKENS = 256  # tokens per step: small enough that steps stay short, large enough for throughput
-PAGE_SIZE = 64  # tokens per KV-cache page; small pages waste little on short chats
+PAGE_SIZE = 16  # tokens per KV-cache page: the unit of prefix reuse, so small enough to cover a system prompt
 KV_CACHE_TOKENS = 16384  # KV cache capacity; SmolLM2-135M holds 46 KB a token, so about 0.75 GB
 HEARTBEAT_S = 0.5  # while no token comes (in line inside the batch, or prefilling), wake the caller this often
+# Below this many tokens a step runs on one CPU thread. SmolLM2-135M on 2 cores, aggregate tok/s for N concurrent
+# requests, one thread against two: N=1 10.6/10.4, 2 14.3/13.1, 4 22.3/20.5, 8 31.4/37.5, 16 55.4/74.1.
+SMALL_STEP_TOKENS = 6
 
 
 @dataclass
@@ -91,6 +102,20 @@ class _PerRequestSampler(ContinuousBatchingLogitsProcessor):
         return scores
 
 
+def _threads_for_step(most: int):
+    """A hook run before each forward on CB's thread: one CPU thread for a small step, ``most`` for a big one.
+
+    ``torch.set_num_threads`` holds for the calling thread only (OpenMP), so the sessions' threads are untouched.
+    """
+
+    def fit(module, args, kwargs) -> None:
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        tokens = ids.numel() if ids is not None else SMALL_STEP_TOKENS
+        torch.set_num_threads(1 if tokens < SMALL_STEP_TOKENS else most)
+
+    return fit
+
+
 class _CallNow:
     """Stands in for the asyncio loop CB expects with a result handler: runs the handler on CB's thread at once."""
 
@@ -126,7 +151,7 @@ class BatchedLM:
             page_size=PAGE_SIZE,
             num_blocks=KV_CACHE_TOKENS // PAGE_SIZE,
             use_async_batching=False,
-            allow_block_sharing=False,  # prefix sharing reorders nothing here and costs bookkeeping on short chats
+            allow_block_sharing=True,  # prefix caching: a shared system prompt is prefilled once
         )
         generation = GenerationConfig(do_sample=False, eos_token_id=eos_token_id, max_new_tokens=128)
         self._manager = model.init_continuous_batching(generation_config=generation, continuous_batching_config=config)
@@ -134,6 +159,8 @@ class BatchedLM:
         processors.logits_processor.append(self._sampler)
         processors.tensors_required += 1
         processors.do_processing = True
+        if model.device.type == "cpu":
+            model.register_forward_pre_hook(_threads_for_step(torch.get_num_threads()), with_kwargs=True)
         # CB's thread inherits daemon-ness from the thread that starts it: a daemon, so it never blocks exit
         starter = threading.Thread(target=self._manager.start, daemon=True)
         starter.start()
