@@ -23,7 +23,7 @@ from playground.backends.base import (
 from playground.backends.local_classify import EmbeddingZeroShot
 from playground.backends.local_generate import CausalLMBackend, fit_prompt
 from playground.backends.local_pool import POOL
-from playground.errors import BUSY, ProviderError
+from playground.errors import BUSY, CANCELLED, ProviderError
 from playground.models_cache import converted_smollm2, resolve
 from playground.serving import batched_lm
 from playground.serving.admission import ModelLine
@@ -47,16 +47,21 @@ def greedy(prompt: str, tokens: int, **params) -> Request:
 
 def test_a_full_line_refuses_at_once_and_a_session_holds_one_place():
     line = ModelLine("m", slots=1, max_waiting=2)
-    working, first, second = line.enter("a"), line.enter("b"), line.enter("c")
+    working, abandoned, second = line.enter("a"), line.enter("b"), line.enter("c")
     with pytest.raises(ProviderError) as full:
         line.enter("d")
     assert full.value.code == BUSY and "2 requests are waiting" in full.value.message
-    with pytest.raises(ProviderError) as twice:
-        line.enter("b")  # a double click while the first run waits
-    assert twice.value.code == BUSY
-    assert line.counts() == (1, 2)
+    waiter = line.wait_turn(abandoned)
+    assert next(waiter).position == 1
+    first = line.enter("b")  # a double click: Streamlit reruns the page, so the newer run is the one shown
+    assert line.counts() == (1, 2)  # it took the older one's place, and did not queue twice
+    with pytest.raises(ProviderError) as replaced:
+        next(waiter)
+    assert replaced.value.code == CANCELLED
     line.leave(working, completed=True)
     assert first.admitted is not None and second.admitted is None
+    line.enter("b")  # while its run works: the run is told to stop, the new one waits its turn
+    assert first.superseded and line.counts() == (1, 2)
     with pytest.raises(ProviderError) as with_eta:  # now that a run was timed, the refusal says when to retry
         line.enter("e"), line.enter("f")
     assert with_eta.value.retry_after_s is not None
@@ -168,6 +173,28 @@ def test_a_small_step_runs_on_one_thread_and_a_big_one_on_all():
         worker.start(), worker.join()
     assert seen == {1: 1, 256: most}
     assert torch.get_num_threads() == most  # other threads keep theirs
+
+
+def test_a_sessions_newer_run_stops_its_older_one(smollm2):
+    older_events: list = []
+    started = threading.Event()
+
+    def older():
+        for event in BACKEND.execute(
+            smollm2, dataclasses.replace(greedy("Count to a hundred.", 200), owner="s1"), Credentials()
+        ):
+            older_events.append(event)
+            started.set()
+
+    worker = threading.Thread(target=older)
+    worker.start()
+    assert started.wait(120)
+    _, newer = run(smollm2, dataclasses.replace(greedy("Say hi.", 3), owner="s1"))  # Run pressed again: a rerun
+    worker.join(60)
+    assert isinstance(newer, Result) and newer.metrics.output_tokens == 3
+    assert not worker.is_alive()
+    assert isinstance(older_events[-1], Failure) and older_events[-1].code == CANCELLED
+    assert sum(isinstance(e, Token) for e in older_events) < 200
 
 
 def test_cancel_during_prefill_removes_the_request_from_the_batch(smollm2, monkeypatch):

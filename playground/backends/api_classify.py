@@ -28,7 +28,7 @@ class APIClassifier(OpenAIChatBackend):
         try:
             labels = check_request(request)
         except InputError as exc:
-            yield Failure(spec.id, exc.message, hint=exc.hint, code=exc.code)
+            yield Failure.of(spec.id, exc)
             return
         request = replace(request, labels=labels, params=ANSWER_PARAMS)
         final = yield from self._ask(spec, request, credentials, logprobs=True, top_logprobs=TOP_LOGPROBS)

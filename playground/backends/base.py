@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Protocol
 
 from playground.catalog import ModelSpec
+from playground.errors import PlaygroundError
 from playground.metrics import CallMetrics
 
 
@@ -119,6 +120,11 @@ class Failure:
     code: str = "internal"  # one of playground.errors.CODES: callers branch on this, never on the message
     retry_after_s: float | None = None
     cost: Any = None
+
+    @classmethod
+    def of(cls, model_id: str, error: PlaygroundError) -> Failure:
+        """What a raised PlaygroundError says, as this model's failure: message, hint, code and retry time."""
+        return cls(model_id, error.message, hint=error.hint, code=error.code, retry_after_s=error.retry_after_s)
 
 
 Event = Token | Notice | Waiting | Result | Failure

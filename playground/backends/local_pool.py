@@ -145,7 +145,7 @@ class LocalBackend:
         try:  # admission first: a full line or a second run of the same session costs no work at all
             ticket = line.enter(getattr(request, "owner", ""), request.arrived)
         except ProviderError as exc:
-            yield Failure(spec.id, exc.message, hint=exc.hint, code=exc.code, retry_after_s=exc.retry_after_s)
+            yield Failure.of(spec.id, exc)
             return
         completed = False
         try:
@@ -156,9 +156,16 @@ class LocalBackend:
             except Exception as exc:  # a broken folder or an incompatible checkpoint
                 yield Failure(spec.id, f"Could not load {spec.name}: {exc}", hint=f"Check the source '{spec.source}'.")
                 return
-            yield from line.wait_turn(ticket)
+            try:
+                yield from line.wait_turn(ticket)
+            except ProviderError as exc:  # the session's newer run took this place
+                yield Failure.of(spec.id, exc)
+                return
             queue_s = max(0.0, ticket.admitted - request.arrived - load_s)  # in line, not loading
             for event in self.serve(loaded, spec, request):
+                if ticket.superseded:  # the session asked again: nobody is waiting for this answer any more
+                    yield Failure.of(spec.id, admission.superseded())
+                    return
                 if getattr(event, "metrics", None) is not None:
                     # a batched service may know a longer wait (for its shared pass) than the line's
                     event.metrics.queue_s = max(event.metrics.queue_s, queue_s)

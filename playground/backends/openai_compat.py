@@ -272,7 +272,7 @@ class OpenAIChatBackend:
             check_params(request.params)
             endpoint = resolve_endpoint(spec, self.providers[spec.provider], credentials)
         except InputError as exc:
-            yield Failure(spec.id, exc.message, hint=exc.hint, code=exc.code)
+            yield Failure.of(spec.id, exc)
             return
         except MissingKey as exc:
             yield Failure(

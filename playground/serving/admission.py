@@ -3,7 +3,8 @@
 A ``ModelLine`` lets ``slots`` requests work at once (1 for a one-at-a-time model, the batch size for a batched
 one) and at most ``max_waiting`` more wait. A request past that bound is refused at once with code "busy", saying
 how many wait and when to retry; no work is done for it. A session (``owner``) holds at most one place per line,
-so a double click does not queue twice.
+so a double click does not queue twice: a Streamlit rerun abandons the page of the run before it, so a session's
+newer request replaces its older one (taking its place in line) and the older one is told to stop.
 
 While a request waits, ``wait_turn`` yields ``Waiting(position, waiting, eta_s)``: again whenever its place
 changes, and at least every ``REFRESH_S`` so the caller can cancel it (a generator can only be closed between
@@ -20,7 +21,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from playground.backends.base import Waiting
-from playground.errors import BUSY, ProviderError
+from playground.errors import BUSY, CANCELLED, ProviderError
 from playground.i18n import _
 
 REFRESH_S = 1.0
@@ -32,6 +33,7 @@ class Ticket:
     owner: str
     arrived: float  # perf_counter: when the user's request arrived
     admitted: float | None = None  # when the model started on it
+    superseded: bool = False  # the same session asked again: this run's page is gone, so it should stop
 
 
 @dataclass(eq=False)
@@ -47,13 +49,14 @@ class ModelLine:
     def enter(self, owner: str = "", arrived: float | None = None) -> Ticket:
         """Take a place in line, or raise a busy ProviderError (nothing was queued) when the line is full."""
         with self._cond:
-            if owner and any(t.owner == owner for t in (*self._waiting, *self._active)):
-                raise ProviderError(
-                    _("You already have a run going on this model."),
-                    hint=_("Wait for it to finish, or stop it, before starting another."),
-                    code=BUSY,
-                )
             ticket = Ticket(owner, time.perf_counter() if arrived is None else arrived)
+            mine = [t for t in (*self._waiting, *self._active) if owner and t.owner == owner and not t.superseded]
+            if earlier := next(iter(mine), None):
+                earlier.superseded = True
+                if earlier in self._waiting:  # the newer run takes its place in line
+                    self._waiting[self._waiting.index(earlier)] = ticket
+                    self._cond.notify_all()
+                    return ticket
             if len(self._active) < self.slots and not self._waiting:
                 ticket.admitted = time.perf_counter()
                 self._active.add(ticket)
@@ -77,20 +80,28 @@ class ModelLine:
         try:
             while True:
                 with self._cond:
-                    if ticket.admitted is not None:
+                    if self._started(ticket):
                         return
-                    position = self._waiting.index(ticket) + 1
-                    if shown == position:  # nothing moved: sleep until something does, or the refresh is due
+                    if (
+                        shown == self._waiting.index(ticket) + 1
+                    ):  # nothing moved: sleep until something does, or the refresh is due
                         self._cond.wait(REFRESH_S)
-                        if ticket.admitted is not None:
+                        if self._started(ticket):
                             return
-                        position = self._waiting.index(ticket) + 1
+                    position = self._waiting.index(ticket) + 1
                     event = Waiting(self.model_id, position, len(self._waiting), self._eta(position))
                 shown = position
                 yield event
         finally:
             if ticket.admitted is None:
                 self.leave(ticket)
+
+    @staticmethod
+    def _started(ticket: Ticket) -> bool:
+        """True once the model has started on the ticket; raises when the session's newer run took its place."""
+        if ticket.admitted is None and ticket.superseded:
+            raise superseded()
+        return ticket.admitted is not None
 
     def leave(self, ticket: Ticket, completed: bool = False) -> None:
         """Give the place or the slot back; a completed run's service time feeds the ETA."""
@@ -124,6 +135,14 @@ class ModelLine:
         """(working, waiting) right now."""
         with self._cond:
             return len(self._active), len(self._waiting)
+
+
+def superseded() -> ProviderError:
+    return ProviderError(
+        _("Stopped: you started a newer run on this model."),
+        hint=_("Only your latest run is kept."),
+        code=CANCELLED,
+    )
 
 
 _LINES: dict[tuple, ModelLine] = {}
