@@ -190,7 +190,7 @@ def test_empty_history_explains_what_to_do(monkeypatch, tmp_path):
 
 
 def _run_and_wait(page) -> None:
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Run", exact=True).click()
     # the run may start and end between two polls; either way, wait until the page is idle again
     with contextlib.suppress(PlaywrightTimeout):
         page.wait_for_selector('[data-testid="stStatusWidget"]', timeout=10_000)

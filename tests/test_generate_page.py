@@ -66,7 +66,7 @@ def test_dead_self_hosted_url_fails_in_its_own_column(monkeypatch):
 def test_browser_runs_two_models_and_both_columns_fill(page, app_url, artifacts):
     open_page(page, f"{app_url}/generate?models=smollm2-135m,self-hosted")  # a deep link still gets app.py's sidebar
     page.get_by_label("Prompt", exact=True).fill("What is the capital of France?")
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Run", exact=True).click()
     expect(page.get_by_text("tokens out")).to_have_count(2, timeout=180_000)
     wait_idle(page)
     assert page.get_by_text("Paris").count() >= 1  # sampled at temperature 0.7: both answer, most often both say it

@@ -84,7 +84,7 @@ def test_a_run_made_through_one_replica_shows_on_the_other(postgres_url, browser
             max_tokens.fill("4")
             max_tokens.press("Tab")
             wait_idle(generate)
-            generate.get_by_role("button", name="Run").click()
+            generate.get_by_role("button", name="Run", exact=True).click()
             expect(generate.get_by_text("tokens in")).to_have_count(1, timeout=240_000)  # the card's metrics line
 
             open_page(dashboard, f"{second}/dashboard")  # a new script run of the other replica reads the store

@@ -152,7 +152,7 @@ def run_as(page, app_url: str, student: Student, base_url: str) -> str:
     picker.press("Enter")
     wait_idle(page)
     page.keyboard.press("Escape")
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Run", exact=True).click()
     expect(page.get_by_text("The API key was rejected (401).")).to_be_visible(timeout=120_000)
     expect(page.get_by_text("The server failed (500)", exact=False)).to_be_visible(timeout=120_000)
     wait_idle(page)
@@ -207,7 +207,7 @@ def test_an_answer_with_an_image_loads_nothing(shared_app, chromium, server):
     gets_before = len(server.gets)
     try:
         page.goto(f"{app_url}/generate?models=image-answer")
-        page.get_by_role("button", name="Run").click()
+        page.get_by_role("button", name="Run", exact=True).click()
         expect(page.get_by_text("done.", exact=False)).to_be_visible(timeout=120_000)
         wait_idle(page)
         link = page.get_by_role("link", name="🖼 a pixel")
