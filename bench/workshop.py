@@ -2,7 +2,8 @@
 memory, and what a real browser shows. Every ratio is measured in this one run; cold starts are excluded.
 
 Generation: the embedded SmolLM2 through the engine (runner + backend), exactly 64 new tokens each (end of sequence
-ignored), greedy, distinct prompts. Classification: the embedded MiniLM zero-shot classifier, one text each.
+ignored), greedy, distinct prompts; then the same for the int4 build the generate page starts with, whose
+figures are printed without goals (ONNX Runtime GenAI batches statically on a CPU). Classification: the embedded MiniLM zero-shot classifier, one text each.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from playground.runner import run_side_by_side
 STUDENTS = 30
 TOKENS = 64
 GENERATOR, CLASSIFIER = "smollm2-135m", "minilm-zero-shot"
+INT4 = "smollm2-135m-int4"  # the generate page's default: faster alone, but og.Engine cannot batch well on a CPU
 BROWSER_RUNS = 3  # one student in the browser, and the engine alone, this many times each, interleaved
 BROWSER_PROMPT = "Write a short paragraph about why open-weight language models matter."
 TOPICS = [
@@ -74,11 +76,11 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def generate(catalog, prompt: str, params: GenParams, owner: str) -> dict:
+def generate(catalog, prompt: str, params: GenParams, owner: str, model: str = GENERATOR) -> dict:
     """One student through the engine: what they observed (first token, end) and what the card reports."""
     request = Request("generate", prompt=prompt, params=params, owner=owner)
     first = final = None
-    for event in run_side_by_side(catalog, [GENERATOR], request):
+    for event in run_side_by_side(catalog, [model], request):
         if isinstance(event, Token) and first is None:
             first = time.perf_counter()
         elif isinstance(event, (Result, Failure)):
@@ -94,15 +96,15 @@ def generate(catalog, prompt: str, params: GenParams, owner: str) -> dict:
     }
 
 
-def students(catalog) -> dict:
+def students(catalog, model: str = GENERATOR) -> dict:
     params = GenParams(temperature=0, max_new_tokens=TOKENS, ignore_eos=True)
-    generate(catalog, "Warm up.", GenParams(temperature=0, max_new_tokens=4), "warm")  # cold start: load + batcher
-    alone = [generate(catalog, f"Tell me one fact about {TOPICS[i]}.", params, "alone") for i in range(2)]
+    generate(catalog, "Warm up.", GenParams(temperature=0, max_new_tokens=4), "warm", model)  # cold start excluded
+    alone = [generate(catalog, f"Tell me one fact about {TOPICS[i]}.", params, "alone", model) for i in range(2)]
     rss_before = rss_mb()
     results: list = [None] * STUDENTS
 
     def student(i: int) -> None:
-        results[i] = generate(catalog, f"Tell me one fact about {TOPICS[i]}.", params, f"student-{i}")
+        results[i] = generate(catalog, f"Tell me one fact about {TOPICS[i]}.", params, f"student-{i}", model)
 
     threads = [threading.Thread(target=student, args=(i,)) for i in range(STUDENTS)]
     started = time.perf_counter()
@@ -113,7 +115,7 @@ def students(catalog) -> dict:
     wall = time.perf_counter() - started
     rss_growth = rss_mb() - rss_before
     # one student alone again after the crowd: the machine's load drifts, so the baseline brackets the run
-    alone += [generate(catalog, f"Tell me one fact about {TOPICS[i]}.", params, "alone") for i in range(2, 4)]
+    alone += [generate(catalog, f"Tell me one fact about {TOPICS[i]}.", params, "alone", model) for i in range(2, 4)]
     one_wall = statistics.median(a["observed_total"] for a in alone)
     one_ttft = statistics.median(a["observed_ttft"] for a in alone)
     good = [r for r in results if r["ok"]]
@@ -244,6 +246,7 @@ def main() -> None:
     found = hardware.detect()
     bench_started = time.perf_counter()
     gen = students(catalog)
+    int4 = students(catalog, INT4)
     cls = classifications(catalog)
     model_mb = sum(f.stat().st_size for f in converted_smollm2().glob("*.safetensors")) / 2**20
     try:
@@ -265,6 +268,12 @@ def main() -> None:
         f"  generation: one alone {gen['one_wall']:.2f} s (TTFT {gen['one_ttft']:.2f} s, {gen['one_tok_s']:.1f} tok/s); "
         f"{STUDENTS} together {gen['wall']:.1f} s, TTFT p50 {gen['p50_ttft']:.2f} s p95 {gen['p95_ttft']:.2f} s, "
         f"total p95 {gen['p95_total']:.1f} s, aggregate {gen['aggregate']:.1f} tok/s"
+    )
+    print(
+        f"  the int4 build (ONNX Runtime GenAI, no goals: its CPU engine batches statically): one alone "
+        f"{int4['one_wall']:.2f} s (TTFT {int4['one_ttft']:.2f} s); {STUDENTS} together {int4['wall']:.1f} s "
+        f"(wall ratio {int4['wall_ratio']:.2f}), TTFT p50 {int4['p50_ttft']:.2f} s p95 {int4['p95_ttft']:.2f} s "
+        f"(ratio {int4['ttft_ratio']:.2f}), aggregate {int4['aggregate']:.1f} tok/s, failures {int4['failures']}"
     )
     print(f"  classification: one alone {cls['alone'] * 1000:.0f} ms; {STUDENTS} together {cls['wall'] * 1000:.0f} ms")
     print(f"  memory: RSS +{gen['rss_growth_mb']:.0f} MB over the {STUDENTS}-student run; model {model_mb:.0f} MB")

@@ -171,3 +171,17 @@ def test_a_full_line_answers_busy_at_once(int4, monkeypatch):
     busy = [f for f in outcomes.values() if isinstance(f, Failure)]
     assert busy and all(f.code == "busy" and f.retry_after_s > 0 for f in busy)
     assert sum(isinstance(f, Result) for f in outcomes.values()) >= 4
+
+
+def test_ignore_eos_runs_to_max_new_tokens_in_the_engine_and_in_a_seeded_generator(int4):
+    """Benchmarks need every answer the same length; "Name one colour." alone stops after about 25 tokens."""
+    for params in (
+        GenParams(temperature=0, max_new_tokens=40, ignore_eos=True),
+        GenParams(temperature=0.9, seed=3, max_new_tokens=40, ignore_eos=True),  # a seeded sample: og.Generator
+    ):
+        final = run(int4, Request("generate", prompt="Name one colour.", params=params))[-1]
+        assert isinstance(final, Result) and final.metrics.output_tokens == 40, final
+    short = run(
+        int4, Request("generate", prompt="Name one colour.", params=GenParams(temperature=0, max_new_tokens=40))
+    )[-1]
+    assert short.metrics.output_tokens < 40

@@ -65,6 +65,7 @@ class _Job:
     temperature: float
     top_p: float
     seed: int | None
+    ignore_eos: bool = False  # run to max_new_tokens (benchmarks: every answer the same length)
     events: queue.Queue = field(default_factory=queue.Queue)
     cancelled: bool = False
     cancel_sent: bool = False
@@ -188,6 +189,8 @@ class EngineWorker:
         request = self._engine.create_request(options=limits)
         options = og.TurnOptions(request)
         options.set_max_generated_tokens(job.max_new_tokens)
+        if job.ignore_eos:
+            options.set_min_generated_tokens(job.max_new_tokens)
         options.set_do_sample(job.sampled)
         if job.sampled:
             options.set_temperature(job.temperature)
@@ -211,6 +214,7 @@ class EngineWorker:
         params = og.GeneratorParams(self._model)
         params.set_search_options(
             max_length=len(job.ids) + job.max_new_tokens,
+            min_length=len(job.ids) + job.max_new_tokens if job.ignore_eos else 0,
             do_sample=True,
             temperature=job.temperature,
             top_p=job.top_p,
@@ -370,7 +374,14 @@ class OrtGenAIBackend:
                 retry_after_s=wait,
             )
             return
-        job = _Job(ids, params.max_new_tokens, max(0.0, params.temperature or 0.0), params.top_p, params.seed)
+        job = _Job(
+            ids,
+            params.max_new_tokens,
+            max(0.0, params.temperature or 0.0),
+            params.top_p,
+            params.seed,
+            params.ignore_eos,
+        )
         loaded.worker.submit(job)
         pieces: list[str] = []
         finished = False
