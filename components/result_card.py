@@ -11,7 +11,7 @@ import streamlit as st
 from components.answer import safe_markdown, show_answer
 from components.costs import cost_caption
 from components.session import get_catalog
-from playground import CallMetrics, Cost, Failure, ModelSpec, Result, Waiting
+from playground import CallMetrics, Failure, ModelSpec, Result, Waiting
 from playground.formatting import format_bytes
 from playground.i18n import _, current_language
 
@@ -99,7 +99,6 @@ class Card:
         final: Result | Failure,
         render_result: Callable[[Result], None],
         notices: list[str],
-        cost: Cost | None = None,
     ) -> None:
         if notices:
             self.notice.warning(safe_markdown("\n\n".join(notices)))
@@ -125,7 +124,7 @@ class Card:
             st.caption(metrics_line(final.metrics, final.extra.get("hardware") or final.extra.get("endpoint", "")))
             if footprint := _footprint(final.extra):
                 st.caption(footprint)
-            cost_caption(cost)
+            cost_caption(final.cost)
 
 
 def _footprint(extra: dict) -> str:

@@ -18,7 +18,6 @@ from components.session import get_playground, run_context
 from playground import (
     Catalog,
     CatalogError,
-    Cost,
     Credentials,
     Failure,
     InputError,
@@ -38,7 +37,6 @@ class Outcome:
 
     finals: dict[str, Final] = field(default_factory=dict)
     notices: dict[str, list[str]] = field(default_factory=dict)
-    costs: dict[str, Cost | None] = field(default_factory=dict)
 
 
 def _cards(catalog: Catalog, model_ids: list[str]) -> dict[str, Card | None]:
@@ -93,15 +91,12 @@ def _render_events(events, cards: dict, texts: dict[str, str], outcome: Outcome,
                 outcome.notices.setdefault(event.model_id, []).append(event.message)
             card.notice.info(safe_markdown(event.message))  # a notice may quote the model's answer
         else:
-            outcome.finals[event.model_id] = event
-            outcome.costs[event.model_id] = event.cost  # priced and recorded by the engine
-            card.finish(event, render_result, outcome.notices.get(event.model_id, []), outcome.costs[event.model_id])
+            outcome.finals[event.model_id] = event  # priced (.cost) and recorded by the engine
+            card.finish(event, render_result, outcome.notices.get(event.model_id, []))
 
 
 def render_finished(catalog: Catalog, outcome: Outcome, render_result: Callable[[Result], None] = show_text) -> None:
     """Show the last run again after a rerun (a widget changed) without running the models."""
     for model_id, card in _cards(catalog, list(outcome.finals)).items():
         if card is not None:
-            card.finish(
-                outcome.finals[model_id], render_result, outcome.notices.get(model_id, []), outcome.costs.get(model_id)
-            )
+            card.finish(outcome.finals[model_id], render_result, outcome.notices.get(model_id, []))
