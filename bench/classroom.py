@@ -7,12 +7,12 @@ import os
 import platform
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import psutil
 
+from bench import all_at_once
 from playground import CallMetrics, Request, Result, load_catalog, rooms
 from playground.store import Store
 
@@ -45,13 +45,7 @@ def simulated_burst(folder: Path) -> tuple[float, int]:
         store.record_vote(f"b{i}", sid, code, "a", True)
         store.mark_battle_shown(f"b{i}")
 
-    threads = [threading.Thread(target=student, args=(i,)) for i in range(STUDENTS)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
+    elapsed = all_at_once(STUDENTS, student)
     assert len(store.votes(code)) == STUDENTS and len(store.runs(room=code)) == 2 * STUDENTS
     return elapsed, STUDENTS * WRITES_PER_STUDENT
 

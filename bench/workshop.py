@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+from bench import all_at_once
 from playground import hardware
 from playground.backends.base import Failure, GenParams, Request, Result, Token
 from playground.catalog import load_catalog
@@ -106,13 +106,7 @@ def students(catalog, model: str = GENERATOR) -> dict:
     def student(i: int) -> None:
         results[i] = generate(catalog, f"Tell me one fact about {TOPICS[i]}.", params, f"student-{i}", model)
 
-    threads = [threading.Thread(target=student, args=(i,)) for i in range(STUDENTS)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    wall = all_at_once(STUDENTS, student)
     rss_growth = rss_mb() - rss_before
     # one student alone again after the crowd: the machine's load drifts, so the baseline brackets the run
     alone += [generate(catalog, f"Tell me one fact about {TOPICS[i]}.", params, "alone", model) for i in range(2, 4)]
@@ -155,16 +149,7 @@ def classifications(catalog) -> dict:
         classify(REVIEWS[i], "alone")
         alone.append(time.perf_counter() - started)
     finals: list = [None] * STUDENTS
-    threads = [
-        threading.Thread(target=lambda i=i: finals.__setitem__(i, classify(REVIEWS[i], f"s{i}")))
-        for i in range(STUDENTS)
-    ]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    wall = all_at_once(STUDENTS, lambda i: finals.__setitem__(i, classify(REVIEWS[i], f"s{i}")))
     return {
         "failures": sum(not isinstance(f, Result) for f in finals),
         "ratio": wall / (STUDENTS * statistics.median(alone)),
