@@ -173,8 +173,9 @@ STREAMED_AND_DONE = """() => window.__seen.some(([, texts]) => texts.some(t => t
   && !window.__seen[window.__seen.length - 1][1].some(t => t.endsWith('▌'))"""
 
 
-def browser_vs_engine(catalog) -> tuple[float, float, float]:
-    """(engine-alone decode tok/s, decode tok/s a headless Chromium shows, ratio), medians, same prompt and settings."""
+def browser_vs_engine(catalog) -> tuple[float, float, float, float]:
+    """(engine-alone decode tok/s, decode tok/s a headless Chromium shows while streaming, their ratio, ms from the
+    last streamed text to the final answer): medians, same prompt and settings."""
     from playwright.sync_api import sync_playwright
     from transformers import AutoTokenizer
 
@@ -188,7 +189,7 @@ def browser_vs_engine(catalog) -> tuple[float, float, float]:
 
     params = GenParams(temperature=0, max_new_tokens=TOKENS)
     tokenizer = AutoTokenizer.from_pretrained(converted_smollm2())
-    engine_rates, browser_rates = [], []
+    engine_rates, shown = [], []
     with tempfile.TemporaryDirectory() as home, streamlit_app(Path(home)) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -207,22 +208,25 @@ def browser_vs_engine(catalog) -> tuple[float, float, float]:
             page.wait_for_function(STREAMED_AND_DONE, timeout=300_000)
             wait_idle(page)
             if turn:
-                browser_rates.append(shown_tok_s(page.evaluate("window.__seen"), tokenizer))
+                shown.append(shown_stream(page.evaluate("window.__seen"), tokenizer))
         browser.close()
-    engine_tok_s, browser_tok_s = statistics.median(engine_rates[1:]), statistics.median(browser_rates)
-    return engine_tok_s, browser_tok_s, engine_tok_s / browser_tok_s
+    engine_tok_s = statistics.median(engine_rates[1:])
+    browser_tok_s, final_ms = (statistics.median(column) for column in zip(*shown))
+    return engine_tok_s, browser_tok_s, engine_tok_s / browser_tok_s, final_ms
 
 
-def shown_tok_s(seen: list, tokenizer) -> float:
-    """Decode tok/s as the page showed it: from the first streamed text to the final answer, by the page's clock.
+def shown_stream(seen: list, tokenizer) -> tuple[float, float]:
+    """(decode tok/s the page showed while streaming, ms from the last streamed text to the final answer).
 
-    While it streams, the answer ends with the cursor; the first text after that which extends it is the final one.
+    While it streams, the answer ends with the cursor: the rate is the tokens it grew by over the time it took, by
+    the page's clock. The final answer (the first text after that which extends it) is timed apart: it is one
+    redraw, not decoding.
     """
     count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
     streaming = [(at, text.removesuffix("▌").rstrip()) for at, texts in seen for text in texts if text.endswith("▌")]
     (first_at, first), (last_at, last) = streaming[0], streaming[-1]
-    final_at, answer = next((at, text) for at, texts in seen if at > last_at for text in texts if text.startswith(last))
-    return (count(answer) - count(first)) / max(1e-9, (final_at - first_at) / 1000)
+    final_at = next(at for at, texts in seen if at > last_at for text in texts if text.startswith(last))
+    return (count(last) - count(first)) / max(1e-9, (last_at - first_at) / 1000), final_at - last_at
 
 
 def main() -> None:
@@ -235,9 +239,9 @@ def main() -> None:
     cls = classifications(catalog)
     model_mb = sum(f.stat().st_size for f in converted_smollm2().glob("*.safetensors")) / 2**20
     try:
-        engine_tok_s, browser_tok_s, browser_ratio = browser_vs_engine(catalog)
+        engine_tok_s, browser_tok_s, browser_ratio, final_ms = browser_vs_engine(catalog)
     except Exception as exc:  # no Chromium or Playwright here: say so instead of inventing a number
-        engine_tok_s = browser_tok_s = browser_ratio = float("nan")
+        engine_tok_s = browser_tok_s = browser_ratio = final_ms = float("nan")
         print(f"(browser measure skipped: {type(exc).__name__}: {exc})")
     kinds = f" ({', '.join(map(str, gen['failure_kinds']))})" if gen["failure_kinds"] else ""
     print(f"failures with {STUDENTS} students: {gen['failures'] + cls['failures']} (goal <= 0){kinds}")
@@ -262,7 +266,10 @@ def main() -> None:
     )
     print(f"  classification: one alone {cls['alone'] * 1000:.0f} ms; {STUDENTS} together {cls['wall'] * 1000:.0f} ms")
     print(f"  memory: RSS +{gen['rss_growth_mb']:.0f} MB over the {STUDENTS}-student run; model {model_mb:.0f} MB")
-    print(f"  browser: engine alone {engine_tok_s:.1f} tok/s decode, browser shows {browser_tok_s:.1f} tok/s")
+    print(
+        f"  browser: engine alone {engine_tok_s:.1f} tok/s decode, browser shows {browser_tok_s:.1f} tok/s while "
+        f"streaming; the final answer replaced the last streamed text {final_ms:.0f} ms later"
+    )
     print(
         f"  hardware: {found.name} ({found.device}); default rate ${found.default_usd_per_hour}/h ({found.rate_source}, {found.rate_date})"
     )
