@@ -73,6 +73,22 @@ def test_browser_runs_two_models_and_both_columns_fill(page, app_url, artifacts)
     page.screenshot(path=str(artifacts / "generate.png"), full_page=True)
 
 
+def test_browser_pressing_run_again_mid_answer_ends_with_the_newer_answer(page, app_url):
+    """Streamlit reruns the page on the second click; the older run must give way, not refuse the newer one."""
+    open_page(page, f"{app_url}/generate?models=smollm2-135m")
+    page.get_by_label("Max new tokens").first.fill("200")
+    page.get_by_label("Max new tokens").first.press("Enter")
+    wait_idle(page)
+    run = page.get_by_role("button", name="Run", exact=True)
+    run.click()
+    page.get_by_text("▌").first.wait_for(timeout=180_000)  # the first answer is streaming
+    run.click()
+    expect(page.get_by_text("tokens out")).to_have_count(1, timeout=180_000)
+    wait_idle(page)
+    assert page.get_by_text("already have a run going").count() == 0
+    assert page.get_by_text("Stopped: you started a newer run").count() == 0  # the older card is gone with its page
+
+
 def test_broken_catalog_entry_is_named_on_the_page(monkeypatch, tmp_path):
     from components.session import get_catalog
 
