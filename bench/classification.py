@@ -15,7 +15,7 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from bench import throwaway_playground
-from playground.backends.base import Credentials, Request, Result
+from playground.events import Credentials, Request, Result
 from playground.backends.local_classify import SIMILARITY_TEMPERATURE
 from playground.backends.registry import backend_for
 from playground.catalog import load_catalog

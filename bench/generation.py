@@ -16,7 +16,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from bench import _slow_server, throwaway_playground
-from playground.backends.base import Credentials, GenParams, Request, Result
+from playground.events import Credentials, GenParams, Request, Result
 from playground.catalog import load_catalog
 from playground.models_cache import ensure_smollm2
 

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from playground.backends.base import GenParams, Request, Result
+from playground.events import GenParams, Request, Result
 from playground.catalog import load_catalog
 from playground.pricing import cost_of
 from playground.runner import run_one

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 
-from playground.backends.base import GenParams, Request, Result
+from playground.events import GenParams, Request, Result
 
 PROMPT = "Write a short story about a robot who learns to paint."
 NEW_TOKENS = 128

@@ -7,7 +7,7 @@ import streamlit as st
 
 from components.answer import safe_markdown, show_answer
 from components.classify_view import probability_chart
-from playground.backends.base import Result
+from playground.events import Result
 from playground.i18n import _, ngettext
 
 

@@ -6,7 +6,7 @@ Pages, benchmarks, notebooks and tests use what this module exports; none of the
 """
 
 from playground.availability import availability
-from playground.backends.base import (
+from playground.events import (
     DEFAULT_CAPTION_INSTRUCTION,
     Credentials,
     Endpoint,

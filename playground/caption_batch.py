@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from playground.backends.base import Credentials, Failure, Request, Result
+from playground.events import Credentials, Failure, Request, Result
 from playground.catalog import Catalog
 from playground.context import RunContext
 from playground.i18n import _

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from playground.backends.base import Request
+from playground.events import Request
 from playground.errors import InputError
 from playground.i18n import N_, _
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import openai
 
-from playground.backends.base import Failure, Token
+from playground.events import Failure, Token
 
 COOLDOWN_S = 30.0  # a failed endpoint is skipped this long, unless a health check finds it up sooner
 HEALTH_INTERVAL_S = 10.0

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 import playground.arena as arena
-from playground.backends.base import GenParams
+from playground.events import GenParams
 from playground.errors import InputError
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a projector without mistakes

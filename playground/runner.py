@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Iterator, Mapping
 
-from playground.backends.base import Credentials, Event, Failure, Request, Result
+from playground.events import Credentials, Event, Failure, Request, Result
 from playground.backends.registry import backend_for
 from playground.catalog import Catalog
 from playground.errors import INPUT, INTERNAL, TIMEOUT, PlaygroundError

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Mapping
 
-from playground.backends.base import Credentials, Event, Failure, Notice, Request, Result, Token
+from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.catalog import Catalog
 from playground.context import RunContext
 from playground.errors import CatalogError

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from playground.backends.base import DEFAULT_CAPTION_INSTRUCTION as DEFAULT_INSTRUCTION
-from playground.backends.base import Failure, GenParams, Request, Result, Token
+from playground.events import DEFAULT_CAPTION_INSTRUCTION as DEFAULT_INSTRUCTION
+from playground.events import Failure, GenParams, Request, Result, Token
 from playground.backends.local_caption import ImageCaptionerBackend, VisionLanguageBackend
 from playground.backends.local_pool import POOL
 from playground.backends.openai_vision import OpenAIVisionBackend

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from openai.types.chat.chat_completion_token_logprob import ChatCompletionTokenLogprob, TopLogprob
 
-from playground.backends.base import Credentials, Endpoint, Failure, Notice, Request, Result
+from playground.events import Credentials, Endpoint, Failure, Notice, Request, Result
 from playground.classify import (
     MAX_LABELS,
     NO_LABEL,

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from playground import errors
-from playground.backends.base import Credentials, Failure, GenParams, Notice, Request, Result, Token
+from playground.events import Credentials, Failure, GenParams, Notice, Request, Result, Token
 from playground.backends.openai_compat import TIMEOUT_SETTING, OpenAIChatBackend
 from playground.catalog import load_catalog
 from playground.runner import run_side_by_side

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from playground.backends.base import Credentials, Endpoint, Failure, GenParams, Notice, Request, Result, Token
+from playground.events import Credentials, Endpoint, Failure, GenParams, Notice, Request, Result, Token
 from playground.backends.openai_compat import OpenAIChatBackend
 from playground.catalog import CatalogError, load_catalog
 from playground.runner import run_one, run_side_by_side

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from playground import Playground, caption_samples, latency_rows, models_cache
-from playground.backends.base import GenParams, Notice, Request, Result, Token
+from playground.events import GenParams, Notice, Request, Result, Token
 from playground.backends.local_pool import POOL
 from playground.backends.ocr import TextBox, reading_order
 from playground.catalog import load_catalog

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from playground import models_cache
-from playground.backends.base import Failure, GenParams, Request, Result, Token, Waiting
+from playground.events import Failure, GenParams, Request, Result, Token, Waiting
 from playground.backends.local_pool import POOL
 from playground.backends.ort_genai import OrtGenAIBackend
 from playground.backends.registry import backend_for

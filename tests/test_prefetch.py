@@ -13,7 +13,7 @@ from PIL import Image
 from skimage import data
 
 from playground import models_cache
-from playground.backends.base import GenParams, Request, Result
+from playground.events import GenParams, Request, Result
 from playground.catalog import ModelSpec, load_catalog
 from playground.prefetch import Entry, folder_size, human, inspect
 from playground.runner import run_one

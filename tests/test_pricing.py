@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from genai_prices import Usage, calc_price
 
-from playground.backends.base import GenParams, Request, Result
+from playground.events import GenParams, Request, Result
 from playground.metrics import CallMetrics
 from playground.pricing import (
     HARDWARE_PRESETS,

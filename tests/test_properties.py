@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from PIL import Image
 
 from components.answer import safe_markdown
-from playground.backends.base import GenParams
+from playground.events import GenParams
 from playground.catalog import load_catalog
 from playground.classify import MAX_LABEL_CHARS, MAX_LABELS, check_labels
 from playground.errors import CatalogError, ImageError, InputError

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playground.backends.base import GenParams, Request, Result
+from playground.events import GenParams, Request, Result
 from playground.catalog import load_catalog
 from playground.metrics import CallMetrics
 from playground.retention import MAX_RUNS_SETTING, Retention

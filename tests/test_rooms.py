@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from playground import rooms
-from playground.backends.base import GenParams
+from playground.events import GenParams
 from playground.errors import InputError
 
 

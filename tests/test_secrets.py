@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
-from playground.backends.base import Credentials, Endpoint, GenParams, Request, Result
+from playground.events import Credentials, Endpoint, GenParams, Request, Result
 from playground.backends.openai_compat import _HTTP, SELF_HOSTED_URL, OpenAIChatBackend
 from playground.catalog import load_catalog
 from playground.redact import REDACTED, scrub

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from playground import hardware
-from playground.backends.base import (
+from playground.events import (
     Credentials,
     Failure,
     GenParams,

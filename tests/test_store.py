@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from playground.backends.base import Credentials, Failure, GenParams, Request, Result
+from playground.events import Credentials, Failure, GenParams, Request, Result
 from playground.catalog import load_catalog
 from playground.context import RunContext
 from playground.errors import InputError

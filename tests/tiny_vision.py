@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from playground.backends.base import Credentials
+from playground.events import Credentials
 from playground.catalog import load_catalog
 
 CORPUS = ["a cat sitting on a mat", "a man riding a horse", "a cup of coffee on a table", "Describe this image."] * 8

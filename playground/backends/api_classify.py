@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Iterator
 
 import playground.errors as errors
-from playground.backends.base import Credentials, Event, Failure, GenParams, Notice, Request, Result
+from playground.events import Credentials, Event, Failure, GenParams, Notice, Request, Result
 from playground.backends.openai_compat import OpenAIChatBackend
 from playground.catalog import ModelSpec
 from playground.classify import InputError, check_request, classification_messages, label_probabilities, parse_label

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from playground.backends.base import Event, Failure, Notice, Request, Result
+from playground.events import Event, Failure, Notice, Request, Result
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
 from playground.i18n import _

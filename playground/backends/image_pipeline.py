@@ -11,7 +11,8 @@ import time
 from dataclasses import replace
 from typing import Callable, Iterator
 
-from playground.backends.base import Backend, Credentials, Event, Failure, Notice, Request, Result, Token
+from playground.backends.base import Backend
+from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.backends.local_caption import instruction_of
 from playground.backends.ocr import TextBox, reading_order
 from playground.catalog import Catalog, ModelSpec

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import playground.hardware as hardware
-from playground.backends.base import Event, Failure, Notice, Request, Result
+from playground.events import Event, Failure, Notice, Request, Result
 from playground.backends.local_generate import CausalLMBackend
 from playground.backends.local_pool import Loaded, LocalBackend
 from playground.catalog import ModelSpec

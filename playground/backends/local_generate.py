@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import playground.hardware as hardware
-from playground.backends.base import (
+from playground.events import (
     Event,
     Failure,
     Notice,

@@ -20,7 +20,7 @@ from typing import Any
 
 import playground.hardware as hardware
 import playground.models_cache as models_cache
-from playground.backends.base import Failure, Notice, Result
+from playground.events import Failure, Notice, Result
 from playground.catalog import ModelSpec
 from playground.errors import ProviderError
 from playground.i18n import _

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from playground.backends.base import Event, Failure, Request, Result
+from playground.events import Event, Failure, Request, Result
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
 from playground.i18n import _

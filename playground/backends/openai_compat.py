@@ -17,7 +17,7 @@ from openai.types.chat import ChatCompletion
 
 import playground.endpoints as endpoints
 import playground.errors as errors
-from playground.backends.base import (
+from playground.events import (
     Credentials,
     Endpoint,
     Event,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterator
 
-from playground.backends.base import Credentials, Event, Failure, Request, Result, chat_messages
+from playground.events import Credentials, Event, Failure, Request, Result, chat_messages
 from playground.backends.local_caption import instruction_of
 from playground.backends.openai_compat import OpenAIChatBackend
 from playground.catalog import ModelSpec

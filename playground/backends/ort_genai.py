@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import playground.models_cache as models_cache
-from playground.backends.base import (
+from playground.events import (
     Event,
     Failure,
     Notice,

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from playground.backends.base import Waiting
+from playground.events import Waiting
 from playground.errors import BUSY, CANCELLED, ProviderError
 from playground.i18n import _
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from playground.backends.base import Failure, Request, Result
+from playground.events import Failure, Request, Result
 from playground.catalog import ModelSpec
 from playground.context import RunContext
 from playground.errors import InputError
