@@ -15,11 +15,11 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from bench import throwaway_playground
-from playground.events import Credentials, Request, Result
 from playground.backends.local_classify import SIMILARITY_TEMPERATURE
 from playground.backends.registry import backend_for
 from playground.catalog import load_catalog
 from playground.classify import PRESETS, LabelledSet, hypothesis_template, load_sample
+from playground.events import Credentials, Request, Result
 
 REPEATS = 5
 MODEL = "minilm-zero-shot"

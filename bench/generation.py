@@ -16,8 +16,8 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from bench import _slow_server, throwaway_playground
-from playground.events import Credentials, GenParams, Request, Result
 from playground.catalog import load_catalog
+from playground.events import Credentials, GenParams, Request, Result
 from playground.models_cache import ensure_smollm2
 
 REPEATS = 5

@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from playground.events import GenParams, Request, Result
 from playground.catalog import load_catalog
+from playground.events import GenParams, Request, Result
 from playground.pricing import cost_of
 from playground.runner import run_one
 from playground.store import Store

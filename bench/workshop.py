@@ -15,8 +15,8 @@ from pathlib import Path
 
 from bench import all_at_once
 from playground import hardware
-from playground.events import Failure, GenParams, Request, Result, Token
 from playground.catalog import load_catalog
+from playground.events import Failure, GenParams, Request, Result, Token
 from playground.models_cache import converted_smollm2, ensure_smollm2
 from playground.runner import run_side_by_side
 

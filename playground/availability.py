@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import playground.models_cache as models_cache
-from playground.events import Credentials
 from playground.backends.openai_compat import MissingKey, resolve_endpoint
 from playground.catalog import Catalog, ModelSpec
+from playground.events import Credentials
 from playground.i18n import _
 
 

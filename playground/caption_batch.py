@@ -11,9 +11,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from playground.events import Credentials, Failure, Request, Result
 from playground.catalog import Catalog
 from playground.context import RunContext
+from playground.events import Credentials, Failure, Request, Result
 from playground.i18n import _
 from playground.images import SAMPLE_PHOTOS, sample_photo
 from playground.session import Playground, RunSettings

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from playground.events import Request
 from playground.errors import InputError
+from playground.events import Request
 from playground.i18n import N_, _
 
 SAMPLES_DIR = Path(__file__).with_name("samples")

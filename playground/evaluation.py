@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from playground.events import Credentials, Failure, Request, Result
 from playground.backends.registry import backend_for
 from playground.catalog import Catalog
 from playground.classify import NO_LABEL, BatchRequest, LabelledSet, check_labels
+from playground.events import Credentials, Failure, Request, Result
 from playground.metrics import CallMetrics
 
 API_CONCURRENCY = 4  # parallel calls per API model in batch evaluation

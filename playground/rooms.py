@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 
 import playground.arena as arena
-from playground.events import GenParams
 from playground.errors import InputError
+from playground.events import GenParams
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a projector without mistakes
 CODE_LENGTH = 8  # 31^8 ≈ 8.5e11 codes, about 40 bits: not worth guessing, and codes are never listed

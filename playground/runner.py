@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass
 from typing import Iterator, Mapping
 
-from playground.events import Credentials, Event, Failure, Request, Result
 from playground.backends.registry import backend_for
 from playground.catalog import Catalog
 from playground.errors import INPUT, INTERNAL, TIMEOUT, PlaygroundError
+from playground.events import Credentials, Event, Failure, Request, Result
 from playground.i18n import _
 
 DEFAULT_MODEL_TIMEOUT_S = 180.0

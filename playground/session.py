@@ -16,11 +16,11 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Mapping
 
-from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.catalog import Catalog
 from playground.context import RunContext
 from playground.errors import CatalogError
 from playground.evaluation import ModelEvaluation, Progress, evaluate
+from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.hardware import detect
 from playground.i18n import _
 from playground.metrics import CallMetrics

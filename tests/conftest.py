@@ -16,8 +16,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no model hub here: fail fast instead of retrying DNS for a minute
 
-from playground.events import Credentials, Endpoint  # noqa: E402
 from playground.catalog import load_catalog  # noqa: E402
+from playground.events import Credentials, Endpoint  # noqa: E402
 from playground.models_cache import ensure_smollm2  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

@@ -12,12 +12,12 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from playground.events import DEFAULT_CAPTION_INSTRUCTION as DEFAULT_INSTRUCTION
-from playground.events import Failure, GenParams, Request, Result, Token
 from playground.backends.local_caption import ImageCaptionerBackend, VisionLanguageBackend
 from playground.backends.local_pool import POOL
 from playground.backends.openai_vision import OpenAIVisionBackend
 from playground.backends.registry import backend_for
+from playground.events import DEFAULT_CAPTION_INSTRUCTION as DEFAULT_INSTRUCTION
+from playground.events import Failure, GenParams, Request, Result, Token
 from playground.images import API_MAX_SIDE
 from playground.runner import run_one, run_side_by_side
 

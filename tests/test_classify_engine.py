@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from openai.types.chat.chat_completion_token_logprob import ChatCompletionTokenLogprob, TopLogprob
 
-from playground.events import Credentials, Endpoint, Failure, Notice, Request, Result
 from playground.classify import (
     MAX_LABELS,
     NO_LABEL,
@@ -26,6 +25,7 @@ from playground.classify import (
     read_labelled_csv,
 )
 from playground.evaluation import batch_metrics, evaluate
+from playground.events import Credentials, Endpoint, Failure, Notice, Request, Result
 from playground.runner import run_one, run_side_by_side
 from tests.tiny_classifiers import TRAINING
 

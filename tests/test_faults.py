@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from playground import errors
-from playground.events import Credentials, Failure, GenParams, Notice, Request, Result, Token
 from playground.backends.openai_compat import TIMEOUT_SETTING, OpenAIChatBackend
 from playground.catalog import load_catalog
+from playground.events import Credentials, Failure, GenParams, Notice, Request, Result, Token
 from playground.runner import run_side_by_side
 from playground.store import Store
 from tests.fake_openai import HANG_S, WORDS, fault_server, provider_toml

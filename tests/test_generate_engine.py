@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from playground.events import Credentials, Endpoint, Failure, GenParams, Notice, Request, Result, Token
 from playground.backends.openai_compat import OpenAIChatBackend
 from playground.catalog import CatalogError, load_catalog
+from playground.events import Credentials, Endpoint, Failure, GenParams, Notice, Request, Result, Token
 from playground.runner import run_one, run_side_by_side
 
 GREEDY = GenParams(temperature=0, max_new_tokens=24)

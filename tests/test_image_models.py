@@ -12,10 +12,10 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from playground import Playground, caption_samples, latency_rows, models_cache
-from playground.events import GenParams, Notice, Request, Result, Token
 from playground.backends.local_pool import POOL
 from playground.backends.ocr import TextBox, reading_order
 from playground.catalog import load_catalog
+from playground.events import GenParams, Notice, Request, Result, Token
 from playground.images import open_image, sample_photo
 from playground.runner import run_side_by_side
 from playground.store import Store

@@ -8,11 +8,11 @@ import time
 import pytest
 
 from playground import models_cache
-from playground.events import Failure, GenParams, Request, Result, Token, Waiting
 from playground.backends.local_pool import POOL
 from playground.backends.ort_genai import OrtGenAIBackend
 from playground.backends.registry import backend_for
 from playground.catalog import CatalogError, ModelSpec, load_catalog
+from playground.events import Failure, GenParams, Request, Result, Token, Waiting
 from playground.runner import run_side_by_side
 
 INT4 = "smollm2-135m-int4"

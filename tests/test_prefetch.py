@@ -13,8 +13,8 @@ from PIL import Image
 from skimage import data
 
 from playground import models_cache
-from playground.events import GenParams, Request, Result
 from playground.catalog import ModelSpec, load_catalog
+from playground.events import GenParams, Request, Result
 from playground.prefetch import Entry, folder_size, human, inspect
 from playground.runner import run_one
 from tests.tiny_vision import catalog_entry

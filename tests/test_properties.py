@@ -14,10 +14,10 @@ from markdown_it import MarkdownIt
 from PIL import Image
 
 from components.answer import safe_markdown
-from playground.events import GenParams
 from playground.catalog import load_catalog
 from playground.classify import MAX_LABEL_CHARS, MAX_LABELS, check_labels
 from playground.errors import CatalogError, ImageError, InputError
+from playground.events import GenParams
 from playground.images import open_image
 from playground.params import MAX_NEW_TOKENS, MAX_SEED, MAX_TEMPERATURE, check_params, trim_broken_tail
 from playground.redact import REDACTED, scrub

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from playground.events import GenParams, Request, Result
 from playground.catalog import load_catalog
+from playground.events import GenParams, Request, Result
 from playground.metrics import CallMetrics
 from playground.retention import MAX_RUNS_SETTING, Retention
 from playground.store import Store

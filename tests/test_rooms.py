@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from playground import rooms
-from playground.events import GenParams
 from playground.errors import InputError
+from playground.events import GenParams
 
 
 def test_codes_are_random_readable_and_normalised():

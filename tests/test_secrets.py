@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
-from playground.events import Credentials, Endpoint, GenParams, Request, Result
 from playground.backends.openai_compat import _HTTP, SELF_HOSTED_URL, OpenAIChatBackend
 from playground.catalog import load_catalog
+from playground.events import Credentials, Endpoint, GenParams, Request, Result
 from playground.redact import REDACTED, scrub
 from playground.store import Store, to_csv, to_json
 from tests.browser import streamlit_app, wait_idle

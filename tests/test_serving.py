@@ -10,6 +10,10 @@ import pytest
 import torch
 
 from playground import hardware
+from playground.backends.local_classify import EmbeddingZeroShot
+from playground.backends.local_generate import CausalLMBackend, fit_prompt
+from playground.backends.local_pool import POOL
+from playground.errors import BUSY, CANCELLED, ProviderError
 from playground.events import (
     Credentials,
     Failure,
@@ -20,10 +24,6 @@ from playground.events import (
     Token,
     Waiting,
 )
-from playground.backends.local_classify import EmbeddingZeroShot
-from playground.backends.local_generate import CausalLMBackend, fit_prompt
-from playground.backends.local_pool import POOL
-from playground.errors import BUSY, CANCELLED, ProviderError
 from playground.models_cache import converted_smollm2, resolve
 from playground.serving import batched_lm
 from playground.serving.admission import ModelLine

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from playground.events import Credentials, Failure, GenParams, Request, Result
 from playground.catalog import load_catalog
 from playground.context import RunContext
 from playground.errors import InputError
+from playground.events import Credentials, Failure, GenParams, Request, Result
 from playground.hardware import detect
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, cost_of

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from playground.events import Credentials
 from playground.catalog import load_catalog
+from playground.events import Credentials
 
 CORPUS = ["a cat sitting on a mat", "a man riding a horse", "a cup of coffee on a table", "Describe this image."] * 8
 

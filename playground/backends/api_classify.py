@@ -10,10 +10,10 @@ from dataclasses import replace
 from typing import Iterator
 
 import playground.errors as errors
-from playground.events import Credentials, Event, Failure, GenParams, Notice, Request, Result
 from playground.backends.openai_compat import OpenAIChatBackend
 from playground.catalog import ModelSpec
 from playground.classify import InputError, check_request, classification_messages, label_probabilities, parse_label
+from playground.events import Credentials, Event, Failure, GenParams, Notice, Request, Result
 from playground.i18n import _
 
 ANSWER_PARAMS = GenParams(temperature=0.0, top_p=1.0, max_new_tokens=16, seed=0)  # a label, chosen greedily

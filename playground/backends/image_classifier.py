@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from playground.events import Event, Failure, Notice, Request, Result
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
+from playground.events import Event, Failure, Notice, Request, Result
 from playground.i18n import _
 from playground.metrics import Stopwatch
 

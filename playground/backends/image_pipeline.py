@@ -12,10 +12,10 @@ from dataclasses import replace
 from typing import Callable, Iterator
 
 from playground.backends.base import Backend
-from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.backends.local_caption import instruction_of
 from playground.backends.ocr import TextBox, reading_order
 from playground.catalog import Catalog, ModelSpec
+from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.i18n import _
 from playground.metrics import CallMetrics, Stopwatch
 

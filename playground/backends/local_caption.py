@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from playground.events import DEFAULT_CAPTION_INSTRUCTION, Event, Failure, Notice, Request, Result
 from playground.backends.local_generate import generate_kwargs, stream_generate
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
+from playground.events import DEFAULT_CAPTION_INSTRUCTION, Event, Failure, Notice, Request, Result
 from playground.i18n import _
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import playground.hardware as hardware
+from playground.backends.local_pool import Loaded, LocalBackend
+from playground.catalog import ModelSpec
 from playground.events import (
     Event,
     Failure,
@@ -23,8 +25,6 @@ from playground.events import (
     Token,
     chat_messages,
 )
-from playground.backends.local_pool import Loaded, LocalBackend
-from playground.catalog import ModelSpec
 from playground.i18n import _
 from playground.metrics import Stopwatch
 from playground.params import trim_broken_tail

@@ -20,9 +20,9 @@ from typing import Any
 
 import playground.hardware as hardware
 import playground.models_cache as models_cache
-from playground.events import Failure, Notice, Result
 from playground.catalog import ModelSpec
 from playground.errors import ProviderError
+from playground.events import Failure, Notice, Result
 from playground.i18n import _
 from playground.serving import admission, limits
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from playground.events import Event, Failure, Request, Result
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
+from playground.events import Event, Failure, Request, Result
 from playground.i18n import _
 from playground.metrics import Stopwatch
 

@@ -17,6 +17,8 @@ from openai.types.chat import ChatCompletion
 
 import playground.endpoints as endpoints
 import playground.errors as errors
+from playground.catalog import ModelSpec, ProviderSpec
+from playground.errors import InputError, MissingKeyError, PlaygroundError, ProviderError
 from playground.events import (
     Credentials,
     Endpoint,
@@ -28,8 +30,6 @@ from playground.events import (
     Token,
     chat_messages,
 )  # fmt: skip
-from playground.catalog import ModelSpec, ProviderSpec
-from playground.errors import InputError, MissingKeyError, PlaygroundError, ProviderError
 from playground.i18n import _
 from playground.metrics import Stopwatch
 from playground.params import check_params

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterator
 
-from playground.events import Credentials, Event, Failure, Request, Result, chat_messages
 from playground.backends.local_caption import instruction_of
 from playground.backends.openai_compat import OpenAIChatBackend
 from playground.catalog import ModelSpec
+from playground.events import Credentials, Event, Failure, Request, Result, chat_messages
 from playground.i18n import _
 from playground.images import API_MAX_SIDE, fit_within, to_data_url
 

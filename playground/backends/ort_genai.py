@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import playground.models_cache as models_cache
+from playground.backends.local_pool import POOL, card_facts
+from playground.catalog import ModelSpec
 from playground.events import (
     Event,
     Failure,
@@ -39,8 +41,6 @@ from playground.events import (
     Waiting,
     chat_messages,
 )
-from playground.backends.local_pool import POOL, card_facts
-from playground.catalog import ModelSpec
 from playground.i18n import _
 from playground.metrics import Stopwatch
 

@@ -20,8 +20,8 @@ from collections import deque
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from playground.events import Waiting
 from playground.errors import BUSY, CANCELLED, ProviderError
+from playground.events import Waiting
 from playground.i18n import _
 
 REFRESH_S = 1.0

@@ -17,10 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from playground.events import Failure, Request, Result
 from playground.catalog import ModelSpec
 from playground.context import RunContext
 from playground.errors import InputError
+from playground.events import Failure, Request, Result
 from playground.hardware import detect
 from playground.pricing import Cost
 from playground.redact import scrub
