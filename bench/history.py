@@ -15,7 +15,7 @@ from pathlib import Path
 from playground.catalog import load_catalog
 from playground.events import GenParams, Request, Result
 from playground.pricing import cost_of
-from playground.runner import run_one
+from playground.runner import final_of
 from playground.store import Store
 
 CALLS = 5
@@ -24,11 +24,11 @@ REQUEST = Request("generate", prompt="Name three primary colours.", params=GenPa
 
 
 def generation_call_s(catalog) -> tuple[float, Result]:
-    run_one(catalog, "smollm2-135m", REQUEST)  # warm: load the shared model first
+    final_of(catalog, "smollm2-135m", REQUEST)  # warm: load the shared model first
     samples, final = [], None
     for _ in range(CALLS):
         started = time.perf_counter()
-        final = run_one(catalog, "smollm2-135m", REQUEST)
+        final = final_of(catalog, "smollm2-135m", REQUEST)
         samples.append(time.perf_counter() - started)
         assert isinstance(final, Result), final
     return statistics.median(samples), final

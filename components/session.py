@@ -13,7 +13,7 @@ import streamlit as st
 
 from components.costs import get_store
 from playground import Catalog, Credentials, Endpoint, Playground, RunContext, load_catalog
-from playground.backends.openai_compat import SELF_HOSTED_URL, self_hosted_key
+from playground.credentials import SELF_HOSTED_URL, self_hosted_key
 
 KEYS = "api_keys"  # session_state: provider id -> key typed in the sidebar
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import playground.models_cache as models_cache
-from playground.backends.openai_compat import MissingKey, resolve_endpoint
 from playground.catalog import Catalog, ModelSpec
+from playground.credentials import resolve_access
+from playground.errors import MissingKeyError
 from playground.events import Credentials
 from playground.i18n import _
 
@@ -24,7 +25,7 @@ def availability(catalog: Catalog, spec: ModelSpec, credentials: Credentials) ->
             return Availability(True, _("downloads on first use"))
         return Availability(source.ready, _("ready") if source.ready else source.missing_hint)
     try:
-        resolve_endpoint(spec, catalog.provider_of(spec), credentials)
-    except MissingKey as exc:
+        resolve_access(spec, catalog.provider_of(spec), credentials)  # asks no endpoint pool: a redraw moves nothing
+    except MissingKeyError as exc:
         return Availability(False, exc.status)
     return Availability(True, _("ready"))

@@ -4,24 +4,24 @@ round robin, and an endpoint that fails a health check or a call is skipped for 
 A pool is kept per process, shared by every session, like the local model pool: each app replica learns by itself
 which endpoints are down. A single URL needs no pool and is used as it is.
 
-- ``pick(urls)`` gives the next usable URL, in turn.
-- ``report_failure(url, exc)`` (from the backend's error path) rests an endpoint that refused, timed out or failed
-  on the server's side; a 4xx is the request's fault and rests nothing.
-- ``failover`` wraps a backend's ``execute``: a call refused before any token arrived (the request never reached a
-  model) is tried once more on each other usable endpoint, so killing one server does not fail a student's call.
+- ``failover(urls, attempt)`` leases a URL for one attempt of a call (the next usable one, in turn). The attempt
+  reports its failure on the lease, which rests an endpoint that refused, timed out or failed on the server's side
+  (a 4xx is the request's fault and rests nothing). A call refused before any token arrived (the request never
+  reached a model) is tried once more on each other usable endpoint, so killing one server does not fail a
+  student's call. Nothing is kept between calls but the pool's health: no thread-local, no hidden state.
 - A health check (``GET {url}/models``; any HTTP answer below 500 counts as up) runs every ``HEALTH_INTERVAL_S``
   on a background thread while the pool is in use, and brings a rested endpoint back as soon as it answers.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 import openai
 
@@ -119,7 +119,6 @@ class EndpointPool:
 
 _pools: dict[tuple[str, ...], EndpointPool] = {}
 _pools_lock = threading.Lock()
-_attempt = threading.local()  # what the current call on this thread learned about its endpoint (see failover)
 
 
 def pool_for(urls: str | Iterable[str]) -> EndpointPool:
@@ -131,50 +130,44 @@ def pool_for(urls: str | Iterable[str]) -> EndpointPool:
         return _pools[key]
 
 
-def pick(urls: str | Iterable[str]) -> str:
-    """The base URL for the next call: the only one, or the next usable one of several."""
-    choices = split_urls(urls)
-    _attempt.pool = pool_for(choices) if len(choices) > 1 else None
-    _attempt.refused = None
-    if _attempt.pool:
-        return _attempt.pool.pick()
-    return choices[0] if choices else ""
+@dataclass
+class Lease:
+    """One attempt of one call on one URL. The call reports its failure here; the lease rests the endpoint when
+    the fault is the server's or the connection's, and remembers whether the request never reached a model."""
+
+    url: str
+    pool: EndpointPool | None = None  # None: a single URL, nothing to rest or fail over to
+    refused: bool = False
+
+    def report_failure(self, exc: BaseException) -> None:
+        if self.pool is None:
+            return
+        refused = isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
+        status = getattr(exc, "status_code", None)
+        if refused or isinstance(exc, openai.APITimeoutError) or (status is not None and status >= 500):
+            self.pool.rest(self.url)
+            self.refused = refused or status in RETRY_STATUSES
 
 
-def report_failure(url: str, exc: BaseException) -> None:
-    """A call to ``url`` raised ``exc``: rest the endpoint when the fault is the server's or the connection's."""
-    pool: EndpointPool | None = getattr(_attempt, "pool", None)
-    if pool is None or url not in pool.urls:
-        return
-    refused = isinstance(exc, openai.APIConnectionError) and not isinstance(exc, openai.APITimeoutError)
-    status = getattr(exc, "status_code", None)
-    if refused or isinstance(exc, openai.APITimeoutError) or (status is not None and status >= 500):
-        pool.rest(url)
-        if refused or status in RETRY_STATUSES:
-            _attempt.refused = url
-
-
-def failover(execute: Callable[..., Iterator]) -> Callable[..., Iterator]:
-    """Wrap a backend's ``execute``: when a call fails before its first token because its endpoint refused it,
-    run it again on the next usable endpoint of the same pool, at most once per endpoint."""
-
-    @functools.wraps(execute)
-    def run(*args, **kwargs) -> Iterator:
-        refused_by: set[str] = set()
-        while True:
-            _attempt.refused = None
-            streamed, held = False, None
-            for event in execute(*args, **kwargs):
-                streamed = streamed or isinstance(event, Token)
-                if isinstance(event, Failure) and not streamed and getattr(_attempt, "refused", None):
-                    held = event  # the request never reached a model: another endpoint may take it
-                    break
-                yield event
-            if held is None:
-                return
-            refused_by.add(_attempt.refused)
-            if not set(_attempt.pool.usable()) - refused_by:
-                yield held
-                return
-
-    return run
+def failover(urls: Iterable[str], attempt: Callable[[Lease], Iterator]) -> Iterator:
+    """Run ``attempt`` on a URL leased from ``urls``: the only one, or the next usable one of several. When an
+    attempt fails before its first token because its endpoint refused it (the request never reached a model), run it
+    again on the next usable endpoint of the same pool, at most once per endpoint."""
+    urls = split_urls(urls)
+    pool = pool_for(urls) if len(urls) > 1 else None
+    refused_by: set[str] = set()
+    while True:
+        lease = Lease(pool.pick() if pool else (urls[0] if urls else ""), pool)
+        streamed, held = False, None
+        for event in attempt(lease):
+            streamed = streamed or isinstance(event, Token)
+            if isinstance(event, Failure) and not streamed and lease.refused:
+                held = event  # another endpoint may take it
+                break
+            yield event
+        if held is None:
+            return
+        refused_by.add(lease.url)
+        if not set(pool.usable()) - refused_by:
+            yield held
+            return

@@ -1,7 +1,7 @@
 """Batch evaluation: a labelled set through each classifier, scored with accuracy, macro-F1 and a confusion matrix.
 
-It drives backends, so it sits beside the runner, above ``backends/`` and ``classify.py`` (which the backends use).
-The session (``Playground.evaluate``) calls it and records one run per model in the store.
+Every text (or batch of texts) goes through the runner, so it has the same deadline and crash isolation as a run
+from a page. The session (``Playground.evaluate``) calls it and records one run per model in the store.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from playground.catalog import Catalog
 from playground.classify import NO_LABEL, BatchRequest, LabelledSet, check_labels
 from playground.events import Credentials, Failure, Request, Result
 from playground.metrics import CallMetrics
+from playground.runner import DEFAULT_MODEL_TIMEOUT_S, finals_of
 
 API_CONCURRENCY = 4  # parallel calls per API model in batch evaluation
 
@@ -107,32 +108,39 @@ def _prediction(result: Result) -> Prediction:
     return Prediction(result.label, result.scores, m.total_s or 0.0, m.input_tokens, m.output_tokens, truncated)
 
 
-def _local_batches(
-    backend, spec, data: LabelledSet, labels, credentials, progress: Progress
-) -> Iterable[Result | Failure]:
-    """Chunks of ``backend.batch_size`` texts, each one forward pass, with the model lock held per chunk."""
-    size = backend.batch_size
+@dataclass(frozen=True)
+class _Pass:
+    """One model's pass over the set: how to reach it, and how long each call may take."""
+
+    catalog: Catalog
+    model_id: str
+    credentials: Credentials
+    timeout_s: float
+
+    def finals(self, request: Request) -> list[Result | Failure]:
+        return finals_of(self.catalog, self.model_id, request, self.credentials, self.timeout_s)
+
+
+def _local_batches(run: _Pass, size: int, data: LabelledSet, labels, progress: Progress) -> Iterable[Result | Failure]:
+    """Chunks of ``size`` texts, each one forward pass; a batch's final event carries one Result per text."""
     for start in range(0, len(data.texts), size):
         chunk = tuple(data.texts[start : start + size])
-        for event in backend.execute(spec, BatchRequest("classify", labels=labels, texts=chunk), credentials):
-            if isinstance(event, (Result, Failure)):
-                yield event
-        progress(spec.id, min(start + size, len(data.texts)), len(data.texts))
+        yield from run.finals(BatchRequest("classify", labels=labels, texts=chunk))
+        progress(run.model_id, min(start + size, len(data.texts)), len(data.texts))
 
 
-def _api_calls(backend, spec, data: LabelledSet, labels, credentials, progress: Progress) -> Iterable[Result | Failure]:
+def _api_calls(run: _Pass, data: LabelledSet, labels, progress: Progress) -> Iterable[Result | Failure]:
     """One call per text, a few at a time; results come back in the order of the texts."""
 
     def one(text: str) -> Result | Failure:
-        events = backend.execute(spec, Request("classify", prompt=text, labels=labels), credentials)
-        return [e for e in events if isinstance(e, (Result, Failure))][-1]
+        return run.finals(Request("classify", prompt=text, labels=labels))[-1]
 
     finals: list = [None] * len(data.texts)
     with ThreadPoolExecutor(API_CONCURRENCY) as pool:
         futures = {pool.submit(one, text): i for i, text in enumerate(data.texts)}
         for done, future in enumerate(as_completed(futures), 1):
             finals[futures[future]] = future.result()
-            progress(spec.id, done, len(data.texts))
+            progress(run.model_id, done, len(data.texts))
             if isinstance(finals[futures[future]], Failure):  # the first failure stops this model
                 for pending in futures:
                     pending.cancel()
@@ -147,6 +155,7 @@ def evaluate(
     labels: Iterable[str],
     credentials: Credentials | None = None,
     progress: Progress = lambda *_: None,
+    timeout_s: float = DEFAULT_MODEL_TIMEOUT_S,
 ) -> dict[str, ModelEvaluation]:
     """Run each model over the labelled set, one model after another, and score it.
 
@@ -163,9 +172,14 @@ def evaluate(
         if backend is None:
             ev.error = f"{spec.name} cannot classify."
             continue
-        run = _local_batches if backend.batch_size else _api_calls
+        run = _Pass(catalog, model_id, credentials, timeout_s)
+        passes = (
+            _local_batches(run, backend.batch_size, data, labels, progress)
+            if backend.batch_size
+            else _api_calls(run, data, labels, progress)
+        )
         started = time.perf_counter()
-        for final in run(backend, spec, data, labels, credentials, progress):
+        for final in passes:
             if isinstance(final, Failure):
                 ev.error = final.message + (f" {final.hint}" if final.hint else "")
                 ev.failure = final

@@ -13,6 +13,7 @@ from typing import Iterator, Mapping
 
 from playground.backends.registry import backend_for
 from playground.catalog import Catalog
+from playground.classify import BatchRequest
 from playground.errors import INPUT, INTERNAL, TIMEOUT, PlaygroundError
 from playground.events import Credentials, Event, Failure, Request, Result
 from playground.i18n import _
@@ -97,12 +98,13 @@ def run_side_by_side(
         # each worker runs in a copy of the caller's context, so it speaks the session's language (i18n)
         threading.Thread(target=contextvars.copy_context().run, args=(_work, *work_args), daemon=True).start()
     try:
-        yield from _merge(events, set(model_ids), timeout_s)
+        yield from _merge(events, set(model_ids), timeout_s, batch=isinstance(request, BatchRequest))
     finally:  # the deadline passed, or the consumer stopped listening
         cancel.set()
 
 
-def _merge(events: queue.Queue, pending: set[str], timeout_s: float) -> Iterator[Event]:
+def _merge(events: queue.Queue, pending: set[str], timeout_s: float, batch: bool = False) -> Iterator[Event]:
+    """A model ends with its first Result or Failure; a batch (one Result per text) only with a Failure or its end."""
     ended: set[str] = set()
     deadline = time.monotonic() + timeout_s
     while pending:
@@ -124,25 +126,36 @@ def _merge(events: queue.Queue, pending: set[str], timeout_s: float) -> Iterator
             continue
         if event.model_id in ended:
             continue
-        if isinstance(event, (Result, Failure)):
+        if isinstance(event, Failure) or (isinstance(event, Result) and not batch):
             ended.add(event.model_id)
         yield event
 
 
-def run_one(
+def finals_of(
+    catalog: Catalog,
+    model_id: str,
+    request: Request,
+    credentials: Credentials | None = None,
+    timeout_s: float = DEFAULT_MODEL_TIMEOUT_S,
+) -> list[Result | Failure]:
+    """One model's final events (one, or one per text of a ``BatchRequest``), with the runner's deadline and crash
+    isolation, unpriced and unrecorded: for the engine's batch jobs (each pass is then recorded once, as a whole)
+    and for tests of a backend.
+
+    What a user or a benchmark runs goes through ``Playground.run_one`` instead, which prices and records."""
+    return [
+        e
+        for e in run_side_by_side(catalog, [model_id], request, credentials, timeout_s)
+        if isinstance(e, (Result, Failure))
+    ]
+
+
+def final_of(
     catalog: Catalog,
     model_id: str,
     request: Request,
     credentials: Credentials | None = None,
     timeout_s: float = DEFAULT_MODEL_TIMEOUT_S,
 ) -> Result | Failure:
-    """Run a single model, unpriced and unrecorded, and return its final event: for tests of the backends.
-
-    Everything a user or a benchmark runs goes through ``Playground.run_one`` instead, which prices and records.
-    """
-    finals = [
-        e
-        for e in run_side_by_side(catalog, [model_id], request, credentials, timeout_s)
-        if isinstance(e, (Result, Failure))
-    ]
-    return finals[-1]
+    """The last of ``finals_of``: a single request's Result or Failure."""
+    return finals_of(catalog, model_id, request, credentials, timeout_s)[-1]

@@ -106,7 +106,7 @@ class Playground:
         """Batch evaluation over a labelled set; each model's whole pass is recorded as one run."""
         credentials = credentials or Credentials()
         settings = settings or RunSettings()
-        evaluations = evaluate(self.catalog, list(model_ids), data, labels, credentials, progress)
+        evaluations = evaluate(self.catalog, list(model_ids), data, labels, credentials, progress, settings.timeout_s)
         summary = Request("classify", prompt=f"[{len(data.texts)} labelled texts]", labels=tuple(labels))
         for model_id, ev in evaluations.items():
             metrics = ev.call_metrics()

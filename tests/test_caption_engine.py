@@ -19,7 +19,7 @@ from playground.backends.registry import backend_for
 from playground.events import DEFAULT_CAPTION_INSTRUCTION as DEFAULT_INSTRUCTION
 from playground.events import Failure, GenParams, Request, Result, Token
 from playground.images import API_MAX_SIDE
-from playground.runner import run_one, run_side_by_side
+from playground.runner import final_of, run_side_by_side
 
 CAT = Image.fromarray(data.chelsea())
 GREEDY = GenParams(temperature=0, max_new_tokens=8)
@@ -76,7 +76,7 @@ def test_tiny_captioners_stream_a_caption_with_timings(caption_catalog, model_id
     assert m.cold == (not was_loaded) and (m.load_s > 0) == m.cold
     assert first.extra["image_size"] == CAT.size
 
-    again = run_one(caption_catalog, spec.id, caption())
+    again = final_of(caption_catalog, spec.id, caption())
     assert isinstance(again, Result) and not again.metrics.cold and again.metrics.load_s == 0
     assert again.text == first.text, "greedy decoding of the same image repeats exactly"
 
@@ -85,16 +85,16 @@ def test_captioner_sees_the_image(caption_catalog):
     """Different images give different encoder inputs; with sampling off the outputs usually differ too,
     but the hard guarantee is that each image yields its own complete, timed result."""
     results = [
-        run_one(caption_catalog, "tiny-captioner", caption(Image.fromarray(photo)))
+        final_of(caption_catalog, "tiny-captioner", caption(Image.fromarray(photo)))
         for photo in (data.astronaut(), data.coffee())
     ]
     assert all(isinstance(r, Result) and r.metrics.output_tokens >= 1 for r in results), results
 
 
 def test_vision_language_model_uses_its_chat_template_and_the_instruction(caption_catalog, tiny_vlm):
-    short = run_one(caption_catalog, "tiny-vlm", caption())
+    short = final_of(caption_catalog, "tiny-vlm", caption())
     longer_instruction = "List every object you can see in this photo, from left to right."
-    longer = run_one(caption_catalog, "tiny-vlm", caption(prompt=longer_instruction))
+    longer = final_of(caption_catalog, "tiny-vlm", caption(prompt=longer_instruction))
     assert isinstance(short, Result) and isinstance(longer, Result), (short, longer)
     # the input is the chat template around the instruction plus the image tokens, counted by the model's processor
     assert short.metrics.input_tokens == prompt_length(tiny_vlm, DEFAULT_INSTRUCTION, CAT)
@@ -105,7 +105,7 @@ def test_vision_language_model_uses_its_chat_template_and_the_instruction(captio
 
 def test_no_image_is_a_clear_failure(caption_catalog):
     for model_id in ("tiny-captioner", "tiny-vlm", "gpt-4o-mini"):
-        final = run_one(caption_catalog, model_id, Request("caption", params=GREEDY))
+        final = final_of(caption_catalog, model_id, Request("caption", params=GREEDY))
         assert isinstance(final, Failure) and "No image" in final.message
 
 
@@ -157,5 +157,5 @@ def test_api_vision_without_a_key_is_unavailable(caption_catalog, model_id, monk
     for provider in caption_catalog.providers.values():
         if provider.key_env:
             monkeypatch.delenv(provider.key_env, raising=False)
-    final = run_one(caption_catalog, model_id, caption())
+    final = final_of(caption_catalog, model_id, caption())
     assert isinstance(final, Failure) and "unavailable" in final.message and "sidebar" in final.hint

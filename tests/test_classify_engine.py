@@ -26,7 +26,7 @@ from playground.classify import (
 )
 from playground.evaluation import batch_metrics, evaluate
 from playground.events import Credentials, Endpoint, Failure, Notice, Request, Result
-from playground.runner import run_one, run_side_by_side
+from playground.runner import final_of, run_side_by_side
 from tests.tiny_classifiers import TRAINING
 
 SENTIMENT, TOPICS = PRESETS["sentiment"].labels, PRESETS["topic"].labels
@@ -102,7 +102,7 @@ def test_a_batch_gives_the_same_answers_as_one_text_at_a_time(catalog, model_id)
     batch = [e for e in backend_events if isinstance(e, Result)]
     assert len(batch) == len(texts)
     for text, together in zip(texts, batch):
-        alone = run_one(catalog, model_id, Request("classify", prompt=text, labels=TOPICS))
+        alone = final_of(catalog, model_id, Request("classify", prompt=text, labels=TOPICS))
         assert alone.label == together.label
         for label in TOPICS:
             assert alone.scores[label] == pytest.approx(together.scores[label], abs=1e-4)
@@ -132,7 +132,7 @@ def test_an_over_long_text_is_truncated_and_says_so(classify_catalog, model_id, 
 
 def test_fine_tuned_classifier_end_to_end(classify_catalog):
     for text, own in TRAINING:
-        result = run_one(
+        result = final_of(
             classify_catalog, "tiny-sentiment", Request("classify", prompt=text, labels=("Positive", "Negative"))
         )
         assert isinstance(result, Result), result
@@ -164,14 +164,14 @@ def test_fine_tuned_batch_evaluation_scores_its_training_sentences(classify_cata
 
 
 def test_catalog_labels_that_do_not_fit_the_model_fail_clearly(classify_catalog):
-    final = run_one(classify_catalog, "tiny-miscounted", Request("classify", prompt="fine", labels=SENTIMENT))
+    final = final_of(classify_catalog, "tiny-miscounted", Request("classify", prompt="fine", labels=SENTIMENT))
     assert isinstance(final, Failure) and "the catalog lists 3 labels but the model has 2 outputs" in final.message
 
 
 def test_nli_zero_shot_through_the_pipeline(classify_catalog):
     """The tiny NLI model is random: this checks the mechanics, one entailment score per label, softmaxed."""
     labels = ("cooking", "travel", "music")
-    single = run_one(classify_catalog, "tiny-nli", Request("classify", prompt="We baked bread.", labels=labels))
+    single = final_of(classify_catalog, "tiny-nli", Request("classify", prompt="We baked bread.", labels=labels))
     assert isinstance(single, Result) and single.metrics.input_tokens > 3 * 5
     assert_distribution(single, labels)
     events = _backend(classify_catalog, "tiny-nli").execute(
@@ -260,7 +260,7 @@ def test_api_classifier_asks_again_without_logprobs_when_refused(catalog):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         endpoint = Endpoint(f"http://127.0.0.1:{server.server_port}/v1", "any-model")
-        result = run_one(
+        result = final_of(
             catalog,
             "self-hosted",
             Request("classify", prompt="Awful.", labels=SENTIMENT),

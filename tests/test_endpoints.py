@@ -20,7 +20,7 @@ from playground import (
     load_catalog,
 )
 from playground.endpoints import EndpointPool, is_healthy, pool_for, split_urls
-from playground.runner import run_one
+from playground.runner import final_of
 from playground.store import Store
 from tests.apptest import app_page
 from tests.conftest import free_port, transformers_serve
@@ -123,7 +123,7 @@ def test_the_self_hosted_field_takes_several_urls(two_servers):
     catalog = load_catalog()
     own = Credentials(self_hosted=Endpoint(f"{urls[1]}, {urls[0]}", model))
     for _ in range(2):
-        final = run_one(catalog, "self-hosted", SHORT, own)
+        final = final_of(catalog, "self-hosted", SHORT, own)
         assert isinstance(final, Result) and final.extra["endpoint"] in urls, final
 
 
@@ -131,14 +131,14 @@ def test_a_request_error_rests_no_endpoint(two_servers):
     """A 4xx (here an unknown model name) is the request's fault: the server stays in turn."""
     live = next(u for u in two_servers[0] if is_healthy(u))
     pair = f"{live}, http://127.0.0.1:{free_port()}/v1"
-    final = run_one(load_catalog(), "self-hosted", SHORT, Credentials(self_hosted=Endpoint(pair, "no-such-model")))
+    final = final_of(load_catalog(), "self-hosted", SHORT, Credentials(self_hosted=Endpoint(pair, "no-such-model")))
     assert not isinstance(final, Result)
     assert live in pool_for(pair).usable()
 
 
 def test_when_every_endpoint_is_down_the_call_fails_fast_with_the_servers_error():
     pair = f"http://127.0.0.1:{free_port()}/v1, http://127.0.0.1:{free_port()}/v1"
-    final = run_one(load_catalog(), "self-hosted", SHORT, Credentials(self_hosted=Endpoint(pair, "m")), timeout_s=30)
+    final = final_of(load_catalog(), "self-hosted", SHORT, Credentials(self_hosted=Endpoint(pair, "m")), timeout_s=30)
     assert not isinstance(final, Result) and "Cannot reach" in final.message
     assert pool_for(pair).usable() == []
 

@@ -7,7 +7,7 @@ import pytest
 from playground.backends.openai_compat import OpenAIChatBackend
 from playground.catalog import CatalogError, load_catalog
 from playground.events import Credentials, Endpoint, Failure, GenParams, Notice, Request, Result, Token
-from playground.runner import run_one, run_side_by_side
+from playground.runner import final_of, run_side_by_side
 
 GREEDY = GenParams(temperature=0, max_new_tokens=24)
 FRANCE = Request("generate", prompt="What is the capital of France?", params=GREEDY)
@@ -80,7 +80,7 @@ def test_dead_port_gives_a_clear_failure(catalog, smollm2_folder):
     from tests.conftest import free_port
 
     dead = Credentials(self_hosted=Endpoint(f"http://127.0.0.1:{free_port()}/v1", "any"))
-    final = run_one(catalog, "self-hosted", FRANCE, dead)
+    final = final_of(catalog, "self-hosted", FRANCE, dead)
     assert isinstance(final, Failure)
     assert "Cannot reach" in final.message and "127.0.0.1" in final.message
 
@@ -102,7 +102,7 @@ def test_runner_times_out_a_slow_model_but_keeps_the_others(catalog):
     assert "No answer within" in finals["smollm2-135m"].message
     assert "OPENAI_API_KEY" in finals["gpt-4o"].message
     # the timed-out generation was cancelled, so the shared model is free again well before 2000 tokens
-    final = run_one(catalog, "smollm2-135m", FRANCE, timeout_s=20)
+    final = final_of(catalog, "smollm2-135m", FRANCE, timeout_s=20)
     assert isinstance(final, Result) and "Paris" in final.text
 
 
@@ -129,7 +129,7 @@ source = "{serve_endpoint.model}"
 """
     )
     catalog = load_catalog(extra)
-    final = run_one(catalog, "lab-smollm", FRANCE)
+    final = final_of(catalog, "lab-smollm", FRANCE)
     assert isinstance(final, Result) and "Paris" in final.text
 
 

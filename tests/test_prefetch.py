@@ -16,7 +16,7 @@ from playground import models_cache
 from playground.catalog import ModelSpec, load_catalog
 from playground.events import GenParams, Request, Result
 from playground.prefetch import Entry, folder_size, human, inspect
-from playground.runner import run_one
+from playground.runner import final_of
 from tests.tiny_vision import catalog_entry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,7 +129,7 @@ def test_a_prefetched_hub_model_loads_with_no_network(tiny_captioner, tmp_path, 
     source = models_cache.resolve(spec)
     assert source.ready and not source.needs_download and Path(source.location) == snapshot
     assert inspect(spec) == Entry(spec, "downloaded", on_disk=folder_size(snapshot), to_fetch=0)
-    result = run_one(catalog, spec.id, CAPTION)
+    result = final_of(catalog, spec.id, CAPTION)
     assert isinstance(result, Result) and result.metrics.output_tokens >= 1
 
     done = prefetch("--dry-run", "--only", spec.id, home=home, catalog_file=catalog_file)
@@ -161,7 +161,7 @@ def test_a_catalog_entry_pointing_at_a_folder_is_listed_and_loads(tiny_captioner
     catalog_file.write_text(catalog_entry("folder-captioner", "image-captioner", tiny_captioner))
     done = prefetch("--dry-run", "--only", "folder-captioner", home=tmp_path, catalog_file=catalog_file)
     assert f"local folder, {human(folder_size(tiny_captioner))}" in done.stdout
-    result = run_one(load_catalog(catalog_file), "folder-captioner", CAPTION)
+    result = final_of(load_catalog(catalog_file), "folder-captioner", CAPTION)
     assert isinstance(result, Result)
 
 

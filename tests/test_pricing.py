@@ -21,7 +21,7 @@ from playground.pricing import (
     hosted_staircase,
     local_cost,
 )
-from playground.runner import run_one
+from playground.runner import final_of
 
 NOON = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
 NIGHT = datetime(2025, 6, 2, 20, 0, tzinfo=UTC)  # DeepSeek's off-peak hours
@@ -99,7 +99,7 @@ def test_local_hardware_cost_arithmetic(catalog):
 
 
 def test_local_cost_of_a_real_call(catalog):
-    final = run_one(
+    final = final_of(
         catalog, "smollm2-135m", Request("generate", prompt="Hi", params=GenParams(temperature=0, max_new_tokens=4))
     )
     assert isinstance(final, Result), final

@@ -26,7 +26,7 @@ from playground.events import Credentials, Failure, GenParams, Request, Result
 from playground.hardware import detect
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, cost_of
-from playground.runner import run_one
+from playground.runner import final_of
 from playground.store import (
     STORE_IO,
     Store,
@@ -55,7 +55,7 @@ def store(db_url):
 
 @pytest.fixture(scope="module")
 def smollm_result(catalog) -> Result:
-    final = run_one(catalog, "smollm2-135m", HELLO)
+    final = final_of(catalog, "smollm2-135m", HELLO)
     assert isinstance(final, Result), final
     return final
 
@@ -254,7 +254,7 @@ price_ref = "gpt-4o-mini"
     )
     store = Store(db_url)
     for model_id in ("pretend-gpt-4o-mini", "self-hosted"):
-        final = run_one(catalog, model_id, request_, credentials)
+        final = final_of(catalog, model_id, request_, credentials)
         assert isinstance(final, Result), final
         spec = catalog.get(model_id)
         cost = cost_of(spec, catalog.provider_of(spec), final.metrics)

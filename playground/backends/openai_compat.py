@@ -18,6 +18,7 @@ from openai.types.chat import ChatCompletion
 import playground.endpoints as endpoints
 import playground.errors as errors
 from playground.catalog import ModelSpec, ProviderSpec
+from playground.credentials import Access, resolve_access
 from playground.errors import InputError, MissingKeyError, PlaygroundError, ProviderError
 from playground.events import (
     Credentials,
@@ -37,7 +38,6 @@ from playground.redact import display_url, scrub
 
 TIMEOUT_SETTING = "PLAYGROUND_API_TIMEOUT_S"  # seconds an API call may wait for its next byte
 DEFAULT_TIMEOUT_S = 60.0
-SELF_HOSTED_URL = "PLAYGROUND_SELF_HOSTED_URL"  # the URL the server's own self-hosted key belongs to
 AUTO_RETRY_MAX_S = 2.0  # a 429 asking for at most this wait is retried once; a longer one is reported with its wait
 
 
@@ -58,9 +58,6 @@ class _NoCookies(CookieJar):
 _HTTP = httpx.Client(limits=httpx.Limits(max_connections=100, max_keepalive_connections=20), cookies=_NoCookies())
 
 
-MissingKey = MissingKeyError  # the name this module's callers know
-
-
 def api_timeout_s() -> float:
     """The ``PLAYGROUND_API_TIMEOUT_S`` setting (environment), else 60 s; read per call so a change applies."""
     try:
@@ -68,51 +65,6 @@ def api_timeout_s() -> float:
     except ValueError:
         return DEFAULT_TIMEOUT_S
     return value if value > 0 else DEFAULT_TIMEOUT_S
-
-
-def same_endpoint(url: str, other: str) -> bool:
-    """Whether two base URLs name the same server and path (case of scheme and host, and a final / ignored)."""
-
-    def norm(u: str) -> str:
-        u = u.strip().rstrip("/")
-        scheme, sep, rest = u.partition("://")
-        host, slash, path = rest.partition("/")
-        return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}"
-
-    return bool(url.strip()) and norm(url) == norm(other)
-
-
-def self_hosted_key(url: str, typed_key: str, configured_url: str, configured_key: str) -> str:
-    """The key for a self-hosted URL: the one the user typed, else the server's configured key, but only when the
-    URL is the one it was configured for (a student typing another URL must not receive the instructor's key)."""
-    if typed_key:
-        return typed_key
-    return configured_key if configured_key and same_endpoint(url, configured_url) else ""
-
-
-def resolve_endpoint(spec: ModelSpec, provider: ProviderSpec, credentials: Credentials) -> Endpoint:
-    """Session settings first, then the environment. Raises MissingKey with how to fix it."""
-    if provider.id == "self-hosted":
-        env_url = os.environ.get(SELF_HOSTED_URL, "")
-        env_key = os.environ.get(provider.key_env, "")
-        own = credentials.self_hosted or Endpoint(env_url, os.environ.get("PLAYGROUND_SELF_HOSTED_MODEL", ""), env_key)
-        if not own.base_url or not own.model:
-            raise MissingKey(
-                _("needs a base URL and model name"),
-                _("set them under 'Self-hosted endpoint' in the sidebar (or PLAYGROUND_SELF_HOSTED_URL and _MODEL)."),
-            )
-        key = self_hosted_key(own.base_url, own.api_key, env_url, env_key)
-        return Endpoint(endpoints.pick(own.base_url), own.model, key or "not-needed")
-    key = credentials.api_keys.get(provider.id) or os.environ.get(provider.key_env, "")
-    if not key and not provider.key_optional:
-        raise MissingKey(
-            _("needs {env}").format(env=provider.key_env),
-            _(
-                "paste the key under 'API keys' in the sidebar, or set {env} in the environment or "
-                ".streamlit/secrets.toml."
-            ).format(env=provider.key_env),
-        )
-    return Endpoint(endpoints.pick(provider.base_urls or provider.base_url), spec.source, key or "not-needed")
 
 
 def retry_after_s(headers: Any) -> float | None:
@@ -266,15 +218,14 @@ class OpenAIChatBackend:
     def messages(self, request: Request) -> list[dict]:
         return chat_messages(request)
 
-    @endpoints.failover
     def execute(self, spec: ModelSpec, request: Request, credentials: Credentials, **create_kwargs) -> Iterator[Event]:
         try:
             check_params(request.params)
-            endpoint = resolve_endpoint(spec, self.providers[spec.provider], credentials)
+            access = resolve_access(spec, self.providers[spec.provider], credentials)
         except InputError as exc:
             yield Failure.of(spec.id, exc)
             return
-        except MissingKey as exc:
+        except MissingKeyError as exc:
             yield Failure(
                 spec.id,
                 _("{name} is unavailable: it {status}.").format(name=spec.name, status=exc.status),
@@ -282,6 +233,15 @@ class OpenAIChatBackend:
                 code=exc.code,
             )
             return
+        yield from endpoints.failover(
+            access.base_urls, lambda lease: self._call(spec, request, access, lease, create_kwargs)
+        )
+
+    def _call(
+        self, spec: ModelSpec, request: Request, access: Access, lease: endpoints.Lease, create_kwargs
+    ) -> Iterator[Event]:
+        """One attempt on the leased URL; a failure is reported on the lease, which rests a failing endpoint."""
+        endpoint = Endpoint(lease.url, access.model, access.api_key)
         timeout_s = self.timeout_s or api_timeout_s()
         client = openai.OpenAI(
             base_url=endpoint.base_url,
@@ -301,7 +261,7 @@ class OpenAIChatBackend:
                     counts, raw = self._complete(client, kwargs, watch, pieces)
                 break
             except Exception as exc:
-                endpoints.report_failure(endpoint.base_url, exc)  # rests a failing endpoint of a pool
+                lease.report_failure(exc)
                 error = explain(exc, endpoint, len(pieces), timeout_s)
                 wait = error.retry_after_s
                 if attempt == 1 and error.code == errors.RATE_LIMIT and wait is not None and wait <= AUTO_RETRY_MAX_S:

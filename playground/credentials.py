@@ -1,0 +1,78 @@
+"""Which key goes to which URL: pure functions, no side effects.
+
+A model's access is decided from the session's credentials first, then the server's environment. Deciding it moves
+no load balancer and opens no connection, so a model picker may ask on every redraw; the endpoint pool is asked for
+a URL only inside a call (``playground.endpoints.failover``).
+
+The server's self-hosted key (``PLAYGROUND_SELF_HOSTED_KEY``) goes only to the URL it was configured for: a student
+who types another base URL sends their own key or none, never the instructor's.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from playground.catalog import ModelSpec, ProviderSpec
+from playground.endpoints import split_urls
+from playground.errors import MissingKeyError
+from playground.events import Credentials, Endpoint
+from playground.i18n import _
+
+SELF_HOSTED_URL = "PLAYGROUND_SELF_HOSTED_URL"  # the URL the server's own self-hosted key belongs to
+SELF_HOSTED_MODEL = "PLAYGROUND_SELF_HOSTED_MODEL"
+NO_KEY = "not-needed"  # what the SDK is given when a server wants no key: it refuses an empty one
+
+
+@dataclass(frozen=True)
+class Access:
+    """Where one call may go (one URL, or several replicas of the same model) and with which key."""
+
+    base_urls: tuple[str, ...]
+    model: str
+    api_key: str = field(default=NO_KEY, repr=False)
+
+
+def same_endpoint(url: str, other: str) -> bool:
+    """Whether two base URLs name the same server and path (case of scheme and host, and a final / ignored)."""
+
+    def norm(u: str) -> str:
+        u = u.strip().rstrip("/")
+        scheme, sep, rest = u.partition("://")
+        host, slash, path = rest.partition("/")
+        return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}"
+
+    return bool(url.strip()) and norm(url) == norm(other)
+
+
+def self_hosted_key(url: str, typed_key: str, configured_url: str, configured_key: str) -> str:
+    """The key for a self-hosted URL: the one the user typed, else the server's configured key, but only when the
+    URL is the one it was configured for."""
+    if typed_key:
+        return typed_key
+    return configured_key if configured_key and same_endpoint(url, configured_url) else ""
+
+
+def resolve_access(spec: ModelSpec, provider: ProviderSpec, credentials: Credentials) -> Access:
+    """Session settings first, then the environment. Raises MissingKeyError with how to fix it."""
+    if provider.id == "self-hosted":
+        env_url = os.environ.get(SELF_HOSTED_URL, "")
+        env_key = os.environ.get(provider.key_env, "")
+        own = credentials.self_hosted or Endpoint(env_url, os.environ.get(SELF_HOSTED_MODEL, ""))
+        if not own.base_url or not own.model:
+            raise MissingKeyError(
+                _("needs a base URL and model name"),
+                _("set them under 'Self-hosted endpoint' in the sidebar (or PLAYGROUND_SELF_HOSTED_URL and _MODEL)."),
+            )
+        key = self_hosted_key(own.base_url, own.api_key, env_url, env_key)
+        return Access(split_urls(own.base_url), own.model, key or NO_KEY)
+    key = credentials.api_keys.get(provider.id) or os.environ.get(provider.key_env, "")
+    if not key and not provider.key_optional:
+        raise MissingKeyError(
+            _("needs {env}").format(env=provider.key_env),
+            _(
+                "paste the key under 'API keys' in the sidebar, or set {env} in the environment or "
+                ".streamlit/secrets.toml."
+            ).format(env=provider.key_env),
+        )
+    return Access(split_urls(provider.base_urls or provider.base_url), spec.source, key or NO_KEY)
