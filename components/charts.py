@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from playground.i18n import _
-from playground.pricing import SelfHosted, api_line, break_even, hosted_staircase
+from playground.pricing import BreakEven, SelfHosted, api_line, break_evens, hosted_staircase
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), height=380)
 
@@ -113,20 +113,11 @@ def cumulative_cost(runs) -> go.Figure:
 
 def projection(
     api: dict[str, float], hosted: dict[str, SelfHosted], output_tokens: int, requests_per_day: float
-) -> tuple[go.Figure, list[dict]]:
+) -> tuple[go.Figure, list[BreakEven]]:
     """Monthly cost against daily volume: one line per API model (USD per request), one staircase per
-    self-hosted model, break-even points marked. Returns the figure and one row per (API, hosted) pair."""
-    pairs = []
-    for api_name, per_request in api.items():
-        for hosted_name, box in hosted.items():
-            pairs.append(
-                {
-                    "API model": api_name,
-                    "self-hosted": hosted_name,
-                    "break-even": break_even(per_request, box, output_tokens),
-                }
-            )
-    crossings = [p["break-even"] for p in pairs if p["break-even"]]
+    self-hosted model, break-even points marked. Returns the figure and the pairs' break-evens."""
+    pairs = break_evens(api, hosted, output_tokens)
+    crossings = [p.requests_per_day for p in pairs if p.requests_per_day]
     max_volume = max([requests_per_day * 3, *(c * 1.5 for c in crossings)])
     fig = go.Figure()
     for name, per_request in api.items():
@@ -142,15 +133,15 @@ def projection(
             line_shape="hv",
             line_dash="dot",
         )
-    marked = [p for p in pairs if p["break-even"] is not None]
+    marked = [p for p in pairs if p.requests_per_day is not None]
     if marked:
         fig.add_scatter(
-            x=[p["break-even"] for p in marked],
-            y=[hosted[p["self-hosted"]].monthly_usd(p["break-even"], output_tokens) for p in marked],
+            x=[p.requests_per_day for p in marked],
+            y=[hosted[p.hosted_model].monthly_usd(p.requests_per_day, output_tokens) for p in marked],
             name=_("break-even"),
             mode="markers",
             marker=dict(symbol="diamond", size=12, color="black"),
-            text=[_("{hosted} vs {api}").format(hosted=p["self-hosted"], api=p["API model"]) for p in marked],
+            text=[_("{hosted} vs {api}").format(hosted=p.hosted_model, api=p.api_model) for p in marked],
             hovertemplate="%{text}<br>" + _("%{x:,.0f} requests/day<br>$%{y:,.0f}/month") + "<extra></extra>",
         )
     fig.add_vline(x=requests_per_day, line_dash="dash", line_color="gray", annotation_text=_("your volume"))

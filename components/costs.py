@@ -11,9 +11,8 @@ import streamlit as st
 from components.language import fixed_labels
 from playground import Cost, RunSettings
 from playground.formatting import format_usd
-from playground.hardware import detect
+from playground.hardware import PRESETS, RATES, detect
 from playground.i18n import N_, _
-from playground.pricing import HARDWARE_PRESETS
 from playground.store import STORE_IO, Store, default_url
 
 PRESET = "hardware_preset"  # settings remembered in the history file; session_state holds this session's choice
@@ -24,7 +23,10 @@ THIS_MACHINE = N_("this machine")  # the detected hardware, priced from playgrou
 
 def presets() -> dict[str, float]:
     """The hourly rates to pick from: this machine first (detected), then rough cloud and laptop examples."""
-    return {THIS_MACHINE: detect().default_usd_per_hour, **HARDWARE_PRESETS}
+    return {
+        THIS_MACHINE: detect().default_usd_per_hour,
+        **{RATES[key].label: RATES[key].usd_per_hour for key in PRESETS},
+    }
 
 
 @st.cache_resource

@@ -11,10 +11,11 @@ from components.language import fixed_labels
 from components.openness_card import POSITION_COLOUR, card_popover
 from playground.catalog import Catalog
 from playground.formatting import format_count, format_names, format_usd
+from playground.hardware import PRESETS, RATES
 from playground.i18n import _
 from playground.lessons import DEMOS
 from playground.openness import SPECTRUM, spectrum_explanation, spectrum_label, spectrum_position
-from playground.pricing import HARDWARE_PRESETS, SelfHosted, api_cost, break_even
+from playground.pricing import SelfHosted, api_request_prices, break_evens
 from playground.store import measured_speeds
 
 LESSON_TOKENS = (500, 200)  # input and output tokens of the request the cost lesson prices
@@ -116,13 +117,15 @@ def commercial_facts(catalog: Catalog) -> None:
 
 def cost_break_even(catalog: Catalog) -> None:
     """Break-even volumes between every priced API model and every open model measured in this playground."""
-    presets = [p for p in HARDWARE_PRESETS if HARDWARE_PRESETS[p] > 0]
+    presets = [key for key in PRESETS if RATES[key].usd_per_hour > 0]
     preset = st.selectbox(
         _("Self-host on"),
         presets,
         format_func=fixed_labels(
             presets,
-            lambda p: _("{machine}: about {price}/hour").format(machine=_(p), price=format_usd(HARDWARE_PRESETS[p])),
+            lambda key: _("{machine}: about {price}/hour").format(
+                machine=_(RATES[key].label), price=format_usd(RATES[key].usd_per_hour)
+            ),
         ),
         key="learn_hardware",
     )
@@ -131,28 +134,24 @@ def cost_break_even(catalog: Catalog) -> None:
         st.info(_("No open model has been measured here yet: press “Try it”, run once, and come back."))
         return
     input_tokens, output_tokens = LESSON_TOKENS
-    rows = []
-    for spec in catalog.models.values():
-        if spec.openness != "closed" or not spec.price_ref:
-            continue
-        per_request = api_cost(spec, catalog.provider_of(spec), input_tokens, output_tokens).usd
-        if per_request is None:
-            continue
-        for row in speeds.itertuples():
-            hosted = SelfHosted(HARDWARE_PRESETS[preset], row.ttft_s, row.tokens_per_s)
-            volume = break_even(per_request, hosted, output_tokens)
-            rows.append(
-                {
-                    _("Self-hosted open model"): catalog.models[row.model_id].display_name
-                    if row.model_id in catalog.models
-                    else row.model_name,
-                    _("API model"): spec.display_name,
-                    _("API cost per request"): format_usd(per_request),
-                    _("Break-even (requests/day)"): format_count(round(volume))
-                    if volume is not None
-                    else _("never: one machine cannot serve enough requests to beat the API"),
-                }
-            )
+    api = {catalog.get(i).display_name: usd for i, usd in api_request_prices(catalog, *LESSON_TOKENS).items()}
+    hosted = {
+        catalog.models[row.model_id].display_name if row.model_id in catalog.models else row.model_name: SelfHosted(
+            RATES[preset].usd_per_hour, row.ttft_s, row.tokens_per_s
+        )
+        for row in speeds.itertuples()
+    }
+    rows = [
+        {
+            _("Self-hosted open model"): pair.hosted_model,
+            _("API model"): pair.api_model,
+            _("API cost per request"): format_usd(pair.per_request_usd),
+            _("Break-even (requests/day)"): format_count(round(pair.requests_per_day))
+            if pair.requests_per_day is not None
+            else _("never: one machine cannot serve enough requests to beat the API"),
+        }
+        for pair in break_evens(api, hosted, output_tokens)
+    ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption(
         _(

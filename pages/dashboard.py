@@ -11,7 +11,7 @@ from components.language import fixed_labels
 from components.session import get_catalog
 from playground.formatting import format_count, format_usd
 from playground.i18n import N_, _
-from playground.pricing import SelfHosted, api_cost, api_monthly_usd
+from playground.pricing import SelfHosted, api_monthly_usd, api_request_prices
 from playground.store import measured_speeds, to_csv, to_json
 
 PERIODS = {N_("all time"): None, N_("last hour"): 3600, N_("last 24 hours"): 86400, N_("last 7 days"): 7 * 86400}
@@ -136,12 +136,10 @@ st.caption(
     ).format(rate=format_usd(rate))
 )
 
-api = {}
-for model_id in api_ids:
-    spec = catalog.get(model_id)
-    cost = api_cost(spec, catalog.provider_of(spec), int(input_tokens), int(output_tokens))
-    if cost.usd is not None:
-        api[spec.name] = cost.usd
+api = {
+    catalog.get(model_id).name: usd
+    for model_id, usd in api_request_prices(catalog, int(input_tokens), int(output_tokens), api_ids).items()
+}
 hosted = {
     row.model_name: SelfHosted(rate, row.ttft_s, row.tokens_per_s)
     for row in speeds.itertuples()
@@ -167,16 +165,16 @@ if api or hosted:
         st.dataframe(
             pd.DataFrame(
                 {
-                    _("Self-hosted"): p["self-hosted"],
-                    _("API model"): p["API model"],
-                    _("Break-even (requests/day)"): format_count(round(p["break-even"]))
-                    if p["break-even"] is not None
+                    _("Self-hosted"): p.hosted_model,
+                    _("API model"): p.api_model,
+                    _("Break-even (requests/day)"): format_count(round(p.requests_per_day))
+                    if p.requests_per_day is not None
                     else _("never: the API is cheaper even with the machine fully busy"),
                     _("API at your volume"): _("{amount}/month").format(
-                        amount=format_usd(api_monthly_usd(api[p["API model"]], requests_per_day))
+                        amount=format_usd(api_monthly_usd(p.per_request_usd, requests_per_day))
                     ),
                     _("Self-hosted at your volume"): _("{amount}/month").format(
-                        amount=format_usd(hosted[p["self-hosted"]].monthly_usd(requests_per_day, int(output_tokens)))
+                        amount=format_usd(hosted[p.hosted_model].monthly_usd(requests_per_day, int(output_tokens)))
                     ),
                 }
                 for p in pairs

@@ -15,22 +15,47 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from playground.i18n import N_
+
 
 @dataclass(frozen=True)
 class Rate:
+    label: str  # what the sidebar and the Learn page call it (translated where shown)
     usd_per_hour: float
     source: str
     date: str  # when the list price was read (year-month)
 
 
-# Keyed by hardware kind (see ``_kind``). Per-core CPU rows are multiplied by the cores seen here.
+# The one table of hourly rates: the default for the detected hardware (keyed by kind, see ``_kind``) and the
+# presets a user picks from for a what-if. The per-core CPU row is multiplied by the cores seen here.
 RATES: dict[str, Rate] = {
-    "cpu-core": Rate(0.024, "AWS EC2 c7i.large on-demand, us-east-1 (2 vCPU, $0.0893/h), per vCPU, rounded", "2025-01"),
-    "apple-silicon": Rate(0.20, "Scaleway Apple silicon Mac mini M2 Pro (about EUR 0.2/h), rounded", "2025-01"),
-    "gpu-small": Rate(0.53, "AWS EC2 g4dn.xlarge on-demand, us-east-1 (1x NVIDIA T4)", "2025-01"),
-    "gpu-mid": Rate(0.80, "AWS EC2 g6.xlarge on-demand, us-east-1 (1x NVIDIA L4)", "2025-01"),
-    "gpu-large": Rate(4.10, "AWS EC2 p4d.24xlarge on-demand, us-east-1 ($32.77/h for 8x A100), per GPU", "2025-01"),
+    "laptop": Rate(N_("my laptop (free)"), 0.0, "a machine you already own: no hourly bill", "2025-01"),
+    "cpu-core": Rate(
+        N_("cloud CPU, per vCPU"),
+        0.024,
+        "AWS EC2 c7i.large on-demand, us-east-1 (2 vCPU, $0.0893/h), per vCPU, rounded",
+        "2025-01",
+    ),
+    "cpu-4": Rate(
+        N_("cloud CPU (4 vCPU)"), 0.18, "AWS EC2 c7i.xlarge on-demand, us-east-1 (4 vCPU, $0.1785/h)", "2025-01"
+    ),
+    "apple-silicon": Rate(
+        N_("Apple silicon Mac mini"),
+        0.20,
+        "Scaleway Apple silicon Mac mini M2 Pro (about EUR 0.2/h), rounded",
+        "2025-01",
+    ),
+    "gpu-small": Rate(N_("cloud GPU (T4)"), 0.53, "AWS EC2 g4dn.xlarge on-demand, us-east-1 (1x NVIDIA T4)", "2025-01"),
+    "gpu-mid": Rate(N_("cloud GPU (L4)"), 0.80, "AWS EC2 g6.xlarge on-demand, us-east-1 (1x NVIDIA L4)", "2025-01"),
+    "gpu-a10": Rate(N_("cloud GPU (A10G)"), 1.01, "AWS EC2 g5.xlarge on-demand, us-east-1 (1x NVIDIA A10G)", "2025-01"),
+    "gpu-large": Rate(
+        N_("cloud GPU (A100)"),
+        4.10,
+        "AWS EC2 p4d.24xlarge on-demand, us-east-1 ($32.77/h for 8x A100), per GPU",
+        "2025-01",
+    ),
 }
+PRESETS = ("laptop", "cpu-4", "gpu-small", "gpu-mid", "gpu-a10", "gpu-large")  # the what-if machines, in this order
 _LARGE_GPUS = ("A100", "H100", "H200", "B200", "GH200")
 _MID_GPUS = ("L4", "L40", "A10", "A6000", "4090", "3090")
 

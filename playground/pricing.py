@@ -7,27 +7,18 @@ A local model costs no API fee, only machine time: an hourly hardware rate (a us
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import genai_prices
 from genai_prices import Usage, calc_price
 
-from playground.catalog import ModelSpec, ProviderSpec
+from playground.catalog import Catalog, ModelSpec, ProviderSpec
 from playground.formatting import format_number, format_seconds, format_usd
-from playground.i18n import N_, _
+from playground.i18n import _
 from playground.metrics import CallMetrics
 
-# Rough on-demand hourly rates in USD, as starting points the user edits in the sidebar; not a token price table.
-# The names are keys (saved in settings) and are translated where shown.
-HARDWARE_PRESETS: dict[str, float] = {
-    N_("my laptop (free)"): 0.0,
-    N_("cloud CPU (4 vCPU)"): 0.15,
-    N_("cloud GPU (T4)"): 0.35,
-    N_("cloud GPU (A10)"): 1.00,
-    N_("cloud GPU (H100)"): 3.00,
-}
-DEFAULT_PRESET = "my laptop (free)"
 HOURS_PER_MONTH = 730.0  # 24 × 365 / 12, as cloud bills count a month
 DAYS_PER_MONTH = 365 / 12
 
@@ -160,6 +151,39 @@ def break_even(per_request_usd: float, hosted: SelfHosted, output_tokens: int) -
         return None
     crossing = machine_monthly / (per_request_usd * DAYS_PER_MONTH)
     return crossing if crossing <= hosted.capacity_per_day(output_tokens) else None
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """Where one self-hosted model stops costing more than one API model."""
+
+    api_model: str
+    hosted_model: str
+    per_request_usd: float  # the API's price of one request
+    requests_per_day: float | None  # None: never, even with the machine fully busy
+
+
+def break_evens(api: Mapping[str, float], hosted: Mapping[str, SelfHosted], output_tokens: int) -> list[BreakEven]:
+    """Every (API model, self-hosted model) pair: the one computation the dashboard and the Learn page both draw.
+    ``api`` maps a name to its USD per request; ``hosted`` a name to its measured machine."""
+    return [
+        BreakEven(api_name, hosted_name, per_request, break_even(per_request, box, output_tokens))
+        for api_name, per_request in api.items()
+        for hosted_name, box in hosted.items()
+    ]
+
+
+def api_request_prices(
+    catalog: Catalog, input_tokens: int, output_tokens: int, model_ids: list[str] | None = None
+) -> dict[str, float]:
+    """USD per request of the closed models that genai-prices prices (those in ``model_ids``, else all), by id."""
+    prices = {}
+    for spec in catalog.models.values():
+        if spec.openness != "closed" or not spec.price_ref or (model_ids is not None and spec.id not in model_ids):
+            continue
+        if (usd := api_cost(spec, catalog.provider_of(spec), input_tokens, output_tokens).usd) is not None:
+            prices[spec.id] = usd
+    return prices
 
 
 def api_line(per_request_usd: float, max_volume: float) -> tuple[list[float], list[float]]:

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from streamlit.testing.v1 import AppTest
 
+from playground.hardware import RATES
 from playground.pricing import SelfHosted, api_cost, break_even
 from playground.store import Store, measured_speeds, to_csv, to_json
 from tests.browser import open_page, wait_idle
@@ -19,6 +20,8 @@ from tests.browser import open_page, wait_idle
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 OPENAI_KEY = "sk-FAKE-dashboard-3f9a0c7e1b"
 SELF_HOSTED_KEY = "shk-FAKE-dashboard-8d2b6e4a"
+
+CPU_4 = RATES["cpu-4"].usd_per_hour  # the "cloud CPU (4 vCPU)" preset the tests pick
 
 
 def charts(at: AppTest) -> dict[str, dict]:
@@ -71,7 +74,7 @@ def test_each_answer_shows_its_cost_and_source(app_with_runs):
     for lines in cost_lines:
         assert len(lines) == 2, lines  # the unreachable API model failed: no answer, no cost line
         local = next(line for line in lines if "hardware" in line)
-        assert local.startswith("Cost $") and "$0 API + hardware $0.15/h" in local
+        assert local.startswith("Cost $") and f"$0 API + hardware ${CPU_4}/h" in local
         assert any(line.startswith("Cost unpriced") for line in lines), "the self-hosted endpoint has no price_ref"
 
 
@@ -82,7 +85,7 @@ def test_every_run_is_recorded_with_its_metrics(app_with_runs):
     assert set(runs["page"]) == {"generate"}
     smol = runs[runs["model_id"] == "smollm2-135m"]
     assert (smol["cost_usd"] > 0).all() and (smol["tokens_out"] > 0).all()
-    assert smol["cost_usd"].tolist() == pytest.approx(list(0.15 * (smol["total_s"] - smol["queue_s"]) / 3600))
+    assert smol["cost_usd"].tolist() == pytest.approx(list(CPU_4 * (smol["total_s"] - smol["queue_s"]) / 3600))
     failed = runs[runs["model_id"] == "gpt-4o-mini"]
     assert failed["error"].str.contains("Cannot reach").all() and failed["cost_usd"].isna().all()
 
@@ -149,7 +152,7 @@ def test_projection_marks_break_even_from_measured_speed(app_with_runs, catalog,
     speeds = measured_speeds(Store(db).runs()).set_index("model_name")
     expected = {}
     for hosted in ("SmolLM2-135M-Instruct", "Self-hosted endpoint"):
-        box = SelfHosted(0.15, speeds.loc[hosted, "ttft_s"], speeds.loc[hosted, "tokens_per_s"])
+        box = SelfHosted(CPU_4, speeds.loc[hosted, "ttft_s"], speeds.loc[hosted, "tokens_per_s"])
         for api in ("gpt-4o-mini", "gpt-4o"):
             spec = catalog.get(api)
             per_request = api_cost(spec, catalog.provider_of(spec), input_tokens, output_tokens).usd
@@ -216,7 +219,7 @@ def test_browser_screenshot_of_the_dashboard(page, app_url, artifacts):
     """Three short runs on Generate with the cloud-CPU rate, then the dashboard, saved for the README."""
     open_page(page, f"{app_url}/generate?models=smollm2-135m,self-hosted")
     page.get_by_text("Cost & history settings").click()
-    _choose(page, "Hardware for local models", "cloud CPU (4 vCPU): ~$0.15/h")
+    _choose(page, "Hardware for local models", f"cloud CPU (4 vCPU): ~${CPU_4}/h")
     page.get_by_label("Prompt", exact=True).fill("Name three colours.")
     max_tokens = page.get_by_label("Max new tokens", exact=True)
     max_tokens.fill("12")

@@ -9,14 +9,16 @@ import pytest
 from genai_prices import Usage, calc_price
 
 from playground.events import GenParams, Request, Result
+from playground.hardware import RATES
 from playground.metrics import CallMetrics
 from playground.pricing import (
-    HARDWARE_PRESETS,
     SelfHosted,
     api_cost,
     api_line,
     api_monthly_usd,
+    api_request_prices,
     break_even,
+    break_evens,
     cost_of,
     hosted_staircase,
     local_cost,
@@ -93,7 +95,7 @@ def test_local_hardware_cost_arithmetic(catalog):
     assert cold.usd == pytest.approx(3.6 * 3.0 / 3600), "a cold call pays for its load time too"
     queued = local_cost(CallMetrics(2.2, 3.8, queue_s=2.0), hourly_usd=3.6)
     assert queued.usd == pytest.approx(3.6 * 1.8 / 3600), "time in line is not machine time of this call"
-    free = local_cost(CallMetrics(0.2, 1.8), HARDWARE_PRESETS["my laptop (free)"])
+    free = local_cost(CallMetrics(0.2, 1.8), RATES["laptop"].usd_per_hour)
     assert free.usd == 0 and free.label == "$0"
     assert "$0 API" in warm.source and "3.6/h" in warm.source
 
@@ -104,7 +106,7 @@ def test_local_cost_of_a_real_call(catalog):
     )
     assert isinstance(final, Result), final
     spec = catalog.get("smollm2-135m")
-    rate = HARDWARE_PRESETS["cloud GPU (H100)"]
+    rate = RATES["gpu-large"].usd_per_hour
     cost = cost_of(spec, catalog.provider_of(spec), final.metrics, hourly_usd=rate)
     assert cost.usd == pytest.approx(rate * (final.metrics.total_s - final.metrics.queue_s) / 3600) and cost.usd > 0
 
@@ -145,3 +147,22 @@ def test_projection_lines():
     assert ys == pytest.approx([365.0, 730.0, 1095.0, 1095.0])
     xs, ys = hosted_staircase(box, 101, max_volume=capacity * 1000, max_steps=50)
     assert len(xs) == 51 and ys[-1] == pytest.approx(box.monthly_usd(capacity * 1000, 101))
+
+
+def test_the_dashboard_and_the_learn_page_draw_one_break_even(catalog):
+    """One computation for every pair: the same API price and machine give the same volume as ``break_even``."""
+    prices = api_request_prices(catalog, 500, 200, ["gpt-4o-mini", "gpt-4o"])
+    assert set(prices) == {"gpt-4o-mini", "gpt-4o"} and prices["gpt-4o"] > prices["gpt-4o-mini"] > 0
+    box = SelfHosted(hourly_usd=RATES["gpu-small"].usd_per_hour, ttft_s=0.3, tokens_per_s=40.0)
+    pairs = break_evens(prices, {"local": box}, 200)
+    assert [(p.api_model, p.hosted_model) for p in pairs] == [(m, "local") for m in prices]
+    for pair in pairs:
+        assert pair.requests_per_day == break_even(prices[pair.api_model], box, 200)
+    cheaper, dearer = (next(p for p in pairs if p.api_model == m) for m in ("gpt-4o-mini", "gpt-4o"))
+    assert dearer.requests_per_day is not None
+    assert cheaper.requests_per_day is None or cheaper.requests_per_day > dearer.requests_per_day
+
+
+def test_one_rate_table_with_a_source_and_a_date_for_every_row():
+    assert all(RATES[key].label and RATES[key].source and RATES[key].date for key in RATES)
+    assert RATES["laptop"].usd_per_hour == 0 and RATES["gpu-small"].usd_per_hour > RATES["cpu-4"].usd_per_hour
