@@ -141,7 +141,10 @@ class Catalog:
             return self.models[model_id]
         except KeyError:
             known = ", ".join(sorted(self.models))
-            raise CatalogError(f"Unknown model '{model_id}'. The catalog has: {known}.") from None
+            raise CatalogError(
+                _("Unknown model '{model}'. The catalog has: {known}.").format(model=model_id, known=known),
+                _("Check the model id in playground/catalog.toml."),
+            ) from None
 
     def provider_of(self, model: ModelSpec) -> ProviderSpec:
         return self.providers[model.provider]

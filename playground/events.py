@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from playground.errors import PlaygroundError
+from playground.errors import INTERNAL, PlaygroundError
 from playground.metrics import CallMetrics
 
 
@@ -115,7 +115,7 @@ class Failure:
     hint: str = ""  # how to fix it, shown under the message
     metrics: CallMetrics | None = None
     partial_text: str = ""  # what arrived before the failure; shown labelled as partial
-    code: str = "internal"  # one of playground.errors.CODES: callers branch on this, never on the message
+    code: str = INTERNAL  # one of playground.errors.CODES: callers branch on this, never on the message
     retry_after_s: float | None = None
     cost: Any = None
 

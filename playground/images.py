@@ -179,6 +179,12 @@ def _budget_size(size: tuple[int, int]) -> tuple[int, int]:
     return max(1, int(size[0] * scale)), max(1, int(size[1] * scale))
 
 
+def require_image(request) -> None:
+    """Every image backend's first check, so each says the same thing with the same code (input)."""
+    if request.image is None:
+        raise ImageError(_("No image was given."), _("Pick a sample photo, upload one or take one."))
+
+
 def fit_within(image: Image.Image, max_side: int) -> Image.Image:
     """Downscale so the long side is at most ``max_side``, keeping the aspect ratio; never upscale."""
     if max(image.size) <= max_side:

@@ -59,10 +59,8 @@ def _work(
             if cancel.is_set():
                 break
             out.put(event)
-    except PlaygroundError as exc:  # an unknown model id, bad input found late
-        out.put(
-            Failure(model_id, exc.message, exc.hint or "Check the model id in playground/catalog.toml.", code=exc.code)
-        )
+    except PlaygroundError as exc:  # an unknown model id, bad input found late (no image, a broken one)
+        out.put(Failure.of(model_id, exc))
     except Exception as exc:  # a bug in one backend must not take the page down
         out.put(
             Failure(
@@ -115,8 +113,10 @@ def _merge(events: queue.Queue, pending: set[str], timeout_s: float, batch: bool
                 for model_id in sorted(pending - ended):
                     yield Failure(
                         model_id,
-                        f"No answer within {timeout_s:.0f} s.",
-                        "The model or server is too slow, or the line is long: try fewer tokens, or run again later.",
+                        _("No answer within {s:.0f} s.").format(s=timeout_s),
+                        _(
+                            "The model or server is too slow, or the line is long: try fewer tokens, or run again later."
+                        ),
                         code=TIMEOUT,
                     )
                 return

@@ -18,7 +18,7 @@ from typing import Iterable, Iterator, Mapping
 
 from playground.catalog import Catalog
 from playground.context import RunContext
-from playground.errors import CatalogError
+from playground.errors import INPUT, CatalogError
 from playground.evaluation import ModelEvaluation, Progress, evaluate
 from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.hardware import detect
@@ -115,7 +115,7 @@ class Playground:
                     model_id, ev.failure.message, ev.failure.hint, metrics, code=ev.failure.code
                 )
             elif ev.metrics is None:  # a fixed label set of its own: nothing was scored
-                final = Failure(model_id, ev.error, metrics=metrics, code="input")
+                final = Failure(model_id, ev.error, metrics=metrics, code=INPUT)
             else:
                 score = f"accuracy {ev.metrics.accuracy:.3f}, macro-F1 {ev.metrics.macro_f1:.3f}"
                 final = Result(model_id, text=f"{score} on {len(ev.predictions)} texts", metrics=metrics)

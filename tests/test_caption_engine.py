@@ -103,10 +103,10 @@ def test_vision_language_model_uses_its_chat_template_and_the_instruction(captio
     assert 1 <= short.metrics.output_tokens <= GREEDY.max_new_tokens
 
 
-def test_no_image_is_a_clear_failure(caption_catalog):
+def test_no_image_is_a_clear_failure_with_one_code_everywhere(caption_catalog):
     for model_id in ("tiny-captioner", "tiny-vlm", "gpt-4o-mini"):
         final = final_of(caption_catalog, model_id, Request("caption", params=GREEDY))
-        assert isinstance(final, Failure) and "No image" in final.message
+        assert isinstance(final, Failure) and "No image" in final.message and final.code == "input", model_id
 
 
 def test_a_missing_hub_captioner_fails_alone_with_the_prefetch_hint(caption_catalog, tmp_path, monkeypatch):

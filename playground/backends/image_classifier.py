@@ -13,8 +13,9 @@ from typing import Any, Iterator
 
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
-from playground.events import Event, Failure, Notice, Request, Result
+from playground.events import Event, Notice, Request, Result
 from playground.i18n import _
+from playground.images import require_image
 from playground.metrics import Stopwatch
 
 TOP_K = 5
@@ -82,11 +83,7 @@ class ImageNetClassifier(LocalBackend):
 
     def run(self, parts: ImageNetModel, spec: ModelSpec, request: Request) -> Iterator[Event]:
         watch = Stopwatch(request.arrived)
-        if request.image is None:
-            yield Failure(
-                spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."), code="input"
-            )
-            return
+        require_image(request)
         yield Notice(spec.id, _("ImageNet classifier: top-5 labels, not a sentence."))
         scores = top_labels(parts, request.image)
         watch.stop()

@@ -15,8 +15,10 @@ from playground.backends.base import Backend
 from playground.backends.local_caption import instruction_of
 from playground.backends.ocr import TextBox, reading_order
 from playground.catalog import Catalog, ModelSpec
+from playground.errors import INPUT
 from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.i18n import _
+from playground.images import require_image
 from playground.metrics import CallMetrics, Stopwatch
 
 MIN_LABEL_PROBABILITY = 0.1  # labels below this are mostly noise and lead the writer astray
@@ -54,7 +56,7 @@ class ImagePipelineBackend:
         """Run one stage, relaying its tokens and progress as the pipeline's own; return its final event."""
         backend = self.backend_for(self.catalog, stage, task)
         if backend is None:
-            return Failure(stage.id, _("{name} cannot do '{task}'.").format(name=stage.name, task=task), code="input")
+            return Failure(stage.id, _("{name} cannot do '{task}'.").format(name=stage.name, task=task), code=INPUT)
         final: Result | Failure | None = None
         for event in backend.execute(stage, request, credentials):
             if isinstance(event, Token):
@@ -68,11 +70,7 @@ class ImagePipelineBackend:
 
     def execute(self, spec: ModelSpec, request: Request, credentials: Credentials) -> Iterator[Event]:
         classifier, reader, writer = (self.catalog.get(stage_id) for stage_id in spec.stages)
-        if request.image is None:
-            yield Failure(
-                spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."), code="input"
-            )
-            return
+        require_image(request)
         watch = Stopwatch(request.arrived)
         finals: list[Result] = []
         prompt = ""

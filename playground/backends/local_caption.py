@@ -17,6 +17,7 @@ from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
 from playground.events import DEFAULT_CAPTION_INSTRUCTION, Event, Failure, Notice, Request, Result
 from playground.i18n import _
+from playground.images import require_image
 
 
 def instruction_of(request: Request) -> str:
@@ -36,9 +37,7 @@ class _LocalCaptionBackend(LocalBackend):
         import torch
 
         preprocessor, tokenizer, model = parts
-        if request.image is None:
-            yield Failure(spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."))
-            return
+        require_image(request)
         inputs = self.inputs(preprocessor, request)
         if request.params.seed is not None:
             torch.manual_seed(request.params.seed)

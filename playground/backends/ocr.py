@@ -11,8 +11,8 @@ from typing import Any, Iterator
 
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
-from playground.events import Event, Failure, Request, Result
-from playground.i18n import _
+from playground.events import Event, Request, Result
+from playground.images import require_image
 from playground.metrics import Stopwatch
 
 BOX_COLOUR = (255, 0, 160)
@@ -84,11 +84,7 @@ class RapidOCRBackend(LocalBackend):
 
     def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
         watch = Stopwatch(request.arrived)
-        if request.image is None:
-            yield Failure(
-                spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."), code="input"
-            )
-            return
+        require_image(request)
         boxes = read_text(parts, request.image)
         watch.stop()
         yield Result(

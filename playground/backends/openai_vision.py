@@ -12,9 +12,8 @@ from typing import Iterator
 from playground.backends.local_caption import instruction_of
 from playground.backends.openai_compat import OpenAIChatBackend
 from playground.catalog import ModelSpec
-from playground.events import Credentials, Event, Failure, Request, Result, chat_messages
-from playground.i18n import _
-from playground.images import API_MAX_SIDE, fit_within, to_data_url
+from playground.events import Credentials, Event, Request, Result, chat_messages
+from playground.images import API_MAX_SIDE, fit_within, require_image, to_data_url
 
 
 class OpenAIVisionBackend(OpenAIChatBackend):
@@ -26,9 +25,7 @@ class OpenAIVisionBackend(OpenAIChatBackend):
         return chat_messages(request, user_content=content)
 
     def execute(self, spec: ModelSpec, request: Request, credentials: Credentials, **create_kwargs) -> Iterator[Event]:
-        if request.image is None:
-            yield Failure(spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."))
-            return
+        require_image(request)
         sent = fit_within(request.image, API_MAX_SIDE)
         for event in super().execute(spec, replace(request, image=sent), credentials, **create_kwargs):
             if isinstance(event, Result):
