@@ -8,7 +8,7 @@ SMOLLM2_INT4 := $(PLAYGROUND_HOME)/converted/smollm2-135m-instruct-int4-onnx/gen
 PO := $(wildcard locales/*/LC_MESSAGES/messages.po)
 SOURCES := app.py components pages playground
 
-.PHONY: setup run test browser lint bench prefetch clean i18n
+.PHONY: setup run test test-fast browser lint bench prefetch clean i18n
 
 
 setup: $(VENV)/.installed $(SMOLLM2) $(SMOLLM2_INT4) $(PO:.po=.mo)
@@ -45,6 +45,10 @@ run: setup
 
 test: browser setup lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
+
+# everything but the tests that need a browser, a server process or PostgreSQL: a quick check while editing
+test-fast: setup lint
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -m "not slow"
 
 # the browser tests need chromium and a CJK font: installed as root, else it stops at once with the command to run
 browser:

@@ -23,7 +23,7 @@ LOCAL_BACKENDS = (
     "ocr",
     "image-pipeline",
 )
-BACKENDS = LOCAL_BACKENDS + ("openai-compat",)
+BACKENDS = (*LOCAL_BACKENDS, "openai-compat")
 RUNTIMES = ("transformers", "onnxruntime-genai")  # what runs a local model's weights
 
 

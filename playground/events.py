@@ -46,7 +46,7 @@ def chat_messages(request: Request, user_content: Any = None) -> list[dict]:
     ``user_content`` replaces the prompt text, e.g. with a list of text and image parts for a vision model.
     """
     messages = [{"role": "system", "content": request.system}] if request.system else []
-    return messages + [{"role": "user", "content": request.prompt if user_content is None else user_content}]
+    return [*messages, {"role": "user", "content": request.prompt if user_content is None else user_content}]
 
 
 @dataclass(frozen=True)

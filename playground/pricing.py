@@ -203,4 +203,4 @@ def hosted_staircase(hosted: SelfHosted, output_tokens: int, max_volume: float, 
     else:  # too many machines to draw each step: sample the volume instead
         xs = [max_volume * i / max_steps for i in range(max_steps)]
         ys = [hosted.monthly_usd(x, output_tokens) for x in xs]
-    return xs + [max_volume], ys + [hosted.monthly_usd(max_volume, output_tokens)]
+    return [*xs, max_volume], [*ys, hosted.monthly_usd(max_volume, output_tokens)]

@@ -16,9 +16,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no model hub here: fail fast instead of retrying DNS for a minute
 
-from playground.catalog import load_catalog  # noqa: E402
-from playground.events import Credentials, Endpoint  # noqa: E402
-from playground.models_cache import ensure_smollm2  # noqa: E402
+from playground.catalog import load_catalog
+from playground.events import Credentials, Endpoint
+from playground.models_cache import ensure_smollm2
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
@@ -107,3 +107,16 @@ def serve_credentials(serve_endpoint) -> Credentials:
 
 
 pytest_plugins = ["tests.browser", "tests.databases", "tests.tiny_vision", "tests.tiny_classifiers"]
+
+# What makes a test slow: a real browser, a real server process or PostgreSQL. A test that needs one of these
+# fixtures (directly or through another fixture) is marked ``slow``; one that starts a process itself says so with
+# ``@pytest.mark.slow``. `make test-fast` runs the rest, `make test` everything.
+SLOW_FIXTURES = {"browser", "serve_endpoint", "two_servers", "vlm_serve_credentials", "postgres_server"}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("db_url") == "postgresql"
+        if on_postgres or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -132,6 +132,7 @@ def test_api_vision_sends_the_instruction_and_a_data_url():
     assert Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).size == (1024, 768)
 
 
+@pytest.mark.slow  # starts a server process of its own
 def test_api_vision_against_transformers_serve(caption_catalog, vlm_serve_credentials, tiny_vlm):
     """A real OpenAI-compatible vision server: `transformers serve` running the tiny Idefics3 (SmolVLM's architecture)."""
     big = Image.fromarray(data.astronaut()).resize((2048, 1536))

@@ -64,7 +64,7 @@ def assert_distribution(result: Result, labels) -> None:
 # ---------------------------------------------------------------- embedded models
 
 
-@pytest.mark.parametrize("text, labels, gold", CLEAR, ids=[gold for *_, gold in CLEAR])
+@pytest.mark.parametrize(("text", "labels", "gold"), CLEAR, ids=[gold for *_, gold in CLEAR])
 def test_minilm_and_smollm2_label_clear_examples(catalog, text, labels, gold):
     got = finals(run_side_by_side(catalog, EMBEDDED, Request("classify", prompt=text, labels=labels)))
     for model_id in EMBEDDED:
@@ -114,7 +114,9 @@ def _backend(catalog, model_id):
     return backend_for(catalog, catalog.get(model_id), "classify")
 
 
-@pytest.mark.parametrize("model_id, limit", [("minilm-zero-shot", 256), ("smollm2-135m", 512), ("tiny-sentiment", 128)])
+@pytest.mark.parametrize(
+    ("model_id", "limit"), [("minilm-zero-shot", 256), ("smollm2-135m", 512), ("tiny-sentiment", 128)]
+)
 def test_an_over_long_text_is_truncated_and_says_so(classify_catalog, model_id, limit):
     events = list(
         run_side_by_side(classify_catalog, [model_id], Request("classify", prompt="good " * 900, labels=SENTIMENT))
@@ -186,6 +188,7 @@ def test_nli_zero_shot_through_the_pipeline(classify_catalog):
 # ---------------------------------------------------------------- API classifier against a real server
 
 
+@pytest.mark.slow  # starts a server process of its own
 def test_api_classifier_parses_a_label_from_transformers_serve(catalog, serve_credentials):
     text = "This phone is fantastic: fast, beautiful and the battery lasts for days."
     events = list(
@@ -296,7 +299,7 @@ def test_logprobs_become_label_probabilities():
 
 
 @pytest.mark.parametrize(
-    "answer, label",
+    ("answer", "label"),
     [
         ("positive", "positive"),
         ("Negative.", "negative"),
@@ -322,7 +325,7 @@ def test_agreement_line():
 
 
 @pytest.mark.parametrize(
-    "labels, message",
+    ("labels", "message"),
     [
         (["positive"], "at least two labels"),
         (["", " "], "at least two labels"),
@@ -341,7 +344,7 @@ def test_typed_labels_split_on_commas_and_lines():
 
 
 @pytest.mark.parametrize(
-    "prompt, labels, message",
+    ("prompt", "labels", "message"),
     [
         ("   ", SENTIMENT, "The text is empty"),
         ("fine", ("only",), "at least two labels"),
@@ -381,7 +384,7 @@ def test_csv_is_read_with_labels_matched_regardless_of_case():
 
 
 @pytest.mark.parametrize(
-    "content, message",
+    ("content", "message"),
     [
         (
             b"sentence,category\nhi,positive\n",

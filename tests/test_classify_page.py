@@ -65,7 +65,7 @@ def test_a_fine_tuned_model_with_other_labels_says_so(classify_page):
 
 
 @pytest.mark.parametrize(
-    "typed, message",
+    ("typed", "message"),
     [
         ("spam", "at least two labels"),
         ("yes, no, Yes", "Duplicate labels: yes, Yes"),
@@ -136,7 +136,7 @@ def upload(at, name: str, content: bytes):
 
 
 @pytest.mark.parametrize(
-    "content, message",
+    ("content", "message"),
     [
         (b"sentence,category\nhi,positive\n", "needs a header row with the columns text,label"),
         ("text,label\ncaf\u00e9 au lait,positive\n".encode("cp1252"), "not UTF-8 text"),

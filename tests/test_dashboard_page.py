@@ -132,7 +132,7 @@ def test_dashboard_charts_have_the_expected_series(app_with_runs):
     assert cumulative["all models"]["y"][-1] == pytest.approx(done["cost_usd"].sum())
 
 
-@pytest.mark.parametrize("input_tokens, output_tokens", [(500, 200), (20000, 50)])
+@pytest.mark.parametrize(("input_tokens", "output_tokens"), [(500, 200), (20000, 50)])
 def test_projection_marks_break_even_from_measured_speed(app_with_runs, catalog, input_tokens, output_tokens):
     """Long prompts make an API call dear while (as modelled) barely slowing a machine: there, at least one
     break-even must show; in every case the marks are where pricing.break_even puts them for the measured speed."""

@@ -92,7 +92,7 @@ def last_row(history, model_id):
     return history.runs(models=[model_id]).iloc[-1]
 
 
-@pytest.mark.parametrize("model_id, code, words, partial, bounds", FAULTS, ids=[f[0] for f in FAULTS])
+@pytest.mark.parametrize(("model_id", "code", "words", "partial", "bounds"), FAULTS, ids=[f[0] for f in FAULTS])
 def test_fault(fault_catalog, history, model_id, code, words, partial, bounds):
     final, tokens, _, seconds, local = side_by_side(fault_catalog, history, model_id)
     assert isinstance(final, Failure), final
@@ -113,7 +113,7 @@ def test_rate_limit_carries_its_wait(fault_catalog, history):
 
 def test_short_retry_after_is_retried_once(fault_catalog, history, server):
     """A 429 asking for 1 s is waited out once, with a notice; the second call succeeds."""
-    final, tokens, notices, seconds, local = side_by_side(fault_catalog, history, "rate-limited-once")
+    final, _tokens, notices, seconds, local = side_by_side(fault_catalog, history, "rate-limited-once")
     assert isinstance(final, Result) and final.text == ALL
     assert server.calls["rate-limited-once"] == 2
     assert any(n.progress and "retrying" in n.message for n in notices)
@@ -124,7 +124,7 @@ def test_short_retry_after_is_retried_once(fault_catalog, history, server):
 
 def test_missing_usage_is_a_result_with_unknown_counts(fault_catalog, history):
     """No usage is not a failure: the answer is whole. Token counts stay unknown and the card says so."""
-    final, _, notices, _, local = side_by_side(fault_catalog, history, "no-usage")
+    final, _, notices, _, _local = side_by_side(fault_catalog, history, "no-usage")
     assert isinstance(final, Result) and final.text == ALL
     assert final.metrics.output_tokens is None and final.metrics.tokens_per_s is None
     assert any("no token usage" in n.message for n in notices)
@@ -132,7 +132,7 @@ def test_missing_usage_is_a_result_with_unknown_counts(fault_catalog, history):
     assert row["error"] is None and pd.isna(row["tokens_out"])
 
 
-@pytest.mark.parametrize("model_id, code", [("html-200", errors.BAD_RESPONSE), ("server-500", errors.SERVER_ERROR)])
+@pytest.mark.parametrize(("model_id", "code"), [("html-200", errors.BAD_RESPONSE), ("server-500", errors.SERVER_ERROR)])
 def test_non_streamed_faults(fault_catalog, model_id, code):
     """Without streaming, an HTML page with status 200 used to raise AttributeError."""
     backend = OpenAIChatBackend(fault_catalog.providers, stream=False)

@@ -59,6 +59,7 @@ def test_long_prompt_is_truncated_with_a_notice(catalog):
 
 
 @pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.slow  # starts a server process of its own
 def test_openai_compatible_backend_against_transformers_serve(catalog, serve_credentials, stream):
     backend = OpenAIChatBackend(catalog.providers, stream=stream)
     events = list(backend.execute(catalog.get("self-hosted"), FRANCE, serve_credentials))
@@ -138,7 +139,7 @@ def test_malformed_catalog_entry_names_the_entry(tmp_path):
     bad.write_text(
         '[[models]]\nid = "typo"\nname = "T"\ntasks = ["generate"]\nopenness = "open"\nlicense = "x"\nprovider = "nowhere"\nbackend = "causal-lm"\n'
     )
-    with pytest.raises(CatalogError, match="Model 'typo'.*provider 'nowhere'"):
+    with pytest.raises(CatalogError, match=r"Model 'typo'.*provider 'nowhere'"):
         load_catalog(bad)
 
 

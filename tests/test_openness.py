@@ -88,7 +88,7 @@ def test_the_card_speaks_chinese(catalog):
 
 
 @pytest.mark.parametrize(
-    "extra, complaint",
+    ("extra", "complaint"),
     [
         ('[licenses."Apache-2.0"]\ncommercial = "maybe"\n', "commercial 'maybe' is not one of"),
         ('[openness."no-such-model"]\ntraining_data = "open"\n', "no model has this id"),

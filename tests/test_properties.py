@@ -65,8 +65,8 @@ def test_a_broken_tail_is_trimmed_and_nothing_else(text):
 def test_labels_are_clean_or_refused(labels):
     try:
         checked = check_labels(labels)
-    except InputError as exc:
-        assert exc.code == "input" and exc.message
+    except InputError as exc:  # the property: a clear refusal, or a clean result
+        assert exc.code == "input" and exc.message  # noqa: PT017
         return
     assert 2 <= len(checked) <= MAX_LABELS
     assert all(label == label.strip() and 0 < len(label) <= MAX_LABEL_CHARS for label in checked)
@@ -94,7 +94,7 @@ def toml_value(value) -> str:
 
 @FAST
 @given(
-    st.dictionaries(st.sampled_from(MODEL_FIELDS + ["colour"]), FIELD_VALUES, max_size=10),
+    st.dictionaries(st.sampled_from([*MODEL_FIELDS, "colour"]), FIELD_VALUES, max_size=10),
     st.dictionaries(st.sampled_from(["name", "kind", "base_url", "key_optional"]), FIELD_VALUES, max_size=4),
 )
 def test_any_catalog_entry_loads_or_raises_catalog_error(tmp_path_factory, model, provider):
@@ -104,8 +104,8 @@ def test_any_catalog_entry_loads_or_raises_catalog_error(tmp_path_factory, model
     path.write_text("\n".join(lines), encoding="utf-8", errors="surrogatepass")
     try:
         catalog = load_catalog(path)
-    except CatalogError as exc:
-        assert str(path) in exc.message
+    except CatalogError as exc:  # the property: an error naming the file, or a usable entry
+        assert str(path) in exc.message  # noqa: PT017
         return
     spec = catalog.get(model["id"])
     assert spec.tasks and all(task in ("generate", "classify", "caption") for task in spec.tasks)
@@ -134,8 +134,8 @@ def test_any_image_bytes_open_as_rgb_or_raise_image_error(mode, width, height, f
     data = bytes(data[: max(1, len(data) - cut % len(data))]) if cut % 3 == 0 else bytes(data)
     try:
         opened = open_image(data)
-    except ImageError as exc:
-        assert exc.code == "input" and exc.message
+    except ImageError as exc:  # the property: a clear refusal, or a usable RGB image
+        assert exc.code == "input" and exc.message  # noqa: PT017
         return
     assert opened.image.mode == "RGB" and opened.image.size[0] * opened.image.size[1] > 0
 

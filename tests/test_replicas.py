@@ -147,7 +147,7 @@ def test_two_replicas_writing_at_once_lose_nothing(postgres_url, artifacts):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for r in range(WRITERS)
     ]
     windows = []

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
-from playground.backends.openai_compat import _HTTP, SELF_HOSTED_URL, OpenAIChatBackend
+from playground.backends.openai_compat import _HTTP, OpenAIChatBackend
 from playground.catalog import load_catalog
+from playground.credentials import SELF_HOSTED_URL
 from playground.events import Credentials, Endpoint, GenParams, Request, Result
 from playground.redact import REDACTED, scrub
 from playground.store import Store, to_csv, to_json
@@ -64,7 +65,7 @@ def test_the_servers_self_hosted_key_goes_only_to_its_own_url(server, monkeypatc
 
 
 @pytest.mark.parametrize(
-    "text, secrets, gone",
+    ("text", "secrets", "gone"),
     [
         ("key sk-Q7xZ9mV2pL4rT8kW1nB6 in text", ["sk-Q7xZ9mV2pL4rT8kW1nB6"], "Q7xZ9m"),
         ("short Zq7Wx3 key", ["Zq7Wx3"], "Zq7Wx3"),
@@ -185,7 +186,7 @@ def test_two_students_keys_stay_out_of_storage_logs_exports_and_pages(shared_app
     where = {**stored, **exports, **logs}
     for student in (ALICE, BOB):
         echo = [masked(f"Bearer {student.api_key}")] if len(student.api_key) > 10 else []  # a short one: "****"
-        keys = student.secrets() + [INSTRUCTOR_KEY] + echo
+        keys = [*student.secrets(), INSTRUCTOR_KEY, *echo]
         for name, text in {**where, **{f"{other}'s page": html for other, html in pages.items()}}.items():
             if name == f"{student.name}'s page":  # the Base URL box shows what its owner typed into it, and only that
                 text = text.replace(student.url(server.base_url).replace("&", "&amp;"), "", 1)

@@ -415,6 +415,7 @@ def test_a_history_file_from_before_the_store_upgrades_in_place(legacy, tmp_path
     assert Store(path).get_setting("hardware_usd_per_hour") == 0.42  # a second start finds nothing left to do
 
 
+@pytest.mark.slow  # starts a server process of its own
 def test_replicas_starting_together_migrate_once(db_url):
     """Three processes open the same empty database at once (replicas starting together): all come up, one schema."""
     code = "import sys; from playground.store import Store; Store(sys.argv[1]).close()"

