@@ -1,4 +1,5 @@
-"""The shape of the code, checked: no import circle in the engine, no Streamlit in it, pages use its public surface."""
+"""The shape of the code, checked: the engine stands in layers with no import circle and no Streamlit; pages and
+components reach it only through its public surface, never a backend; the public surface changes only on purpose."""
 
 from __future__ import annotations
 
@@ -52,16 +53,122 @@ def test_no_import_circle_in_the_engine():
             visit(name, [])
 
 
+# The engine's floors, bottom first. A module imports only from its own floor or those below; a new module must be
+# given a floor here, so where it stands is a decision, not an accident.
+LAYERS = {
+    "ground: what a request, an event and an error are; input checks": [
+        "playground.errors",
+        "playground.i18n",
+        "playground.metrics",
+        "playground.redact",
+        "playground.retention",
+        "playground.context",
+        "playground.formatting",
+        "playground.params",
+        "playground.events",
+        "playground.classify",
+        "playground.images",
+    ],
+    "facts: the catalog, prices, hardware, weights, credentials, the store and the serving line": [
+        "playground.catalog",
+        "playground.hardware",
+        "playground.pricing",
+        "playground.models_cache",
+        "playground.openness",
+        "playground.lessons",
+        "playground.endpoints",
+        "playground.credentials",
+        "playground.availability",
+        "playground.prefetch",
+        "playground.arena",
+        "playground.rooms",
+        "playground.store",
+        "playground.serving",
+    ],
+    "backends: one small class per way of running a model": ["playground.backends"],
+    "running: the fan-out, with deadlines and crash isolation": ["playground.runner", "playground.evaluation"],
+    "the session: THE way to run, price and record": ["playground.session", "playground.caption_batch", "playground"],
+}
+
+
+def _floor(module: str) -> int:
+    for floor, prefixes in enumerate(LAYERS.values()):
+        if any(module == p or (p != "playground" and module.startswith(p + ".")) for p in prefixes):
+            return floor
+    raise AssertionError(f"{module} has no floor: add it to LAYERS in tests/test_architecture.py")
+
+
+def test_the_engine_stands_in_layers():
+    """Events and errors at the bottom; catalog, pricing and serving; backends; the session on top."""
+    upward = [
+        f"{module} ({list(LAYERS)[_floor(module)]}) imports {dep} ({list(LAYERS)[_floor(dep)]})"
+        for module, deps in _engine_graph().items()
+        for dep in deps
+        if _floor(dep) > _floor(module)
+    ]
+    assert not upward, "\n".join(upward)
+
+
 def test_the_engine_imports_no_streamlit():
     for path in (ROOT / "playground").rglob("*.py"):
         assert not any(m.split(".")[0] == "streamlit" for m in _imports(path)), path
 
 
-def test_pages_use_the_public_surface_never_a_backend():
-    for path in (ROOT / "pages").glob("*.py"):
-        backends = [m for m in _imports(path) if m.startswith("playground.backends")]
+def test_pages_and_components_never_reach_a_backend():
+    """Every import counts, function-level ones too: a page renders what the engine yields, it never runs a model."""
+    for path in [*(ROOT / "pages").glob("*.py"), *(ROOT / "components").glob("*.py"), ROOT / "app.py"]:
+        backends = [m for m in _imports(path, top_level_only=False) if m.startswith("playground.backends")]
         assert not backends, f"{path.name} imports {backends}: go through playground / components"
 
 
-def test_the_public_surface_is_declared():
-    assert playground.__all__ and all(hasattr(playground, name) for name in playground.__all__)
+PUBLIC = [
+    "DEFAULT_CAPTION_INSTRUCTION",
+    "PRESETS",
+    "SAMPLE_PHOTOS",
+    "CallMetrics",
+    "Catalog",
+    "CatalogError",
+    "Cost",
+    "Credentials",
+    "Endpoint",
+    "Event",
+    "Failure",
+    "GenParams",
+    "ImageError",
+    "InputError",
+    "LabelledSet",
+    "MissingKeyError",
+    "ModelEvaluation",
+    "ModelSpec",
+    "Notice",
+    "Playground",
+    "PlaygroundError",
+    "ProviderError",
+    "ProviderSpec",
+    "Request",
+    "Result",
+    "RunContext",
+    "RunSettings",
+    "Token",
+    "Waiting",
+    "availability",
+    "caption_samples",
+    "check_labels",
+    "check_text",
+    "fit_within",
+    "format_usd",
+    "latency_rows",
+    "load_catalog",
+    "load_sample",
+    "open_image",
+    "parse_labels",
+    "prediction_rows",
+    "read_labelled_csv",
+    "sample_photo",
+]
+
+
+def test_the_public_surface_is_pinned():
+    """A change to what ``playground`` exports shows up as a diff here, on purpose."""
+    assert sorted(playground.__all__) == sorted(PUBLIC)
+    assert all(hasattr(playground, name) for name in playground.__all__)
