@@ -150,12 +150,6 @@ def finals_of(
     ]
 
 
-def final_of(
-    catalog: Catalog,
-    model_id: str,
-    request: Request,
-    credentials: Credentials | None = None,
-    timeout_s: float = DEFAULT_MODEL_TIMEOUT_S,
-) -> Result | Failure:
-    """The last of ``finals_of``: a single request's Result or Failure."""
-    return finals_of(catalog, model_id, request, credentials, timeout_s)[-1]
+def final_of(catalog: Catalog, model_id: str, request: Request, *args, **kwargs) -> Result | Failure:
+    """The last of ``finals_of`` (same arguments): a single request's Result or Failure."""
+    return finals_of(catalog, model_id, request, *args, **kwargs)[-1]
