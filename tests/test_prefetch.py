@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from skimage import data
 
@@ -83,6 +84,7 @@ def test_files_to_fetch_keeps_one_copy_of_the_pytorch_weights():
     assert "pytorch_model.bin" in models_cache.files_to_fetch(["config.json", "pytorch_model.bin", "tf_model.h5"])
 
 
+@pytest.mark.slow  # runs the prefetch command in a process of its own
 def test_dry_run_offline_lists_every_local_model_and_invents_no_size(tmp_path):
     done = prefetch("--dry-run", home=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -98,17 +100,20 @@ def test_dry_run_offline_lists_every_local_model_and_invents_no_size(tmp_path):
     assert not (tmp_path / "hub").exists(), "a dry run must not download or create anything"
 
 
+@pytest.mark.slow  # runs the prefetch command in a process of its own
 def test_fetch_offline_says_it_cannot_download(tmp_path):
     done = prefetch("--only", "blip-base", home=tmp_path)
     assert done.returncode == 1
     assert "HF_HUB_OFFLINE is set" in done.stdout
 
 
+@pytest.mark.slow  # runs the prefetch command in a process of its own
 def test_unknown_id_is_a_clear_error(tmp_path):
     done = prefetch("--only", "no-such-model", home=tmp_path)
     assert done.returncode == 2 and "Unknown model 'no-such-model'" in done.stderr
 
 
+@pytest.mark.slow  # runs the prefetch command in a process of its own
 def test_a_prefetched_hub_model_loads_with_no_network(tiny_captioner, tmp_path, monkeypatch):
     home = tmp_path / "data"
     # the listing also names weights in formats files_to_fetch skips; the snapshot still counts as complete
@@ -156,6 +161,7 @@ def test_an_incomplete_snapshot_is_not_taken_for_a_download(tiny_captioner, tmp_
     assert not source.ready and source.missing_hint == "needs download; run `make prefetch` while online"
 
 
+@pytest.mark.slow  # runs the prefetch command in a process of its own
 def test_a_catalog_entry_pointing_at_a_folder_is_listed_and_loads(tiny_captioner, tmp_path):
     catalog_file = tmp_path / "extra.toml"
     catalog_file.write_text(catalog_entry("folder-captioner", "image-captioner", tiny_captioner))
@@ -165,6 +171,7 @@ def test_a_catalog_entry_pointing_at_a_folder_is_listed_and_loads(tiny_captioner
     assert isinstance(result, Result)
 
 
+@pytest.mark.slow  # runs the prefetch command in a process of its own
 def test_a_missing_folder_is_reported(tmp_path):
     catalog_file = tmp_path / "extra.toml"
     catalog_file.write_text(catalog_entry("gone", "image-captioner", Path("/nonexistent/model-folder")))
