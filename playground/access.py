@@ -264,7 +264,7 @@ class RateLimiter:
             now = self.clock()
             tokens, at = self._buckets.get(session_id, (per_minute, now))
             tokens = min(per_minute, tokens + (now - at) * rate)
-            if tokens < 1.0:
+            if tokens < 1.0 - 1e-9:  # float dust from the refill must not refuse a call that is due
                 wait = (1.0 - tokens) / rate
                 self._buckets[session_id] = (tokens, now)
                 raise RateLimited(
