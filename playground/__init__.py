@@ -5,20 +5,9 @@ Pages, benchmarks, notebooks and tests use what this module exports; none of the
     from playground import Playground, Request, RunContext, load_catalog
 """
 
+from playground.access import LockedOut, Lockout, RateLimiter, Scope, ServerSettings
 from playground.availability import availability
-from playground.events import (
-    DEFAULT_CAPTION_INSTRUCTION,
-    Credentials,
-    Endpoint,
-    Event,
-    Failure,
-    GenParams,
-    Notice,
-    Request,
-    Result,
-    Token,
-    Waiting,
-)
+from playground.budget import Gate, OverBudget
 from playground.caption_batch import caption_samples, latency_rows
 from playground.catalog import Catalog, ModelSpec, ProviderSpec, load_catalog
 from playground.classify import (
@@ -40,12 +29,32 @@ from playground.errors import (
     ProviderError,
 )
 from playground.evaluation import ModelEvaluation, prediction_rows
+from playground.events import (
+    DEFAULT_CAPTION_INSTRUCTION,
+    Credentials,
+    Endpoint,
+    Event,
+    Failure,
+    GenParams,
+    Notice,
+    Request,
+    Result,
+    Token,
+    Waiting,
+)
 from playground.images import SAMPLE_PHOTOS, fit_within, open_image, sample_photo
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, format_usd
 from playground.session import Playground, RunSettings
 
 __all__ = [
+    "Gate",
+    "LockedOut",
+    "Lockout",
+    "OverBudget",
+    "RateLimiter",
+    "Scope",
+    "ServerSettings",
     "DEFAULT_CAPTION_INSTRUCTION",
     "PRESETS",
     "SAMPLE_PHOTOS",
