@@ -103,6 +103,7 @@ def _server_form() -> None:
 
 def _server_summary() -> None:
     values = server_settings()
+    policy = KEY_POLICIES[values["server_keys"]]
     st.caption(
         _(
             "Set by the server's admin for everyone: {session} per session, {day} per day, {n} API calls a minute; "
@@ -111,7 +112,7 @@ def _server_summary() -> None:
             session=format_usd(values["budget_session_usd"]),
             day=format_usd(values["budget_day_usd"]),
             n=f"{values['api_calls_per_minute']:g}",
-            who=_(KEY_POLICIES[values["server_keys"]]),
+            who=_(policy),
         )
     )
 
