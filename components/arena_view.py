@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from components.answer import safe_markdown, show_answer
 from components.costs import cost_caption, get_store, run_settings
 from components.result_card import metrics_line, openness_badge, waiting_line
 from components.session import get_playground, run_context, session_id
@@ -80,7 +81,7 @@ def start_battle(
         if isinstance(event, Token):
             state.texts[event.model_id] = state.texts.get(event.model_id, "") + event.text
             notice.empty()
-            body.markdown(state.texts[event.model_id] + " ▌")
+            body.markdown(safe_markdown(state.texts[event.model_id]) + " ▌")
         elif isinstance(event, Waiting):
             notice.info(waiting_line(event), icon=":material/hourglass_top:")
         elif isinstance(event, (Result, Failure)):
@@ -104,12 +105,12 @@ def _answer_text(state: BattleState, side: str) -> str:
 def _blind_answer(final: Result | Failure) -> None:
     """An answer without its maker: a failure shows its kind, never its message (which names the model)."""
     if isinstance(final, Result):
-        st.markdown(final.text or _("_(empty answer)_"))
+        show_answer(final.text)
         return
     st.error(_("This model did not answer ({code}).").format(code=final.code))
     if final.partial_text:
         st.caption(_("Partial answer: the call failed before it finished."))
-        st.markdown(final.partial_text)
+        show_answer(final.partial_text)
 
 
 def show_battle(catalog: Catalog, state: BattleState) -> None:

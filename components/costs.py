@@ -10,12 +10,13 @@ import streamlit as st
 
 from components.language import fixed_labels
 from playground import Cost, RunSettings
+from playground.access import ServerSettings
 from playground.formatting import format_usd
 from playground.hardware import PRESETS, RATES, detect
 from playground.i18n import N_, _
 from playground.store import STORE_IO, Store, default_url
 
-PRESET = "hardware_preset"  # settings remembered in the history file; session_state holds this session's choice
+PRESET = "hardware_preset"  # session_state: this session's own choices (server-wide ones are the admin's)
 RATE = "hardware_usd_per_hour"
 CUSTOM = "custom"
 THIS_MACHINE = N_("this machine")  # the detected hardware, priced from playground.hardware's table: the default
@@ -39,45 +40,50 @@ def get_store() -> Store:
     return _open_store(default_url())
 
 
+def server_settings() -> dict:
+    """The server-wide settings (the admin's, else the environment's, else the defaults): one store read."""
+    return ServerSettings(get_store()).all()
+
+
 def _remembered(name: str, default):
-    """This session's value of a setting, starting from the one last saved."""
+    """This session's value of one of its own settings; it starts from the server's default and is never saved."""
     if name not in st.session_state:
-        st.session_state[name] = get_store().get_setting(name, default)
+        st.session_state[name] = default() if callable(default) else default
     return st.session_state[name]
 
 
-def _save(name: str) -> None:
-    get_store().set_setting(name, st.session_state[name])
+def _server_rate() -> float:
+    """The admin's default hourly rate, else this machine's."""
+    rate = server_settings()["default_hourly_usd"]
+    return presets()[THIS_MACHINE] if rate is None else rate
 
 
 def hourly_rate() -> float:
-    return float(_remembered(RATE, presets()[THIS_MACHINE]))
+    return float(_remembered(RATE, _server_rate))
 
 
 def store_io() -> bool:
-    return bool(_remembered(STORE_IO, True))
+    """Whether this session's prompts and answers are stored: the student's choice, within the server's."""
+    return bool(_remembered(STORE_IO, True)) and bool(server_settings()["store_prompts"])
 
 
 def _apply_preset() -> None:
     if (preset := st.session_state[PRESET]) in presets():
         st.session_state[RATE] = presets()[preset]
-        _save(RATE)
-    _save(PRESET)
 
 
 def _rate_edited() -> None:
     st.session_state[PRESET] = CUSTOM
-    _save(PRESET)
-    _save(RATE)
 
 
 def _store_io_toggled() -> None:
     st.session_state[STORE_IO] = not st.session_state["dont_store_io"]
-    _save(STORE_IO)
 
 
 def render_settings() -> None:
-    """Sidebar block: the hardware rate that prices local models, and whether prompts and answers are stored."""
+    """Sidebar block, this session's own choices: the hardware rate that prices local models (a what-if), and
+    whether its prompts and answers are stored. Nothing here changes another visitor's page."""
+    st.caption(_("Your choices, for this browser session only."))
     rates = presets()
     if _remembered(PRESET, THIS_MACHINE) not in rates:
         st.session_state[PRESET] = CUSTOM  # a preset saved under a name that no longer exists
@@ -116,12 +122,15 @@ def render_settings() -> None:
         on_change=_rate_edited,
         help=_("Rough on-demand prices, for the order of magnitude only: edit to match your machine or bill."),
     )
+    if not server_settings()["store_prompts"]:
+        st.caption(_("This server stores no prompts or answers at all (a server-wide setting)."))
+        return
     st.toggle(
-        _("Don't store inputs and outputs"),
+        _("Don't store my inputs and outputs"),
         key="dont_store_io",
         value=not store_io(),
         on_change=_store_io_toggled,
-        help=_("History keeps only the metrics (timings, tokens, cost) of each run, not the prompt or the answer."),
+        help=_("History keeps only the metrics (timings, tokens, cost) of your runs, not the prompt or the answer."),
     )
 
 

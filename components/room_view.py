@@ -10,10 +10,12 @@ import plotly.graph_objects as go
 import segno
 import streamlit as st
 
+from components.answer import safe_markdown
 from components.arena_view import show_battle, start_battle, vote_or_outcome
-from components.costs import get_store, hourly_rate
+from components.costs import get_store, hourly_rate, server_settings
 from components.leaderboard_view import render_leaderboard
 from components.run_view import render_finished, render_side_by_side
+from components.session import scope
 from playground import (
     DEFAULT_CAPTION_INSTRUCTION,
     SAMPLE_PHOTOS,
@@ -26,9 +28,11 @@ from playground import (
     rooms,
     sample_photo,
 )
+from playground.budget import spending_line
 from playground.i18n import _
 from playground.store import measured_speeds
 
+MAX_PROMPT_CHARS = 4_000  # the store refuses an exercise over 8,000 characters of JSON
 LIVE_EVERY_S = 4  # the live view reruns itself this often (a fragment: the rest of the page stays as it is)
 PRESENTER_CSS = """<style>
 .stMainBlockContainer p, .stMainBlockContainer li, .stMainBlockContainer label p { font-size: 1.5rem !important; }
@@ -60,7 +64,7 @@ def render_join_panel(code: str, title: str) -> None:
     link = join_link(code)
     left, right = st.columns([3, 1])
     with left:
-        st.header(title)
+        st.header(safe_markdown(title))
         st.markdown(_("Room code: **{code}**").format(code=code))
         st.code(link, language=None)
         st.caption(_("Students open the link (or scan the code) and find the exercise ready."))
@@ -88,6 +92,7 @@ def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exe
         prompt = st.text_area(
             _("Prompt (generate)"),
             value=current.prompt if current else _("Explain in two sentences what an open-weight model is."),
+            max_chars=MAX_PROMPT_CHARS,
         )
         photo_names = list(SAMPLE_PHOTOS)
         photo = st.selectbox(
@@ -125,7 +130,7 @@ def describe_exercise(catalog: Catalog, exercise: rooms.Exercise) -> None:
     if exercise.task == "caption":
         st.image(sample_photo(exercise.sample_image), caption=SAMPLE_PHOTOS.get(exercise.sample_image), width=320)
     else:
-        st.markdown(f"> {exercise.prompt}")
+        st.markdown("> " + safe_markdown(exercise.prompt).replace("\n", "\n> "))
     if exercise.blind:
         st.caption(
             _("A blind battle: two of {n} models answer; vote for the better answer, then see who they were.").format(
@@ -190,12 +195,8 @@ def latency_chart(latency: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def render_live(catalog: Catalog, code: str, rounds: int = 100) -> None:
-    """The room as it stands: read from the store on every rerun, so every replica and session agrees."""
-    store = get_store()
-    members = pd.DataFrame(store.room_members(code), columns=["display_name", "session_id", "joined_at"])
-    runs, votes = store.runs(room=code), store.votes(code)
-    summary = rooms.summarize(members, runs, votes)
+def render_totals(code: str, summary: rooms.RoomSummary) -> None:
+    """The room in four numbers and its spending on the server's keys against its budget: what students see too."""
     a, b, c, d = st.columns(4)
     a.metric(_("Joined"), len(summary.members))
     b.metric(_("Ran the exercise"), summary.runners, help=_("Sessions with at least one run in this room."))
@@ -205,8 +206,36 @@ def render_live(catalog: Catalog, code: str, rounds: int = 100) -> None:
         format_usd(summary.spent_usd),
         help=_("API prices plus the hardware rate for local models, over {n} runs.").format(n=summary.runs),
     )
+    st.caption(
+        _("On the server's keys: {spent}.").format(
+            spent=spending_line(get_store().spent(room=code), get_store().room_budget(code))
+        )
+    )
+
+
+def room_summary(code: str) -> tuple[rooms.RoomSummary, pd.DataFrame, pd.DataFrame]:
+    store = get_store()
+    members = pd.DataFrame(store.room_members(code), columns=["display_name", "session_id", "joined_at"])
+    runs, votes = store.runs(room=code), store.votes(code)
+    return rooms.summarize(members, runs, votes), runs, votes
+
+
+def student_live(code: str) -> None:
+    """A student's view of the room: aggregates only, never another student's prompt, answer or name."""
+
+    @st.fragment(run_every=LIVE_EVERY_S * 2)
+    def _totals() -> None:
+        render_totals(code, room_summary(code)[0])
+
+    _totals()
+
+
+def render_live(catalog: Catalog, code: str, rounds: int = 100) -> None:
+    """The room as it stands: read from the store on every rerun, so every replica and session agrees."""
+    summary, runs, votes = room_summary(code)
+    render_totals(code, summary)
     if summary.members:
-        st.caption(_("In the room: {names}").format(names=", ".join(summary.members)))
+        st.caption(_("In the room: {names}").format(names=safe_markdown(", ".join(summary.members))))
     if summary.latency.empty:
         st.info(_("No finished runs yet: the class's latency appears here as students run the exercise."))
     else:
@@ -227,23 +256,47 @@ def render_live(catalog: Catalog, code: str, rounds: int = 100) -> None:
     )
 
 
-def live_view(catalog: Catalog, code: str) -> None:
-    """The live view as a fragment: only it reruns every LIVE_EVERY_S seconds, never the whole page."""
+def live_view(catalog: Catalog, code: str, exports: bool = True) -> None:
+    """The live view as a fragment: only it reruns every LIVE_EVERY_S seconds, never the whole page. The exports
+    live inside it, so the file a teacher downloads holds the class as it is now."""
 
     @st.fragment(run_every=LIVE_EVERY_S)
     def _live() -> None:
         render_live(catalog, code)
+        if exports:
+            with st.expander(_("Export")):
+                export_buttons(code)
 
     _live()
 
 
 def export_buttons(code: str) -> None:
-    export = get_store().export_room(code)
+    export = get_store().export_room(code, scope())
     left, right = st.columns(2)
     left.download_button(_("Export JSON"), rooms.export_json(export), f"room-{code}.json", "application/json")
     right.download_button(
         _("Export CSV (zip)"), rooms.export_csv_zip(export), f"room-{code}-csv.zip", "application/zip"
     )
+
+
+def room_budget_form(code: str) -> None:
+    """The instructor's cap on what this room spends on the server's keys, within the admin's ceiling."""
+    ceiling = server_settings()["budget_room_max_usd"]
+    current = get_store().room_budget(code)
+    with st.expander(_("Budget on the server's keys")), st.form("room_budget", border=False):
+        usd = st.number_input(
+            _("Most this room may spend (USD)"),
+            min_value=0.0,
+            max_value=float(ceiling),
+            value=float(min(current if current is not None else ceiling, ceiling)),
+            step=0.5,
+            help=_("The admin allows up to {ceiling} per room. Keys students paste themselves are not capped.").format(
+                ceiling=format_usd(ceiling)
+            ),
+        )
+        if st.form_submit_button(_("Set the budget")):
+            get_store().set_room_budget(code, min(float(usd), float(ceiling)))
+            st.success(_("Set: {usd}.").format(usd=format_usd(usd)))
 
 
 def presenter_style() -> None:

@@ -13,9 +13,12 @@ import streamlit as st
 
 from components.costs import get_store
 from playground import Catalog, Credentials, Endpoint, Playground, RunContext, load_catalog
+from playground.access import ADMIN, INSTRUCTOR, STUDENT, Scope
 from playground.credentials import SELF_HOSTED_URL, self_hosted_key
 
 KEYS = "api_keys"  # session_state: provider id -> key typed in the sidebar
+UNLOCKED = "instructor_rooms"  # session_state: codes whose controls this session unlocked with the PIN
+ADMIN_SIGNED_IN = "admin_signed_in"  # session_state: True once the admin password was given in this session
 
 
 def _use_app_navigation() -> None:
@@ -52,8 +55,20 @@ def session_id() -> str:
     return st.session_state.setdefault("session_id", uuid.uuid4().hex)
 
 
+def unlocked_rooms() -> set[str]:
+    return st.session_state.setdefault(UNLOCKED, set())
+
+
+def scope() -> Scope:
+    """Who this session is: set on the server by the sign-in and the PIN check, never read from the browser."""
+    rooms = frozenset(unlocked_rooms())
+    role = ADMIN if st.session_state.get(ADMIN_SIGNED_IN) else INSTRUCTOR if rooms else STUDENT
+    return Scope(session_id(), role, rooms)
+
+
 def run_context(page: str, **tags) -> RunContext:
-    return RunContext(page, session_id=session_id(), **tags)
+    viewer = scope()
+    return RunContext(page, session_id=viewer.session_id, role=viewer.role, instructs=viewer.rooms, **tags)
 
 
 def _secret(name: str) -> str:

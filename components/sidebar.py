@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.access_view import render_admin, render_spending
 from components.costs import render_settings
 from components.language import language_switch
 from components.session import session_keys
@@ -52,5 +53,8 @@ def render_sidebar(catalog: Catalog) -> None:
             st.text_input(_("Base URL"), key="self_hosted_url", placeholder="http://localhost:8000/v1")
             st.text_input(_("Model name"), key="self_hosted_model", placeholder="Qwen/Qwen2.5-0.5B-Instruct")
             _key_input("self-hosted", _("API key (optional)"), catalog.providers["self-hosted"].key_env)
-        with st.expander(_("Cost & history settings"), expanded=False):
+        with st.expander(_("Your cost & history settings"), expanded=False):
             render_settings()
+        render_spending()
+        with st.expander(_("Server-wide settings (admin)"), expanded=False):
+            render_admin()

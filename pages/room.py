@@ -3,18 +3,17 @@
 import streamlit as st
 
 from components import room_view
-from components.costs import get_store
-from components.session import credentials, get_catalog, session_id
+from components.answer import safe_markdown
+from components.costs import get_store, server_settings
+from components.session import credentials, get_catalog, scope, session_id, unlocked_rooms
 from playground import InputError, rooms
+from playground.access import LockedOut, Lockout, may_create_rooms, room_target
 from playground.i18n import _
-
-UNLOCKED = "instructor_rooms"  # session_state: codes whose controls this session unlocked with the PIN
-MAX_PIN_TRIES = 5
 
 catalog = get_catalog()
 session_credentials = credentials(catalog)
 store = get_store()
-unlocked: set = st.session_state.setdefault(UNLOCKED, set())
+unlocked = unlocked_rooms()
 code = rooms.normalize_code(st.query_params.get("room", ""))
 
 if code is None:
@@ -28,20 +27,22 @@ if code is None:
                 st.query_params["room"] = found
                 st.rerun()
             st.warning(_("There is no room with this code. Check the code the instructor gave out."))
+    if not may_create_rooms(server_settings()["room_creation"], scope()):
+        create.info(_("On this server only the admin creates rooms. Ask for a room code."))
+        st.stop()
     with create, st.form("create_room"):
         st.subheader(_("Create a room"))
-        title = st.text_input(_("Title"), value=_("Open vs closed models"))
+        title = st.text_input(_("Title"), value=_("Open vs closed models"), max_chars=120)
         pin = st.text_input(
             _("Instructor PIN"), type="password", help=_("Guards the room's controls; at least 4 characters.")
         )
         if st.form_submit_button(_("Create"), type="primary"):
             try:
-                pin_hash = rooms.hash_pin(pin)
+                new = rooms.new_code()
+                store.create_room(new, title.strip() or _("Classroom"), rooms.hash_pin(pin))
             except InputError as exc:
                 st.warning(f"{exc.message} {exc.hint}")
                 st.stop()
-            new = rooms.new_code()
-            store.create_room(new, title.strip() or _("Classroom"), pin_hash)
             unlocked.add(new)
             st.query_params["room"] = new
             st.rerun()
@@ -70,15 +71,13 @@ if code in unlocked:  # ------------------------------------------------ the ins
             if (saved := room_view.exercise_form(catalog, session_credentials, exercise)) is not None:
                 store.set_exercise(code, saved.to_dict())
                 st.rerun()  # the form folds away; students who open the room now get this exercise
+        room_view.room_budget_form(code)
     st.subheader(_("Live"))
-    room_view.live_view(catalog, code)
-    if not presenter:
-        with st.expander(_("Export")):
-            room_view.export_buttons(code)
+    room_view.live_view(catalog, code, exports=not presenter)
     st.stop()
 
 # ------------------------------------------------------------------------ a student
-st.title(room["title"])
+st.title(safe_markdown(room["title"]))
 st.caption(_("Room {code}").format(code=code))
 members = {m["session_id"]: m["display_name"] for m in store.room_members(code)}
 name = members.get(session_id())
@@ -89,7 +88,7 @@ if name is None:
             store.join_room(code, session_id(), typed.strip())
             st.rerun()
 else:
-    st.caption(_("Joined as {name}.").format(name=name))
+    st.caption(_("Joined as {name}.").format(name=safe_markdown(name)))
 
 if exercise is None:
     st.info(_("The instructor has not set an exercise yet."))
@@ -101,15 +100,15 @@ else:
         _("Run"), type="primary", disabled=name is None, help=None if name else _("Join the room first.")
     )
     room_view.run_exercise(catalog, exercise, session_credentials, code, run_now)
+room_view.student_live(code)
 
 with st.expander(_("Instructor? Unlock the room's controls")):
-    tries = st.session_state.setdefault("pin_tries", 0)
     pin = st.text_input(_("Instructor PIN"), type="password", key="unlock_pin")
-    if st.button(_("Unlock"), disabled=tries >= MAX_PIN_TRIES):
-        st.session_state["pin_tries"] = tries + 1
-        if rooms.check_pin(pin, room["pin_hash"]):
-            unlocked.add(code)
-            st.rerun()
-        st.warning(_("Wrong PIN."))
-    if tries >= MAX_PIN_TRIES:
-        st.caption(_("Too many tries in this session."))
+    if st.button(_("Unlock")):
+        try:  # wrong tries are counted in the store: a reload or another replica does not reset them
+            if Lockout(store).check(room_target(code), pin, room["pin_hash"]):
+                unlocked.add(code)
+                st.rerun()
+            st.warning(_("Wrong PIN."))
+        except LockedOut as exc:
+            st.warning(f"{exc.message} {exc.hint}")

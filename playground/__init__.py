@@ -5,7 +5,9 @@ Pages, benchmarks, notebooks and tests use what this module exports; none of the
     from playground import Playground, Request, RunContext, load_catalog
 """
 
+from playground.access import LockedOut, Lockout, RateLimiter, Scope, ServerSettings
 from playground.availability import availability
+from playground.budget import Gate, OverBudget
 from playground.caption_batch import caption_samples, latency_rows
 from playground.catalog import Catalog, ModelSpec, ProviderSpec, load_catalog
 from playground.classify import (
@@ -57,22 +59,29 @@ __all__ = [
     "Endpoint",
     "Event",
     "Failure",
+    "Gate",
     "GenParams",
     "ImageError",
     "InputError",
     "LabelledSet",
+    "LockedOut",
+    "Lockout",
     "MissingKeyError",
     "ModelEvaluation",
     "ModelSpec",
     "Notice",
+    "OverBudget",
     "Playground",
     "PlaygroundError",
     "ProviderError",
     "ProviderSpec",
+    "RateLimiter",
     "Request",
     "Result",
     "RunContext",
     "RunSettings",
+    "Scope",
+    "ServerSettings",
     "Token",
     "Waiting",
     "availability",

@@ -79,10 +79,42 @@ def names_itself(text: str, words: set[str]) -> bool:
     return any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text, re.IGNORECASE) for w in words)
 
 
+# Any assistant's or vendor's name gives a side away, not only its own ("I'm ChatGPT" from another model still
+# tells a voter which kind of model wrote it). Spaces, dots and dashes inside a name are optional: "Open AI",
+# "GPT4o", "Hugging-Face".
+_SEP = r"[\s.\-_]?"
+KNOWN_IDENTITIES = re.compile(
+    r"(?<![a-z0-9])(?:"
+    + "|".join(
+        (
+            rf"chat{_SEP}gpt",
+            rf"gpt{_SEP}[345](?:\.\d)?{_SEP}o?",
+            rf"open{_SEP}ai",
+            r"bard",
+            r"gemini",
+            r"claude",
+            r"anthropic",
+            rf"hugging{_SEP}face",
+            rf"deep{_SEP}seek",
+            r"qwen",
+            r"llama",
+            r"mistral",
+            r"ernie",
+            rf"smol{_SEP}lm",
+            r"copilot",
+        )
+    )
+    + r")(?![a-z])"
+    + r"|通义千问|通义|千问|文心一言|文心|深度求索|智谱|豆包|混元",
+    re.IGNORECASE,
+)
+
+
 def is_anonymous(catalog: Catalog, battle: Battle, answer_a: str, answer_b: str) -> bool:
-    """Arena's rule: an answer that names its own model or vendor still counts, but not for the ratings."""
+    """Arena's rule: an answer that names its own model or vendor, or any known assistant, still counts, but not
+    for the ratings."""
     return not any(
-        names_itself(answer, identity_words(catalog, catalog.get(model_id)))
+        KNOWN_IDENTITIES.search(answer) or names_itself(answer, identity_words(catalog, catalog.get(model_id)))
         for model_id, answer in ((battle.model_a, answer_a), (battle.model_b, answer_b))
     )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from playground.access import STUDENT, Scope
+
 
 @dataclass(frozen=True)
 class RunContext:
@@ -11,3 +13,8 @@ class RunContext:
     session_id: str = ""  # an opaque id of the browser session (never a key, never a cookie)
     room: str | None = None  # the classroom room code, when the run belongs to one
     battle_id: str | None = None  # the blind-arena battle, when it belongs to one
+    role: str = STUDENT  # playground.access: student, instructor or admin (set by the server, never the browser)
+    instructs: frozenset[str] = frozenset()  # rooms whose PIN this session entered
+
+    def scope(self) -> Scope:
+        return Scope(self.session_id, self.role, self.instructs)

@@ -9,7 +9,7 @@
      ├── MissingKeyError     an API model without its key or URL: unavailable, no call made   (code "auth")
      └── ProviderError       a call that went wrong; ``code`` says how:
                              auth, rate_limit, unreachable, timeout, bad_response, incomplete,
-                             server_error, busy, input
+                             server_error, busy, input, budget
 
 A backend turns a ``PlaygroundError`` into a ``Failure`` event with the same message, hint and code, so a page
 shows it in that model's card only.
@@ -28,6 +28,7 @@ BUSY = "busy"  # admission control: the model's queue is full, no call was made
 INPUT = "input"
 CANCELLED = "cancelled"  # the user pressed Stop, or the page went away
 INTERNAL = "internal"  # a bug: the message names the exception
+BUDGET = "budget"  # a call on the server's keys that would pass a spending cap: refused before anything is sent
 
 CODES = (
     AUTH,
@@ -41,6 +42,7 @@ CODES = (
     INPUT,
     CANCELLED,
     INTERNAL,
+    BUDGET,
 )
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 import playground.arena as arena
 from playground.errors import InputError
 from playground.events import GenParams
+from playground.store.frames import safe_csv
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a projector without mistakes
 CODE_LENGTH = 8  # 31^8 ≈ 8.5e11 codes, about 40 bits: not worth guessing, and codes are never listed
@@ -136,12 +137,12 @@ def export_json(export: dict[str, Any]) -> str:
 
 
 def export_csv_zip(export: dict[str, Any]) -> bytes:
-    """One CSV per table of the room export, zipped: spreadsheets open each one as it is."""
+    """One CSV per table of the room export, zipped: spreadsheets open each one as it is (formulas as text)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, rows in export.items():
             if isinstance(rows, list):
-                archive.writestr(f"{name}.csv", pd.DataFrame(rows).to_csv(index=False))
+                archive.writestr(f"{name}.csv", safe_csv(pd.DataFrame(rows)))
             elif isinstance(rows, dict):
-                archive.writestr(f"{name}.csv", pd.DataFrame([rows]).to_csv(index=False))
+                archive.writestr(f"{name}.csv", safe_csv(pd.DataFrame([rows])))
     return buffer.getvalue()

@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Mapping
 
+from playground.budget import Gate, Ticket, gate_for
 from playground.catalog import Catalog
 from playground.context import RunContext
-from playground.errors import INPUT, CatalogError
+from playground.errors import BUDGET, INPUT, CatalogError, PlaygroundError
 from playground.evaluation import ModelEvaluation, Progress, evaluate
 from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.hardware import detect
@@ -29,6 +30,7 @@ from playground.pricing import cost_of
 from playground.runner import DEFAULT_MODEL_TIMEOUT_S, run_side_by_side
 
 log = logging.getLogger(__name__)
+EVALUATION_ANSWER_TOKENS = 16  # an API classifier answers with a label (backends/api_classify.py)
 
 
 @dataclass(frozen=True)
@@ -41,11 +43,15 @@ class RunSettings:
 
 
 class Playground:
-    """A catalog plus a store. Holds no per-user state: credentials, context and settings come with each call."""
+    """A catalog plus a store. Holds no per-user state: credentials, context and settings come with each call.
 
-    def __init__(self, catalog: Catalog, store) -> None:
+    Calls on the server's own API keys pass its ``Gate`` first (who may, the rate limit, the budget): the worst case
+    is reserved before anything is sent and the real cost settled after."""
+
+    def __init__(self, catalog: Catalog, store, gate: Gate | None = None) -> None:
         self.catalog = catalog
         self.store = store
+        self.gate = gate or gate_for(store)
 
     def run(
         self,
@@ -65,9 +71,21 @@ class Playground:
         for own in request.values() if isinstance(request, Mapping) else [request]:
             check_params(own.params)  # raises InputError: one clear message, before any model is asked
         request = _owned_by(request, context.session_id)
+        tickets: dict[str, Ticket | None] = {}
+        for model_id in list(model_ids):
+            own = request[model_id] if isinstance(request, Mapping) else request
+            refused = self._admit(model_id, own, credentials, context, tickets)
+            if refused is not None:  # nothing is sent: the card says why, the other models run
+                model_ids.remove(model_id)
+                if (unsaved := self.settle(refused, own, credentials, context, settings)) is not None:
+                    yield unsaved
+                yield refused
         streamed: dict[str, list[str]] = {m: [] for m in model_ids}
         first_token_at: dict[str, float] = {}
-        for event in run_side_by_side(self.catalog, model_ids, request, credentials, settings.timeout_s):
+        events = (
+            run_side_by_side(self.catalog, model_ids, request, credentials, settings.timeout_s) if model_ids else ()
+        )
+        for event in events:
             if isinstance(event, Token):
                 streamed[event.model_id].append(event.text)
                 first_token_at.setdefault(event.model_id, time.perf_counter())
@@ -77,7 +95,36 @@ class Playground:
                     _complete_failure(event, own, streamed[event.model_id], first_token_at.get(event.model_id))
                 if (unsaved := self.settle(event, own, credentials, context, settings)) is not None:
                     yield unsaved
+                self._close_ticket(tickets.pop(event.model_id, None), event)
             yield event
+
+    def _admit(
+        self, model_id: str, request: Request, credentials: Credentials, context: RunContext, tickets: dict
+    ) -> Failure | None:
+        """Let a call on the server's key through the gate (its ticket goes into ``tickets``), or say why not."""
+        try:
+            spec = self.catalog.get(model_id)
+        except CatalogError:
+            return None  # the runner reports the unknown id
+        try:
+            tickets[model_id] = self.gate.admit(self.catalog, spec, request, credentials, context)
+        except PlaygroundError as exc:
+            return Failure.of(model_id, exc)
+        except Exception as exc:  # the store cannot be read: spending cannot be checked, so nothing is spent
+            log.warning("budget not checked: %s", type(exc).__name__)
+            return Failure(
+                model_id,
+                _("The budget on the server's keys could not be checked ({error}).").format(error=type(exc).__name__),
+                _("Nothing was sent. Try again, or paste your own key in the sidebar."),
+                code=BUDGET,
+            )
+        return None
+
+    def _close_ticket(self, ticket: Ticket | None, final: Result | Failure) -> None:
+        try:
+            self.gate.settle(ticket, final)
+        except Exception as exc:  # the reservation stays held: counted as spent, never as free
+            log.warning("reservation not settled: %s", type(exc).__name__)
 
     def run_one(
         self,
@@ -106,8 +153,24 @@ class Playground:
         """Batch evaluation over a labelled set; each model's whole pass is recorded as one run."""
         credentials = credentials or Credentials()
         settings = settings or RunSettings()
-        evaluations = evaluate(self.catalog, list(model_ids), data, labels, credentials, progress, settings.timeout_s)
         summary = Request("classify", prompt=f"[{len(data.texts)} labelled texts]", labels=tuple(labels))
+        longest = Request("classify", prompt=max(data.texts, key=len, default=""), labels=tuple(labels))
+        longest = replace(longest, params=replace(longest.params, max_new_tokens=EVALUATION_ANSWER_TOKENS))
+        tickets: dict[str, Ticket | None] = {}
+        refused = {}
+        for model_id in dict.fromkeys(model_ids):
+            try:
+                spec = self.catalog.get(model_id)
+                tickets[model_id] = self.gate.admit(
+                    self.catalog, spec, longest, credentials, context, calls=len(data.texts)
+                )
+            except PlaygroundError as exc:
+                refused[model_id] = exc
+        allowed = [m for m in dict.fromkeys(model_ids) if m not in refused]
+        evaluations = evaluate(self.catalog, allowed, data, labels, credentials, progress, settings.timeout_s)
+        for model_id, exc in refused.items():
+            evaluations[model_id] = ev = ModelEvaluation(model_id)
+            ev.failure, ev.error = Failure.of(model_id, exc), f"{exc.message} {exc.hint}".strip()
         for model_id, ev in evaluations.items():
             metrics = ev.call_metrics()
             if ev.failure is not None:
@@ -120,6 +183,7 @@ class Playground:
                 score = f"accuracy {ev.metrics.accuracy:.3f}, macro-F1 {ev.metrics.macro_f1:.3f}"
                 final = Result(model_id, text=f"{score} on {len(ev.predictions)} texts", metrics=metrics)
             self.settle(final, summary, credentials, context, settings)
+            self._close_ticket(tickets.get(model_id), final)
             ev.cost = final.cost
         return evaluations
 

@@ -123,8 +123,9 @@ def test_an_answer_naming_its_own_model_or_vendor_is_not_anonymous(catalog):
     assert not arena.is_anonymous(catalog, battle, "As a model trained by OpenAI, I think Paris.", "Paris.")
     assert not arena.is_anonymous(catalog, battle, "Paris.", "I am SmolLM, a small model.")
     assert not arena.is_anonymous(catalog, battle, "I'm GPT-4o mini.", "Paris.")
-    # naming the other side's vendor is not giving oneself away
-    assert arena.is_anonymous(catalog, battle, "Paris.", "Unlike OpenAI models, I run locally.")
+    # naming any assistant or vendor tells the voter something (SmolLM says "I'm ChatGPT"): Arena drops those too
+    assert not arena.is_anonymous(catalog, battle, "Paris.", "Unlike OpenAI models, I run locally.")
+    assert arena.is_anonymous(catalog, battle, "Paris.", "I run locally, on this machine.")
     # a local machine is no vendor: "local" in an answer names nothing
     assert "Local" not in arena.identity_words(catalog, catalog.get("smollm2-135m"))
     assert "Claude" in arena.identity_words(catalog, catalog.get("claude-haiku"))

@@ -102,7 +102,7 @@ def test_rooms_votes_and_settings_cross_processes(postgres_url):
     _python(
         "import sys; from playground.store import Store; s = Store(sys.argv[1]); "
         "s.create_room('R7', 'Week 7', 'hash'); s.set_exercise('R7', {'prompt': 'Compare'}); "
-        "s.create_battle('b-1', 'teacher', 'R7', 'generate', 'm-a', 'm-b', 'Compare')",
+        "s.create_battle('b-1', 'student-1', 'R7', 'generate', 'm-a', 'm-b', 'Compare')",
         postgres_url,
     )
     _python(
@@ -114,7 +114,7 @@ def test_rooms_votes_and_settings_cross_processes(postgres_url):
     race = (
         "import sys; from playground.store import Store; s = Store(sys.argv[1]); "
         "s.create_battle(sys.argv[2], 'x', 'R7', 'generate', 'm-a', 'm-b', 'p') if sys.argv[3] == '0' else None; "
-        "import time; time.sleep(1.5); print(s.record_vote(sys.argv[2], 'x' + sys.argv[3], 'R7', 'b', False))"
+        "import time; time.sleep(1.5); print(s.record_vote(sys.argv[2], 'x', 'R7', 'b', False))"
     )
     voters = [
         subprocess.Popen(

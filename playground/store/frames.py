@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read as a formula (OWASP CSV injection)
+
+
+def safe_cell(value):
+    """A text cell a spreadsheet opens as text: one that starts like a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_csv(frame) -> str:
+    """``frame`` as CSV with every text cell escaped; numbers (negative ones too) stay numbers."""
+    text_columns = frame.select_dtypes(include=["object", "string"]).columns
+    escaped = frame.assign(**{str(c): frame[c].map(safe_cell) for c in text_columns})
+    escaped.columns = [safe_cell(str(c)) for c in frame.columns]
+    return escaped.to_csv(index=False)
+
 
 def to_csv(frame) -> str:
-    return frame.drop(columns=["ts"]).to_csv(index=False)
+    return safe_csv(frame.drop(columns=["ts"]))
 
 
 def to_json(frame) -> str:

@@ -67,6 +67,7 @@ rooms = sa.Table(
     sa.Column("exercise", sa.JSON),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("closed_at", sa.Float),
+    sa.Column("budget_usd", sa.Float),  # added by 0003: the instructor's cap on the server's keys (NULL: none)
 )
 
 room_members = sa.Table(
@@ -106,6 +107,37 @@ votes = sa.Table(
     sa.UniqueConstraint("battle_id", name="votes_one_per_battle"),  # a battle is never counted twice
     sa.CheckConstraint("choice IN ('a', 'b', 'tie', 'both_bad')", name="votes_choice"),
     sa.Index("votes_room_created", "room", "created_at"),
+)
+
+# ---------------------------------------------------------------- added by migration 0003 (trust)
+RESERVED, SETTLED, REFUNDED = "reserved", "settled", "refunded"
+
+spending = sa.Table(
+    "spending",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.Text),
+    sa.Column("room", sa.Text),
+    sa.Column("day", sa.Text, nullable=False),  # UTC date, YYYY-MM-DD: the server's daily cap
+    sa.Column("model_id", sa.Text, nullable=False),
+    sa.Column("reserved_usd", sa.Float, nullable=False),  # the worst case, held while the call runs
+    sa.Column("spent_usd", sa.Float),  # the real cost once settled (NULL while reserved)
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("settled_at", sa.Float),
+    sa.CheckConstraint("state IN ('reserved', 'settled', 'refunded')", name="spending_state"),
+    sa.Index("spending_day", "day"),
+    sa.Index("spending_session", "session_id"),
+    sa.Index("spending_room", "room"),
+)
+
+sign_in_attempts = sa.Table(
+    "sign_in_attempts",
+    metadata,
+    sa.Column("target", sa.Text, primary_key=True),  # "admin", or "room:<code>" for an instructor PIN
+    sa.Column("failures", sa.Integer, nullable=False),  # wrong tries since the last right one
+    sa.Column("last_failure_at", sa.Float, nullable=False),
+    sa.Column("locked_until", sa.Float, nullable=False),
 )
 
 RUN_COLUMNS = tuple(c.name for c in runs.columns if c.name != "id")

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from playground.access import Scope
 from playground.catalog import ModelSpec
 from playground.context import RunContext
 from playground.errors import InputError
@@ -37,8 +38,22 @@ from playground.store.schema import (
     settings,
     votes,
 )
+from playground.store.trust import TrustStore
 
 STORE_IO = "store_inputs_outputs"  # setting: False keeps only the metrics of each run
+# Bounds on what visitors write into shared rows: a 100 kB title or a 1 MB exercise is refused, not stored.
+MAX_TITLE_CHARS = 120
+MAX_NAME_CHARS = 40
+MAX_EXERCISE_CHARS = 8_000  # the exercise as JSON: its prompt and settings
+
+
+def bounded(text: str, limit: int, what: str) -> str:
+    """``text`` when it fits ``limit`` characters, else an ``InputError`` naming the bound."""
+    if len(text) > limit:
+        raise InputError(
+            f"The {what} is too long ({len(text):,} characters).", hint=f"Keep it under {limit:,} characters."
+        )
+    return text
 
 
 def _describe_input(request: Request) -> str:
@@ -57,7 +72,7 @@ def _params(request: Request) -> str:
     return json.dumps(params)
 
 
-class Store:
+class Store(TrustStore):
     """Everything the playground remembers, behind one engine per database URL."""
 
     def __init__(self, url: str | Path | None = None, retention: Retention | None = None) -> None:
@@ -175,8 +190,12 @@ class Store:
         models: Iterable[str] = (),
         since: float | None = None,
         room: str | None = None,
+        scope: Scope | None = None,
     ):
-        """Runs as a pandas DataFrame, oldest first, with a ``time`` column; empty filters mean everything."""
+        """Runs as a pandas DataFrame, oldest first, with a ``time`` column; empty filters mean everything.
+
+        ``scope`` is who is looking: a student gets their session's runs, an instructor also their rooms', the
+        admin everything. None is the server itself (benchmarks, aggregates that show no text)."""
         import pandas as pd
 
         query = sa.select(runs.c.id, *(runs.c[name] for name in RUN_COLUMNS)).order_by(runs.c.ts, runs.c.id)
@@ -188,6 +207,8 @@ class Store:
             query = query.where(runs.c.ts >= since)
         if room is not None:
             query = query.where(runs.c.room == room)
+        if scope is not None and not scope.is_admin:
+            query = query.where(sa.or_(runs.c.session_id == scope.session_id, runs.c.room.in_(sorted(scope.rooms))))
         with self._connect() as conn:
             frame = pd.read_sql_query(query, conn)
         frame.insert(1, "time", pd.to_datetime(frame["ts"], unit="s", utc=True))
@@ -199,9 +220,17 @@ class Store:
         with self._begin() as conn:
             conn.execute(sa.delete(runs))
 
+    def delete_own_runs(self, scope: Scope) -> int:
+        """Delete this session's own runs (never a room's or another visitor's); returns how many."""
+        if not scope.session_id:
+            return 0
+        with self._begin() as conn:
+            return conn.execute(sa.delete(runs).where(runs.c.session_id == scope.session_id)).rowcount
+
     # ------------------------------------------------------------ classroom rooms
     def create_room(self, code: str, title: str, pin_hash: str) -> None:
         """A new room; an existing code raises ``InputError`` (codes are the room's identity)."""
+        bounded(title, MAX_TITLE_CHARS, "title")
         try:
             with self._begin() as conn:
                 conn.execute(sa.insert(rooms).values(code=code, title=title, pin_hash=pin_hash, created_at=time.time()))
@@ -215,6 +244,7 @@ class Store:
         return dict(row) if row else None
 
     def set_exercise(self, code: str, exercise: dict) -> None:
+        bounded(json.dumps(exercise, ensure_ascii=False), MAX_EXERCISE_CHARS, "exercise")
         self._update_room(code, exercise=exercise)
 
     def close_room(self, code: str) -> None:
@@ -227,6 +257,7 @@ class Store:
 
     def join_room(self, code: str, session_id: str, display_name: str) -> None:
         """Add a member, or rename one who joins again from the same session."""
+        bounded(display_name, MAX_NAME_CHARS, "name")
         try:
             self._upsert(
                 room_members,
@@ -247,7 +278,13 @@ class Store:
     def create_battle(
         self, battle_id: str, session_id: str, room: str | None, task: str, model_a: str, model_b: str, prompt: str
     ) -> None:
-        row = {"id": battle_id, "session_id": session_id, "room": room, "task": task, "prompt": prompt}
+        row = {
+            "id": battle_id,
+            "session_id": session_id,
+            "room": room,
+            "task": task,
+            "prompt": self.retention.clip(prompt),
+        }
         with self._begin() as conn:
             conn.execute(sa.insert(battles).values(**row, model_a=model_a, model_b=model_b, created_at=time.time()))
 
@@ -263,16 +300,22 @@ class Store:
         return dict(row) if row else None
 
     def record_vote(self, battle_id: str, session_id: str, room: str | None, choice: str, anonymous: bool) -> bool:
-        """Count one vote; False when this battle already has one (a UNIQUE constraint, so replicas agree too)."""
+        """Count one vote; False when this battle already has one (a UNIQUE constraint, so replicas agree too).
+
+        Only the session the battle was shown to may vote on it: any other raises ``InputError``, whatever a page
+        checked before."""
         if choice not in VOTE_CHOICES:
             raise InputError(f"A vote is one of {', '.join(VOTE_CHOICES)}, not {choice!r}.")
+        battle = self.get_battle(battle_id)
+        if battle is None:
+            raise InputError(f"There is no battle {battle_id}.")
+        if battle["session_id"] != session_id:
+            raise InputError("This battle was not shown to this session, so its vote cannot count.")
         row = {"battle_id": battle_id, "session_id": session_id, "room": room, "choice": choice}
         try:
             with self._begin() as conn:
                 conn.execute(sa.insert(votes).values(**row, anonymous=bool(anonymous), created_at=time.time()))
         except sa.exc.IntegrityError:
-            if self.get_battle(battle_id) is None:
-                raise InputError(f"There is no battle {battle_id}.") from None
             return False
         return True
 
@@ -292,8 +335,12 @@ class Store:
         frame["anonymous"] = frame["anonymous"].astype(bool)
         return frame
 
-    def export_room(self, code: str) -> dict:
-        """Everything a room holds, JSON-ready, for the teacher to keep: never the PIN's hash, never a key."""
+    def export_room(self, code: str, scope: Scope | None = None) -> dict:
+        """Everything a room holds, JSON-ready, for the teacher to keep: never the PIN's hash, never a key.
+
+        Only for the room's instructor or the admin when a ``scope`` is given (a page always gives one)."""
+        if scope is not None and not scope.instructs(code):
+            raise InputError("Only the room's instructor can export it.", hint="Unlock the room with its PIN.")
         room = self.get_room(code)
         if room is None:
             raise InputError(f"There is no room with the code {code}.")
