@@ -5,7 +5,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from components import charts
+from components import charts, energy_view
 from components.costs import get_store, hourly_rate
 from components.language import fixed_labels
 from components.session import get_catalog
@@ -40,6 +40,9 @@ RUN_COLUMNS = {  # the history's columns as the runs table titles them
     "room": N_("room"),
     "hardware": N_("hardware"),
     "endpoint": N_("endpoint"),
+    "energy_wh": N_("energy (Wh)"),
+    "gwp_g": N_("CO₂e (g)"),
+    "energy_source": N_("energy from"),
 }
 
 st.title(_("Latency & cost"))
@@ -105,6 +108,7 @@ else:
         + " "
         + _("API prices come from genai-prices; local models cost the hardware rate set in the sidebar × wall time.")
     )
+    energy_view.show(done)
 
 st.header(_("Projection and break-even"))
 one, two, three = st.columns(3)
@@ -190,6 +194,7 @@ if runs.empty:
     st.caption(_("No runs match these filters."))
 else:
     hidden = ["id", "ts", "params", "cost_source", "hardware_cost_usd", "api_cost_usd", "session_id", "battle_id"]
+    hidden += ["energy_min_wh", "energy_max_wh", "energy_zone"]
     shown = runs.drop(columns=hidden)
     shown = shown.assign(
         page=shown["page"].map(lambda p: _(PAGES[p]) if p in PAGES else p),

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -59,7 +60,7 @@ class Energy:
 
     @property
     def label(self) -> str:
-        """"≈ 0.4 mWh (estimated from CPU time)", or a range: "12–15 mWh (EcoLogits)"."""
+        """ "≈ 0.4 mWh (estimated from CPU time)", or a range: "12–15 mWh (EcoLogits)"."""
         if self.max_wh > self.min_wh * 1.005:
             figure = f"{format_wh(self.min_wh, unit=False)}–{format_wh(self.max_wh)}"
         else:
@@ -259,8 +260,11 @@ def local_energy(share: Share, zone: str = DEFAULT_ZONE) -> Energy:
 # ---------------------------------------------------------------- API runs
 
 
-def api_energy(impacts_ref: str, output_tokens: int, latency_s: float, zone: str = DEFAULT_ZONE) -> Energy | None:
-    """EcoLogits' estimate for one API call, or None when it does not know the model or the zone."""
+def api_energy(
+    impacts_ref: str, output_tokens: int, latency_s: float | None, zone: str = DEFAULT_ZONE
+) -> Energy | None:
+    """EcoLogits' estimate for one API call, or None when it does not know the model or the zone. Without a
+    measured latency (``None``) EcoLogits uses the model's typical speed; a measured one caps the GPU time."""
     from ecologits.tracers.utils import llm_impacts
 
     provider, _sep, model = impacts_ref.partition(":")
@@ -268,7 +272,7 @@ def api_energy(impacts_ref: str, output_tokens: int, latency_s: float, zone: str
         provider=provider,
         model_name=model,
         output_token_count=output_tokens,
-        request_latency=latency_s,
+        request_latency=math.inf if latency_s is None else latency_s,
         electricity_mix_zone=zone,
     )
     if impacts.has_errors or impacts.energy is None:
@@ -284,7 +288,7 @@ def api_energy(impacts_ref: str, output_tokens: int, latency_s: float, zone: str
         version=ecologits.__version__,
         model=impacts_ref,
         tokens=output_tokens,
-        seconds=format_number(latency_s, 2),
+        seconds="–" if latency_s is None else format_number(latency_s, 2),
         zone=zone,
     )
     return Energy(

