@@ -10,7 +10,7 @@ from components.costs import get_store
 from components.language import fixed_labels
 from components.openness_card import POSITION_COLOUR, card_popover
 from playground.catalog import Catalog
-from playground.energy import api_energy, format_wh, zone_of
+from playground.energy import api_energy, format_wh, format_wh_range, zone_of
 from playground.formatting import format_count, format_names, format_usd
 from playground.i18n import _
 from playground.lessons import DEMOS
@@ -181,7 +181,7 @@ def energy_comparison(catalog: Catalog) -> None:
     rows = []
     for spec in catalog.models.values():
         if spec.impacts_ref and (energy := api_energy(spec.impacts_ref, output_tokens, None, zone)):
-            figure = f"{format_wh(energy.min_wh, unit=False)}–{format_wh(energy.max_wh)}"
+            figure = format_wh_range(energy.min_wh, energy.max_wh)
             rows.append((spec.display_name, figure, _("EcoLogits estimate, a datacenter GPU")))
     runs = store.runs()
     local = runs[runs["energy_wh"].notna() & (runs["openness"] == "open") & (runs["tokens_out"].fillna(0) > 0)]

@@ -28,7 +28,7 @@ def inputs(catalog: Catalog) -> tuple[str, list[str]]:
         _("Text"),
         list(CHOICES),
         index=list(CHOICES).index(default),
-        format_func=fixed_labels(CHOICES),
+        format_func=fixed_labels(CHOICES, lambda choice: _(CHOICES[choice])),
         horizontal=True,
         key="lens_choice",
     )

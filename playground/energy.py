@@ -62,28 +62,32 @@ class Energy:
     def label(self) -> str:
         """ "≈ 0.4 mWh (estimated from CPU time)", or a range: "12–15 mWh (EcoLogits)"."""
         if self.max_wh > self.min_wh * 1.005:
-            figure = f"{format_wh(self.min_wh, unit=False)}–{format_wh(self.max_wh)}"
+            figure = format_wh_range(self.min_wh, self.max_wh)
         else:
             figure = "≈ " + format_wh(self.wh)
         carbon = "" if self.gwp_g is None else " · ≈ " + format_grams(self.gwp_g) + " CO₂e"
         return f"{figure}{carbon} ({self.method})"
 
 
-def _unit(wh: float) -> tuple[float, str]:
-    return (wh, "Wh") if wh >= 1 else (wh * 1000, "mWh")
+def _two_digits(value: float) -> str:
+    """Two significant digits: 1.2, 0.35, 450."""
+    return format_number(value, max(0, 1 - int(f"{value:e}".split("e")[1])) if value > 0 else 0)
 
 
-def format_wh(wh: float, unit: bool = True) -> str:
-    """Two significant digits, in Wh or mWh: "1.2 Wh", "0.35 mWh"; the range's first figure uses the second's unit."""
-    value, name = _unit(wh)
-    digits = max(0, 1 - int(f"{value:e}".split("e")[1])) if value > 0 else 0
-    return format_number(value, digits) + (f" {name}" if unit else "")
+def format_wh(wh: float) -> str:
+    """In Wh from 1 Wh up, else in mWh: "1.2 Wh", "0.35 mWh"."""
+    return f"{_two_digits(wh)} Wh" if wh >= 1 else f"{_two_digits(wh * 1000)} mWh"
+
+
+def format_wh_range(low: float, high: float) -> str:
+    """Both ends in the unit of the higher one: "12–15 mWh", "0.95–1.7 Wh"."""
+    if high >= 1:
+        return f"{_two_digits(low)}–{_two_digits(high)} Wh"
+    return f"{_two_digits(low * 1000)}–{_two_digits(high * 1000)} mWh"
 
 
 def format_grams(grams: float) -> str:
-    value, name = (grams, "g") if grams >= 1 else (grams * 1000, "mg")
-    digits = max(0, 1 - int(f"{value:e}".split("e")[1])) if value > 0 else 0
-    return f"{format_number(value, digits)} {name}"
+    return f"{_two_digits(grams)} g" if grams >= 1 else f"{_two_digits(grams * 1000)} mg"
 
 
 # ---------------------------------------------------------------- electricity mixes (EcoLogits' table)
