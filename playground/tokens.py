@@ -145,13 +145,13 @@ def tokenizer_of(spec: ModelSpec) -> tuple[str, str, str]:
         if snapshot is None:
             return NOT_HERE, "", _("public on the hub ({repo}); not downloaded here").format(repo=ref)
         return OK, "transformers", str(snapshot)
-    return NOT_PUBLIC, "", _("the tokenizer of {model} is not public").format(model=spec.name)
+    return NOT_PUBLIC, "", _("its vendor has not published it; only the usage its API reports counts tokens")
 
 
 def _from_source(source: LocalSource, spec: ModelSpec) -> tuple[str, str, str]:
     if source.ready and not source.needs_download:
         return OK, "transformers", source.location
-    return NOT_HERE, "", source.missing_hint or _("the weights of {model} are not here").format(model=spec.name)
+    return NOT_HERE, "", source.missing_hint or _("the weights of {model} are not here").format(model=spec.display_name)
 
 
 def pieces_of(text: str, ids: list[int], starts: list[int]) -> list[Piece]:
