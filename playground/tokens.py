@@ -117,7 +117,7 @@ def _transformers(folder: str) -> Tokenizer:
     tok = AutoTokenizer.from_pretrained(folder)
 
     def encode(text: str) -> tuple[list[int], list[int]]:
-        out = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+        out = tok(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)  # any length
         return list(out["input_ids"]), [start for start, _end in out["offset_mapping"]]
 
     backend = getattr(tok, "backend_tokenizer", None)
@@ -175,8 +175,9 @@ def lens_models(catalog: Catalog) -> list[ModelSpec]:
     return [m for m in catalog.models.values() if set(m.tasks) & set(TEXT_TASKS) and m.source]
 
 
-def look(catalog: Catalog, spec: ModelSpec, text: str, store=None) -> Lens:
-    """One model's lens on ``text``; ``store`` (optional) gives the last real call's usage to closed models."""
+def look(catalog: Catalog, spec: ModelSpec, text: str, store=None, encoded: dict | None = None) -> Lens:
+    """One model's lens on ``text``; ``store`` (optional) gives the last real call's usage to closed models.
+    ``encoded`` memoises encodings by tokenizer, so models that share one (SmolLM2 and its int4 build) cut once."""
     status, kind, ref = tokenizer_of(spec)
     lens = Lens(spec, status, chars=len(text))
     if status != OK:
@@ -184,16 +185,20 @@ def look(catalog: Catalog, spec: ModelSpec, text: str, store=None) -> Lens:
         lens.last_usage = last_usage(store, spec.id) if store is not None else None
         return lens
     tokenizer = load_tokenizer(kind, ref)
-    ids, starts = tokenizer.encode(text)
-    lens.tokenizer, lens.vocab, lens.count = tokenizer.name, tokenizer.vocab, len(ids)
-    lens.pieces = pieces_of(text, ids, starts)
+    encoded = {} if encoded is None else encoded
+    if tokenizer not in encoded:
+        ids, starts = tokenizer.encode(text)
+        encoded[tokenizer] = len(ids), pieces_of(text, ids, starts)
+    lens.count, lens.pieces = encoded[tokenizer]
+    lens.tokenizer, lens.vocab = tokenizer.name, tokenizer.vocab
     if not spec.is_local:
         lens.cost = api_cost(spec, catalog.provider_of(spec), lens.count, 0)
     return lens
 
 
 def look_all(catalog: Catalog, model_ids: Iterable[str], text: str, store=None) -> list[Lens]:
-    return [look(catalog, catalog.get(model_id), text, store) for model_id in model_ids]
+    encoded: dict = {}
+    return [look(catalog, catalog.get(model_id), text, store, encoded) for model_id in model_ids]
 
 
 def last_usage(store, model_id: str) -> tuple[int, int] | None:
