@@ -6,7 +6,7 @@ from components import tokens_view
 from components.costs import get_store
 from components.session import get_catalog
 from playground.i18n import _
-from playground.tokens import look_all
+from playground import look_all
 
 st.title(_("Tokens: how each model reads your text"))
 st.markdown(

@@ -39,11 +39,13 @@ from playground.errors import (
     PlaygroundError,
     ProviderError,
 )
+from playground.energy import Energy
 from playground.evaluation import ModelEvaluation, prediction_rows
 from playground.images import SAMPLE_PHOTOS, fit_within, open_image, sample_photo
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, format_usd
 from playground.session import Playground, RunSettings
+from playground.tokens import Lens, look_all
 
 __all__ = [
     "DEFAULT_CAPTION_INSTRUCTION",
@@ -55,12 +57,14 @@ __all__ = [
     "Cost",
     "Credentials",
     "Endpoint",
+    "Energy",
     "Event",
     "Failure",
     "GenParams",
     "ImageError",
     "InputError",
     "LabelledSet",
+    "Lens",
     "MissingKeyError",
     "ModelEvaluation",
     "ModelSpec",
@@ -84,6 +88,7 @@ __all__ = [
     "latency_rows",
     "load_catalog",
     "load_sample",
+    "look_all",
     "open_image",
     "parse_labels",
     "prediction_rows",

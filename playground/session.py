@@ -18,8 +18,8 @@ from typing import Iterable, Iterator, Mapping
 
 from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.catalog import Catalog
-from playground.energy import LEDGER, Share, account
 from playground.context import RunContext
+from playground.energy import LEDGER, Share, account
 from playground.errors import CatalogError
 from playground.evaluation import ModelEvaluation, Progress, evaluate
 from playground.hardware import detect
