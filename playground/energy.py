@@ -31,6 +31,7 @@ from playground.i18n import _
 
 ZONE_SETTING = "electricity_zone"  # in the store's settings table: the admin's choice for the whole server
 DEFAULT_ZONE = "WOR"  # EcoLogits' world average
+ZONE_ENV = "PLAYGROUND_ELECTRICITY_ZONE"  # the server's default before an admin sets one in the store
 TDP_ENV = "PLAYGROUND_CPU_TDP_W"  # the whole CPU package's thermal design power, in watts
 CODECARBON_WATTS_PER_THREAD = 4.0  # CodeCarbon's fallback when its table does not know the CPU
 POWERCAP = Path("/sys/class/powercap")
@@ -109,11 +110,13 @@ def zones() -> list[str]:
 
 
 def zone_of(store) -> str:
-    """The server's zone: the admin's setting, or the world average when unset or unreadable."""
+    """The server's zone: the store's setting (an admin's choice), else ``PLAYGROUND_ELECTRICITY_ZONE``, else the
+    world average."""
+    default = os.environ.get(ZONE_ENV) or DEFAULT_ZONE
     try:
-        return str(store.get_setting(ZONE_SETTING, DEFAULT_ZONE)) if store is not None else DEFAULT_ZONE
+        return str(store.get_setting(ZONE_SETTING, default)) if store is not None else default
     except Exception:  # a locked database must not cost a run its energy line
-        return DEFAULT_ZONE
+        return default
 
 
 # ---------------------------------------------------------------- local runs

@@ -59,8 +59,10 @@ def test_ecologits_estimate_is_the_librarys_own(zone):
     assert ours.gwp_g == pytest.approx(gwp)
 
 
-def test_an_api_result_is_accounted_with_the_admins_zone(catalog, store):
-    store.set_setting(ZONE_SETTING, "FRA")
+def test_an_api_result_is_accounted_with_the_admins_zone(catalog, store, monkeypatch):
+    monkeypatch.setenv(energy.ZONE_ENV, "CHN")  # the server's default ...
+    assert energy.zone_of(store) == "CHN"
+    store.set_setting(ZONE_SETTING, "FRA")  # ... until an admin chooses
     final = Result("gpt-4o", text="…", metrics=CallMetrics(ttft_s=0.5, total_s=3.5, queue_s=0.5, output_tokens=120))
     estimate = account(catalog.get("gpt-4o"), final, None, store)
     theirs = llm_impacts("openai", "gpt-4o", 120, 3.0, "FRA")  # the wait in line is not the model's time
