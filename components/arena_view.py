@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from components.costs import cost_caption, get_store, run_settings
-from components.result_card import metrics_line, openness_badge, waiting_line
+from components.result_card import energy_caption, metrics_line, openness_badge, waiting_line
 from components.session import get_playground, run_context, session_id
 from playground import Catalog, Credentials, Failure, InputError, ModelSpec, Request, Result, Token, Waiting, arena
 from playground.i18n import _
@@ -128,6 +128,7 @@ def show_battle(catalog: Catalog, state: BattleState) -> None:
                     metrics_line(final.metrics, final.extra.get("hardware", "") if isinstance(final, Result) else "")
                 )
                 cost_caption(final.cost)
+                energy_caption(final.energy)
 
 
 def _reveal_header(spec: ModelSpec) -> None:
