@@ -19,6 +19,7 @@ from playground.tokens import NOT_PUBLIC, OK, SAMPLES, Lens, lens_models, look_a
 DEFAULT_MODELS = ["smollm2-135m", "minilm-zero-shot", "gpt-4-turbo", "gpt-4o-mini", "ernie-4.5-turbo"]
 CHOICES = {"en": N_("English sample"), "zh": N_("Chinese sample"), "own": N_("My own text")}
 COLOURS = ("#dbeafe", "#fde68a")  # two light tints that alternate, so where a token ends is visible
+MAX_PIECES = 3000  # a pasted book is counted whole but drawn only this far: the browser stays responsive
 
 
 def inputs(catalog: Catalog) -> tuple[str, list[str]]:
@@ -54,7 +55,7 @@ def inputs(catalog: Catalog) -> tuple[str, list[str]]:
 def token_html(lens: Lens) -> str:
     """The text as spans, one per piece, in alternating colours; hovering shows the token ids."""
     spans = []
-    for i, piece in enumerate(lens.pieces):
+    for i, piece in enumerate(lens.pieces[:MAX_PIECES]):
         ids = ", ".join(str(t) for t in piece.ids)
         title = _("token id {ids}").format(ids=ids) if len(piece.ids) == 1 else _("{n} tokens: ids {ids}")
         spans.append(
@@ -87,6 +88,8 @@ def show(lens: Lens) -> None:
             )
             st.caption(tokenizer + " · " + summary(lens))
             st.html(token_html(lens))
+            if len(lens.pieces) > MAX_PIECES:
+                st.caption(_("The first {n} pieces are drawn; the count is for the whole text.").format(n=MAX_PIECES))
             return
         if lens.status == NOT_PUBLIC:
             st.warning(_("Tokenizer not public: {why}.").format(why=lens.note))

