@@ -5,8 +5,8 @@ import streamlit as st
 from components import tokens_view
 from components.costs import get_store
 from components.session import get_catalog
-from playground.i18n import _
 from playground import look_all
+from playground.i18n import _
 
 st.title(_("Tokens: how each model reads your text"))
 st.markdown(
