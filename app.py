@@ -23,6 +23,7 @@ page = st.navigation(
         st.Page("pages/classify.py", title=_("Classify"), icon=":material/label:"),
         st.Page("pages/caption.py", title=_("Caption"), icon=":material/image:"),
         st.Page("pages/dashboard.py", title=_("Latency & cost"), icon=":material/monitoring:"),
+        st.Page("pages/tokens.py", title=_("Tokens"), icon=":material/token:"),
         st.Page("pages/arena.py", title=_("Arena"), icon=":material/swords:"),
         st.Page("pages/leaderboard.py", title=_("Leaderboard"), icon=":material/leaderboard:"),
         st.Page("pages/room.py", title=_("Room"), icon=":material/school:"),

@@ -13,7 +13,7 @@ import streamlit as st
 
 from components.answer import safe_markdown, show_answer
 from components.costs import cost_caption, get_store, run_settings
-from components.result_card import metrics_line, openness_badge, waiting_line
+from components.result_card import energy_caption, metrics_line, openness_badge, waiting_line
 from components.session import get_playground, run_context, session_id
 from playground import Catalog, Credentials, Failure, InputError, ModelSpec, Request, Result, Token, Waiting, arena
 from playground.i18n import _
@@ -129,6 +129,7 @@ def show_battle(catalog: Catalog, state: BattleState) -> None:
                     metrics_line(final.metrics, final.extra.get("hardware", "") if isinstance(final, Result) else "")
                 )
                 cost_caption(final.cost)
+                energy_caption(final.energy)
 
 
 def _reveal_header(spec: ModelSpec) -> None:

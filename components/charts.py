@@ -153,3 +153,39 @@ def projection(
         **{**LAYOUT, "height": 460},
     )
     return fig, pairs
+
+
+def energy(runs, per_1k_tokens: bool = False) -> go.Figure:
+    """Median energy per call (or per 1,000 output tokens) per model, open against closed, in mWh on a log axis
+    (a small local model and a datacenter API differ by orders of magnitude). Whiskers: the median of each call's
+    range (EcoLogits gives one; a measured or CPU-time figure has none)."""
+    known = runs[runs["energy_wh"].notna()]
+    if per_1k_tokens:
+        known = known[known["tokens_out"].fillna(0) > 0]
+    scale = 1000.0 / known["tokens_out"] if per_1k_tokens else 1.0
+    parts = known.assign(
+        axis=_model_axis(known),
+        mwh=known["energy_wh"] * scale * 1000,
+        low=known["energy_min_wh"].fillna(known["energy_wh"]) * scale * 1000,
+        high=known["energy_max_wh"].fillna(known["energy_wh"]) * scale * 1000,
+    )
+    fig = go.Figure()
+    for openness, colour in (("open", "#2e7d32"), ("closed", "#ef6c00")):
+        medians = parts[parts["openness"] == openness].groupby("axis", sort=True)[["mwh", "low", "high"]].median()
+        if medians.empty:
+            continue
+        fig.add_bar(
+            x=medians.index,
+            y=medians["mwh"],
+            name=_("open") if openness == "open" else _("closed"),
+            marker_color=colour,
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=(medians["high"] - medians["mwh"]).clip(lower=0),
+                arrayminus=(medians["mwh"] - medians["low"]).clip(lower=0),
+            ),
+        )
+    title = _("Energy per 1,000 output tokens") if per_1k_tokens else _("Energy per call")
+    fig.update_layout(title=title, yaxis_title=_("mWh (log scale)"), yaxis_type="log", **LAYOUT)
+    return fig

@@ -47,6 +47,9 @@ RUN_COLUMNS = {  # the history's columns as the runs table titles them
     "room": N_("room"),
     "hardware": N_("hardware"),
     "endpoint": N_("endpoint"),
+    "energy_wh": N_("energy (Wh)"),
+    "gwp_g": N_("CO₂e (g)"),
+    "energy_source": N_("energy from"),
 }
 EVERYONE, MINE = "everyone", "mine"
 
@@ -135,6 +138,7 @@ def render_runs(runs: pd.DataFrame, viewer: Scope) -> None:
         st.caption(_("No runs match these filters."))
         return
     hidden = ["id", "ts", "params", "cost_source", "hardware_cost_usd", "api_cost_usd", "session_id", "battle_id"]
+    hidden += ["energy_min_wh", "energy_max_wh", "energy_zone"]
     shown = runs.drop(columns=hidden)
     shown = shown.assign(
         page=shown["page"].map(lambda p: _(PAGES[p]) if p in PAGES else p),

@@ -10,6 +10,7 @@ from components.costs import get_store
 from components.language import fixed_labels
 from components.openness_card import POSITION_COLOUR, card_popover
 from playground.catalog import Catalog
+from playground.energy import api_energy, format_wh, format_wh_range, zone_of
 from playground.formatting import format_count, format_names, format_usd
 from playground.hardware import PRESETS, RATES
 from playground.i18n import _
@@ -161,3 +162,44 @@ def cost_break_even(catalog: Catalog) -> None:
         ).format(input=format_count(input_tokens), output=format_count(output_tokens))
     )
     st.page_link("pages/dashboard.py", label=_("Open the Latency & cost page"), icon=":material/monitoring:")
+
+
+def cost_and_energy(catalog: Catalog) -> None:
+    """The cost lesson: break-even, then the energy of the same request, then the tokens behind both."""
+    cost_break_even(catalog)
+    energy_comparison(catalog)
+    st.page_link("pages/tokens.py", label=_("See what a token is, in English and in Chinese"), icon=":material/token:")
+
+
+def energy_comparison(catalog: Catalog) -> None:
+    """Energy for the lesson's answer length: EcoLogits' range for API models, this machine's own runs for local
+    models (median energy per output token × the answer length)."""
+    output_tokens = LESSON_TOKENS[1]
+    store = get_store()
+    zone = zone_of(store)
+    rows = []
+    for spec in catalog.models.values():
+        if spec.impacts_ref and (energy := api_energy(spec.impacts_ref, output_tokens, None, zone)):
+            figure = format_wh_range(energy.min_wh, energy.max_wh)
+            rows.append((spec.display_name, figure, _("EcoLogits estimate, a datacenter GPU")))
+    runs = store.runs()
+    local = runs[runs["energy_wh"].notna() & (runs["openness"] == "open") & (runs["tokens_out"].fillna(0) > 0)]
+    for model_id, part in local.groupby("model_id"):
+        per_token = (part["energy_wh"] / part["tokens_out"]).median()
+        name = catalog.models[model_id].display_name if model_id in catalog.models else model_id
+        how = _("measured here") if part["energy_source"].isin(["rapl", "nvml"]).all() else _("estimated here")
+        rows.append(
+            (name, "≈ " + format_wh(per_token * output_tokens), _("{how}, {n} runs").format(how=how, n=len(part)))
+        )
+    st.markdown("**" + _("Energy for an answer of {n} tokens").format(n=format_count(output_tokens)) + "**")
+    columns = (_("Model"), _("Energy"), _("Where the figure comes from"))
+    st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, width="stretch")
+    if local.empty:
+        st.caption(_("No local run has an energy figure yet: run an open model once and it appears here."))
+    st.caption(
+        _(
+            "A large model in a datacenter spends its energy on big GPUs shared by many users; a small open model on "
+            "a laptop spends little, but answers less well. Local figures come from this machine's energy counters or "
+            "its CPU time (CodeCarbon's method); API figures from EcoLogits' model of the vendor's hardware."
+        )
+    )

@@ -117,6 +117,7 @@ class Card:
             if final.metrics is not None:
                 with self.footer:
                     st.caption(metrics_line(final.metrics))
+                    energy_caption(final.energy)
             return
         with self.body.container():
             render_result(final)
@@ -125,6 +126,13 @@ class Card:
             if footprint := _footprint(final.extra):
                 st.caption(footprint)
             cost_caption(final.cost)
+            energy_caption(final.energy)
+
+
+def energy_caption(energy) -> None:
+    """The call's energy and carbon, saying whether it was measured or estimated; the method in the tooltip."""
+    if energy is not None:
+        st.caption(_("Energy: {figure}").format(figure=energy.label), help=energy.detail)
 
 
 def _footprint(extra: dict) -> str:

@@ -3,6 +3,7 @@ API. Whose runs are shown is decided by the store's query (the session's scope),
 
 import streamlit as st
 
+from components import energy_view
 from components.costs import get_store
 from components.history_view import filters, render_charts, render_runs, whose_runs
 from components.projection_view import render_projection
@@ -22,5 +23,6 @@ if done.empty:
     st.info(_("No finished runs to show yet. Run some models on Generate, Classify or Caption, then come back here."))
 else:
     render_charts(done)
+    energy_view.show(done)
 render_projection(catalog, runs)
 render_runs(runs, viewer)

@@ -22,7 +22,7 @@ learn_view.spectrum(catalog)
 
 FACTS = {
     "privacy": learn_view.privacy_facts,
-    "cost": learn_view.cost_break_even,
+    "cost": learn_view.cost_and_energy,
     "transparency": learn_view.transparency_facts,
     "commercial": learn_view.commercial_facts,
 }

@@ -20,6 +20,7 @@ from playground.classify import (
     read_labelled_csv,
 )
 from playground.context import RunContext
+from playground.energy import Energy
 from playground.errors import (
     CatalogError,
     ImageError,
@@ -46,6 +47,7 @@ from playground.images import SAMPLE_PHOTOS, fit_within, open_image, sample_phot
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, format_usd
 from playground.session import Playground, RunSettings
+from playground.tokens import Lens, look_all
 
 __all__ = [
     "DEFAULT_CAPTION_INSTRUCTION",
@@ -57,6 +59,7 @@ __all__ = [
     "Cost",
     "Credentials",
     "Endpoint",
+    "Energy",
     "Event",
     "Failure",
     "Gate",
@@ -64,6 +67,7 @@ __all__ = [
     "ImageError",
     "InputError",
     "LabelledSet",
+    "Lens",
     "LockedOut",
     "Lockout",
     "MissingKeyError",
@@ -93,6 +97,7 @@ __all__ = [
     "latency_rows",
     "load_catalog",
     "load_sample",
+    "look_all",
     "open_image",
     "parse_labels",
     "prediction_rows",

@@ -112,6 +112,8 @@ class ModelSpec:
     stages: tuple[str, ...] = ()  # a pipeline's models, by catalog id, in the order they run
     runtime: str = "transformers"  # local models only: "transformers" or "onnxruntime-genai"
     precision: str = ""  # the weights as they run, e.g. "fp32" or "int4"; "" when unknown (API models)
+    tokenizer: str = ""  # API models whose tokenizer is public: "tiktoken:<encoding>" or "hub:<org/name>"
+    impacts_ref: str = ""  # "<provider>:<model>" as EcoLogits names it, for an API model's energy estimate
     facts: OpennessFacts = OpennessFacts()
 
     @property
@@ -211,6 +213,10 @@ def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
         problems.append(f"runtime '{spec.runtime}' is not one of {', '.join(RUNTIMES)}")
     if spec.openness not in ("open", "closed"):
         problems.append("openness must be 'open' or 'closed'")
+    if spec.tokenizer and not spec.tokenizer.startswith(("tiktoken:", "hub:")):
+        problems.append(f"tokenizer '{spec.tokenizer}' must start with tiktoken: or hub:")
+    if spec.impacts_ref and ":" not in spec.impacts_ref:
+        problems.append(f"impacts_ref '{spec.impacts_ref}' must be '<provider>:<model>', e.g. 'openai:gpt-4o'")
     if problems:
         raise CatalogError(f"Model '{mid}': " + "; ".join(problems))
     return spec

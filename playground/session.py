@@ -19,6 +19,7 @@ from typing import Iterable, Iterator, Mapping
 from playground.budget import Gate, Ticket, gate_for
 from playground.catalog import Catalog
 from playground.context import RunContext
+from playground.energy import LEDGER, Share, account
 from playground.errors import BUDGET, INPUT, CatalogError, PlaygroundError
 from playground.evaluation import ModelEvaluation, Progress, evaluate
 from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
@@ -81,11 +82,12 @@ class Playground:
                     yield unsaved
                 yield refused
         streamed: dict[str, list[str]] = {m: [] for m in model_ids}
+        shares = {m: LEDGER.open() for m in model_ids if (s := self.catalog.models.get(m)) and s.is_local}
         first_token_at: dict[str, float] = {}
         events = (
             run_side_by_side(self.catalog, model_ids, request, credentials, settings.timeout_s) if model_ids else ()
         )
-        for event in events:
+        for event in LEDGER.closing(shares, events):
             if isinstance(event, Token):
                 streamed[event.model_id].append(event.text)
                 first_token_at.setdefault(event.model_id, time.perf_counter())
@@ -93,7 +95,8 @@ class Playground:
                 own = request[event.model_id] if isinstance(request, Mapping) else request
                 if isinstance(event, Failure):
                     _complete_failure(event, own, streamed[event.model_id], first_token_at.get(event.model_id))
-                if (unsaved := self.settle(event, own, credentials, context, settings)) is not None:
+                share = LEDGER.close(shares.pop(event.model_id, None))
+                if (unsaved := self.settle(event, own, credentials, context, settings, share)) is not None:
                     yield unsaved
                 self._close_ticket(tickets.pop(event.model_id, None), event)
             yield event
@@ -194,9 +197,11 @@ class Playground:
         credentials: Credentials,
         context: RunContext,
         settings: RunSettings,
+        share: Share | None = None,
     ) -> Notice | None:
-        """Price ``final`` (sets ``final.cost``) and record it. A store that cannot be written never breaks a run:
-        the returned Notice says the run was not saved."""
+        """Price ``final`` (sets ``final.cost``), account its energy (``final.energy``, from ``share``, what a local
+        call used of this process) and record it. A store that cannot be written never breaks a run: the returned
+        Notice says the run was not saved."""
         try:
             spec = self.catalog.get(final.model_id)
         except CatalogError:
@@ -209,6 +214,7 @@ class Playground:
                 cached_tokens=final.extra.get("cached_tokens", 0),
                 hourly_usd=settings.hourly_usd,
             )
+        final.energy = account(spec, final, share, self.store)
         try:
             self.store.record(
                 context, spec, request, final, final.cost, secrets=self.secrets(credentials), store_io=settings.store_io

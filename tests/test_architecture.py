@@ -80,6 +80,8 @@ LAYERS = {
         "playground.endpoints",
         "playground.credentials",
         "playground.budget",
+        "playground.energy",
+        "playground.tokens",
         "playground.availability",
         "playground.prefetch",
         "playground.arena",
@@ -124,12 +126,12 @@ def test_pages_and_components_never_reach_a_backend():
 
 
 PUBLIC = """
-CallMetrics Catalog CatalogError Cost Credentials DEFAULT_CAPTION_INSTRUCTION Endpoint Event Failure Gate
-GenParams ImageError InputError LabelledSet LockedOut Lockout MissingKeyError ModelEvaluation ModelSpec Notice
-OverBudget PRESETS Playground PlaygroundError ProviderError ProviderSpec RateLimiter Request Result RunContext
-RunSettings SAMPLE_PHOTOS Scope ServerSettings Token Waiting availability caption_samples check_labels
-check_text fit_within format_usd latency_rows load_catalog load_sample open_image parse_labels prediction_rows
-read_labelled_csv sample_photo
+CallMetrics Catalog CatalogError Cost Credentials DEFAULT_CAPTION_INSTRUCTION Endpoint Energy Event Failure
+Gate GenParams ImageError InputError LabelledSet Lens LockedOut Lockout MissingKeyError ModelEvaluation
+ModelSpec Notice OverBudget PRESETS Playground PlaygroundError ProviderError ProviderSpec RateLimiter Request
+Result RunContext RunSettings SAMPLE_PHOTOS Scope ServerSettings Token Waiting availability caption_samples
+check_labels check_text fit_within format_usd latency_rows load_catalog load_sample look_all open_image
+parse_labels prediction_rows read_labelled_csv sample_photo
 """.split()  # noqa: SIM905 (a pin reads better as words than as 50 quoted strings)
 
 

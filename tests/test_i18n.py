@@ -21,7 +21,7 @@ from playground.i18n import LOCALES_DIR, _, parse_language, set_language
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
 PO = LOCALES_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
-PAGES = ["home", "generate", "classify", "caption", "dashboard", "learn", "arena", "leaderboard", "room"]
+PAGES = ["home", "generate", "classify", "caption", "dashboard", "learn", "arena", "leaderboard", "room", "tokens"]
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 # English that may stay on a Chinese page, and why. Model, provider and licence names come from the catalog.
@@ -85,6 +85,10 @@ ALLOWED = [
     "AI",
     "Bradley-Terry",
     "Elo",
+    "EcoLogits",
+    "CodeCarbon",
+    "WordPiece",  # tokenizer algorithms, named as their libraries name them
+    "Unigram",
     # units and acronyms a Chinese technical reader uses as they are
     "API",
     "CSV",
@@ -101,6 +105,10 @@ ALLOWED = [
     "GB",
     "TB",
     "kB",
+    "mWh",
+    "Wh",
+    "mg",
+    "CO₂e",
     "logprobs",
     "Top-p",
     "F1",
@@ -213,6 +221,7 @@ def visible_texts(node, out: list[str]) -> list[str]:
 
 
 def english_left(text: str, names: list[str]) -> list[str]:
+    text = re.sub(r"<[^>]*>", " ", text)  # st.html: the markup is not read, only the text between the tags
     for allowed in names:  # longest first, so "GPT-4o mini" goes before "GPT-4o"; whole words only
         text = re.sub(rf"(?<![A-Za-z0-9/-]){re.escape(allowed)}(?![A-Za-z0-9/-])", " ", text)
     text = MACHINE_TOKEN.sub(" ", text)  # links, code, ids, file names and anything with a digit
@@ -268,6 +277,7 @@ TITLES = {
     "arena": "盲测竞技场",
     "leaderboard": "排行榜",
     "room": "课堂",
+    "tokens": "词元：每个模型如何读你的文本",
 }
 
 

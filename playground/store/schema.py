@@ -46,6 +46,13 @@ runs = sa.Table(
     sa.Column("endpoint", sa.Text),  # the base URL that answered, for served models
     sa.Column("error_code", sa.Text),  # playground.errors code of a failure
     sa.Column("partial", sa.Integer, nullable=False, server_default="0"),  # a failure that kept part of an answer
+    # added by migration 0005 (playground.energy): NULL when nothing could say
+    sa.Column("energy_wh", sa.Float),
+    sa.Column("energy_min_wh", sa.Float),
+    sa.Column("energy_max_wh", sa.Float),
+    sa.Column("gwp_g", sa.Float),  # grams CO2-eq
+    sa.Column("energy_source", sa.Text),  # "rapl", "nvml", "cpu-time" or "ecologits"
+    sa.Column("energy_zone", sa.Text),  # the electricity mix (EcoLogits' zone code)
     sa.Index("runs_ts", "ts"),
     sa.Index("runs_room_ts", "room", "ts"),
     sa.Index("runs_battle", "battle_id"),

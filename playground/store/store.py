@@ -65,6 +65,20 @@ def _describe_input(request: Request) -> str:
     return "\n".join(parts)
 
 
+def _energy_columns(energy) -> dict[str, Any]:
+    """A run's energy (a playground.energy.Energy, or None) as the runs table keeps it."""
+    if energy is None:
+        return {}
+    return {
+        "energy_wh": energy.wh,
+        "energy_min_wh": energy.min_wh,
+        "energy_max_wh": energy.max_wh,
+        "gwp_g": energy.gwp_g,
+        "energy_source": energy.source,
+        "energy_zone": energy.zone,
+    }
+
+
 def _params(request: Request) -> str:
     params: dict[str, Any] = {"task": request.task, **dataclasses.asdict(request.params)}
     if request.labels:
@@ -176,6 +190,7 @@ class Store(TrustStore):
             "error": keep(error),
             "error_code": error_code,
             "partial": int(bool(isinstance(final, Failure) and final.partial_text)),
+            **_energy_columns(getattr(final, "energy", None)),
         }
         with self._begin() as conn:
             run_id = conn.execute(sa.insert(runs).values(row).returning(runs.c.id)).scalar_one()
