@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from playground.events import Credentials, Failure, GenParams, Request, Result
 from playground.catalog import load_catalog
 from playground.context import RunContext
 from playground.errors import InputError
+from playground.events import Credentials, Failure, GenParams, Request, Result
 from playground.hardware import detect
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, cost_of
@@ -36,8 +36,8 @@ from playground.store import (
     to_csv,
     to_json,
 )
-from playground.store.frames import json_rows
 from playground.store.engine import MIGRATIONS
+from playground.store.frames import json_rows
 from playground.store.schema import metadata
 
 HELLO = Request("generate", prompt="Say hello.", system="Be brief.", params=GenParams(temperature=0, max_new_tokens=6))
@@ -352,9 +352,7 @@ def test_a_battle_counts_one_vote_even_when_two_race(db_url):
 
     def vote(worker: int) -> None:
         start.wait()
-        outcomes.append(
-            stores[worker % 2].record_vote("b-race", "s-1", None, "ab"[worker % 2], anonymous=False)
-        )
+        outcomes.append(stores[worker % 2].record_vote("b-race", "s-1", None, "ab"[worker % 2], anonymous=False))
 
     threads = [threading.Thread(target=vote, args=(w,)) for w in range(4)]
     for t in threads:

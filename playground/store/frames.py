@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read as a formula (OWASP CSV injection)
 
 
