@@ -19,6 +19,7 @@ from playground.store import STORE_IO, Store, default_url
 PRESET = "hardware_preset"  # session_state: this session's own choices (server-wide ones are the admin's)
 RATE = "hardware_usd_per_hour"
 CUSTOM = "custom"
+MY_PRESET, MY_RATE = "my_hardware_preset", "my_hourly_usd"  # session_state: the session's choices, never stored
 THIS_MACHINE = N_("this machine")  # the detected hardware, priced from playground.hardware's table: the default
 
 
@@ -45,13 +46,6 @@ def server_settings() -> dict:
     return ServerSettings(get_store()).all()
 
 
-def _remembered(name: str, default):
-    """This session's value of one of its own settings; it starts from the server's default and is never saved."""
-    if name not in st.session_state:
-        st.session_state[name] = default() if callable(default) else default
-    return st.session_state[name]
-
-
 def _server_rate() -> float:
     """The admin's default hourly rate, else this machine's."""
     rate = server_settings()["default_hourly_usd"]
@@ -59,21 +53,25 @@ def _server_rate() -> float:
 
 
 def hourly_rate() -> float:
-    return float(_remembered(RATE, _server_rate))
+    """This session's rate: its own choice, else the server's default."""
+    chosen = st.session_state.get(MY_RATE)
+    return float(_server_rate() if chosen is None else chosen)
 
 
 def store_io() -> bool:
     """Whether this session's prompts and answers are stored: the student's choice, within the server's."""
-    return bool(_remembered(STORE_IO, True)) and bool(server_settings()["store_prompts"])
+    return bool(st.session_state.get(STORE_IO, True)) and bool(server_settings()["store_prompts"])
 
 
 def _apply_preset() -> None:
-    if (preset := st.session_state[PRESET]) in presets():
-        st.session_state[RATE] = presets()[preset]
+    st.session_state[MY_PRESET] = preset = st.session_state[PRESET]
+    if preset in presets():
+        st.session_state[RATE] = st.session_state[MY_RATE] = presets()[preset]
 
 
 def _rate_edited() -> None:
-    st.session_state[PRESET] = CUSTOM
+    st.session_state[PRESET] = st.session_state[MY_PRESET] = CUSTOM
+    st.session_state[MY_RATE] = st.session_state[RATE]
 
 
 def _store_io_toggled() -> None:
@@ -85,10 +83,13 @@ def render_settings() -> None:
     whether its prompts and answers are stored. Nothing here changes another visitor's page."""
     st.caption(_("Your choices, for this browser session only."))
     rates = presets()
-    if _remembered(PRESET, THIS_MACHINE) not in rates:
-        st.session_state[PRESET] = CUSTOM  # a preset saved under a name that no longer exists
-    hourly_rate()
-    store_io()
+    # the widgets show the session's choices, kept under keys of their own: a widget's key is dropped on any run
+    # that does not draw it, a choice must not be
+    preset = st.session_state.get(MY_PRESET) or (
+        THIS_MACHINE if server_settings()["default_hourly_usd"] is None else CUSTOM
+    )
+    st.session_state[PRESET] = preset if preset in rates else CUSTOM
+    st.session_state[RATE] = hourly_rate()
     st.selectbox(
         _("Hardware for local models"),
         [*rates, CUSTOM],

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from playground.access import RateLimiter, ServerSettings, may_use_server_keys, server_secret
 from playground.catalog import Catalog, ModelSpec
 from playground.context import RunContext
-from playground.errors import BUDGET, PlaygroundError
+from playground.errors import AUTH, BUDGET, PlaygroundError
 from playground.events import Credentials, Failure, Request, Result
 from playground.formatting import format_usd
 from playground.i18n import _
@@ -118,7 +118,7 @@ class Gate:
                 _("The admin lets only {who} use it. Paste your own key in the sidebar, or ask the admin.").format(
                     who=_("room members") if values["server_keys"] == "rooms" else _("the admin")
                 ),
-                code="auth",
+                code=AUTH,
             )
         if context.session_id and not scope.is_admin:
             self.limiter.take(context.session_id, values["api_calls_per_minute"])
@@ -129,10 +129,10 @@ class Gate:
         if scope.is_admin:
             caps = Caps(None, None, caps.day_usd)  # the admin is held only by the server's daily cap
         session = context.session_id or None
-        refusal = self.store.reserve(usd, session, context.room, spec.id, _day(self.clock()), caps, self.clock())
-        if isinstance(refusal, int):
-            return Ticket(spec.id, refusal)
-        raise over_budget(refusal, usd)
+        outcome = self.store.reserve(usd, session, context.room, spec.id, _day(self.clock()), caps, self.clock())
+        if isinstance(outcome, int):
+            return Ticket(spec.id, outcome)
+        raise over_budget(outcome, usd)
 
     def settle(self, ticket: Ticket | None, final: Result | Failure) -> None:
         """The real cost replaces the reservation; a call that failed before any answer costs nothing."""
@@ -160,8 +160,8 @@ def over_budget(refusal, usd: float) -> OverBudget:
         "day": _("The server has {left} left of today's {cap} on its keys"),
     }[refusal.cap_name]
     return OverBudget(
-        (what + "; " + _("this call could cost up to {usd}.")).format(
-            left=format_usd(left), cap=format_usd(refusal.cap), usd=format_usd(usd)
+        _("{what}; this call could cost up to {usd}.").format(
+            what=what.format(left=format_usd(left), cap=format_usd(refusal.cap)), usd=format_usd(usd)
         ),
         _(
             "Nothing was sent. Shorten the prompt or lower max new tokens; {who}; or paste your own key in the sidebar "

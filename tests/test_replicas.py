@@ -61,13 +61,16 @@ def _commits(url: str) -> int:
     return count
 
 
+ADMIN_PASSWORD = "replica admin"
+
+
 def test_a_run_made_through_one_replica_shows_on_the_other(postgres_url, browser, tmp_path):
     homes = [tmp_path / "one", tmp_path / "two"]
     for home in homes:
         home.mkdir()
     with (
         streamlit_app(homes[0], PLAYGROUND_DB_URL=postgres_url) as first,
-        streamlit_app(homes[1], PLAYGROUND_DB_URL=postgres_url) as second,
+        streamlit_app(homes[1], PLAYGROUND_DB_URL=postgres_url, PLAYGROUND_ADMIN_PASSWORD=ADMIN_PASSWORD) as second,
     ):
         student, teacher = browser.new_context(), browser.new_context()
         try:
@@ -75,6 +78,11 @@ def test_a_run_made_through_one_replica_shows_on_the_other(postgres_url, browser
             dashboard.set_default_timeout(60_000)
             open_page(dashboard, f"{second}/dashboard")
             expect(dashboard.get_by_text("No finished runs to show yet", exact=False)).to_be_visible()
+            # history is private: only the admin sees another visitor's runs
+            dashboard.get_by_text("Server-wide settings (admin)").click()
+            dashboard.get_by_label("Admin password").fill(ADMIN_PASSWORD)
+            dashboard.get_by_role("button", name="Sign in").click()
+            dashboard.get_by_role("button", name="Save for everyone").wait_for()
 
             generate = student.new_page()
             generate.set_default_timeout(60_000)
@@ -87,7 +95,9 @@ def test_a_run_made_through_one_replica_shows_on_the_other(postgres_url, browser
             generate.get_by_role("button", name="Run", exact=True).click()
             expect(generate.get_by_text("tokens in")).to_have_count(1, timeout=240_000)  # the card's metrics line
 
-            open_page(dashboard, f"{second}/dashboard")  # a new script run of the other replica reads the store
+            # a new script run of the other replica reads the store (in the same session: the admin's)
+            dashboard.get_by_test_id("stSidebarNav").get_by_role("link", name="Latency & cost").click()
+            wait_idle(dashboard)
             expect(dashboard.get_by_text("No finished runs to show yet", exact=False)).to_have_count(0)
             dashboard.locator(".js-plotly-plot").nth(3).wait_for()  # latency, tokens/s, cost per call, cumulative
         finally:
