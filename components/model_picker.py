@@ -10,7 +10,7 @@ import streamlit as st
 
 from components.language import fixed_labels
 from components.openness_card import card_popover, lesson_banner
-from playground import Catalog, Credentials, availability
+from playground import READY, Catalog, Credentials, availability
 from playground.i18n import _
 
 
@@ -32,7 +32,7 @@ def pick_models(
 
     def label(model_id: str) -> str:
         spec, state = catalog.get(model_id), status[model_id]
-        return spec.label if state.status == _("ready") else f"{spec.label} · {state.status}"
+        return spec.label if state.state == READY else f"{spec.label} · {state.status}"
 
     # ?models=a,b in the URL preselects models: an instructor can hand out one link per comparison
     if linked := st.query_params.get("models"):

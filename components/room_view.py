@@ -12,10 +12,12 @@ import streamlit as st
 
 from components.arena_view import show_battle, start_battle, vote_or_outcome
 from components.costs import get_store, hourly_rate
+from components.language import fixed_labels
 from components.leaderboard_view import render_leaderboard
 from components.run_view import render_finished, render_side_by_side
 from playground import (
     DEFAULT_CAPTION_INSTRUCTION,
+    READY,
     SAMPLE_PHOTOS,
     Catalog,
     Credentials,
@@ -75,15 +77,17 @@ def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exe
     with st.form("exercise_form"):
         task = st.radio(
             _("Task"), ["generate", "caption"], horizontal=True, index=0 if current is None or current.task == "generate" else 1,
-            format_func=lambda t: {"generate": _("Generate"), "caption": _("Caption")}[t],
+            format_func=fixed_labels(["generate", "caption"], {"generate": _("Generate"), "caption": _("Caption")}.get),
         )  # fmt: skip
         models = [m for m in catalog.models.values() if {"generate", "caption"} & set(m.tasks)]
-        ready = {m.id: availability(catalog, m, credentials).status for m in models}
+        status = {m.id: availability(catalog, m, credentials) for m in models}
         chosen = st.multiselect(
             _("Models"),
             [m.id for m in models],
-            default=list(current.models) if current else [m for m in ready if ready[m] == "ready"][:2],
-            format_func=lambda m: catalog.get(m).label + ("" if ready[m] == "ready" else f" · {ready[m]}"),
+            default=list(current.models) if current else [m for m in status if status[m].state == READY][:2],
+            format_func=fixed_labels(
+                status, lambda m: catalog.get(m).label + ("" if status[m].state == READY else f" · {status[m].status}")
+            ),
         )
         prompt = st.text_area(
             _("Prompt (generate)"),

@@ -5,20 +5,7 @@ Pages, benchmarks, notebooks and tests use what this module exports; none of the
     from playground import Playground, Request, RunContext, load_catalog
 """
 
-from playground.availability import availability
-from playground.events import (
-    DEFAULT_CAPTION_INSTRUCTION,
-    Credentials,
-    Endpoint,
-    Event,
-    Failure,
-    GenParams,
-    Notice,
-    Request,
-    Result,
-    Token,
-    Waiting,
-)
+from playground.availability import READY, Availability, availability
 from playground.caption_batch import caption_samples, latency_rows
 from playground.catalog import Catalog, ModelSpec, ProviderSpec, load_catalog
 from playground.classify import (
@@ -40,6 +27,19 @@ from playground.errors import (
     ProviderError,
 )
 from playground.evaluation import ModelEvaluation, prediction_rows
+from playground.events import (
+    DEFAULT_CAPTION_INSTRUCTION,
+    Credentials,
+    Endpoint,
+    Event,
+    Failure,
+    GenParams,
+    Notice,
+    Request,
+    Result,
+    Token,
+    Waiting,
+)
 from playground.images import SAMPLE_PHOTOS, fit_within, open_image, sample_photo
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, format_usd
@@ -76,6 +76,8 @@ __all__ = [
     "Token",
     "Waiting",
     "availability",
+    "Availability",
+    "READY",
     "caption_samples",
     "check_labels",
     "check_text",

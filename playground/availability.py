@@ -5,15 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import playground.models_cache as models_cache
-from playground.events import Credentials
 from playground.backends.openai_compat import MissingKey, resolve_endpoint
 from playground.catalog import Catalog, ModelSpec
+from playground.events import Credentials
 from playground.i18n import _
+
+READY, DOWNLOADS, MISSING = "ready", "downloads", "missing"
 
 
 @dataclass(frozen=True)
 class Availability:
+    """``state`` is the value code branches on (READY, DOWNLOADS, MISSING); ``status`` is its text for people,
+    translated, so it never goes into a comparison."""
+
     ready: bool
+    state: str
     status: str  # "ready", "downloads on first use", or what is missing and how to add it (translated)
 
 
@@ -21,10 +27,12 @@ def availability(catalog: Catalog, spec: ModelSpec, credentials: Credentials) ->
     if spec.is_local:
         source = models_cache.resolve(spec)
         if source.needs_download:
-            return Availability(True, _("downloads on first use"))
-        return Availability(source.ready, _("ready") if source.ready else source.missing_hint)
+            return Availability(True, DOWNLOADS, _("downloads on first use"))
+        if source.ready:
+            return Availability(True, READY, _("ready"))
+        return Availability(False, MISSING, source.missing_hint)
     try:
         resolve_endpoint(spec, catalog.provider_of(spec), credentials)
     except MissingKey as exc:
-        return Availability(False, exc.status)
-    return Availability(True, _("ready"))
+        return Availability(False, MISSING, exc.status)
+    return Availability(True, READY, _("ready"))
