@@ -36,7 +36,7 @@ def pick_models(
 
     # ?models=a,b in the URL preselects models: an instructor can hand out one link per comparison
     if linked := st.query_params.get("models"):
-        default = linked.split(",")
+        default = list(dict.fromkeys(m.strip() for m in linked.split(",")))  # a model named twice is one model
     chosen = st.multiselect(
         _("Models (pick 2 to 4)"),
         options=[m.id for m in models],

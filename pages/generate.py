@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components.links import linked
+from components.links import linked, seed_choice
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
@@ -55,7 +55,7 @@ shared = GenParams(
     ),
     top_p=middle.slider(_("Top-p"), 0.05, 1.0, 0.95, 0.05, key="generate_top_p"),
     max_new_tokens=right.number_input(_("Max new tokens"), 1, 4096, 128, key="generate_max_tokens"),
-    seed=far.number_input(_("Seed"), 0, 2**31 - 1, 0, key="generate_seed"),
+    seed=seed_choice(far, "generate"),
 )
 
 overrides = {}

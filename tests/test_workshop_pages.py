@@ -1,0 +1,47 @@
+"""What the first real workshop found on the pages (issue 22), checked in AppTest: the seed draws anew unless fixed,
+deep links that repeat a model or carry a book of a prompt, offline defaults that can run."""
+
+from __future__ import annotations
+
+import json
+
+from playground.store import Store
+from tests.apptest import app_page
+
+
+def open_with(at, page: str, **params: str):
+    """Open ``page`` as a link would, with its query parameters (they are read on the page's first run)."""
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.switch_page(f"pages/{page}.py").run()
+
+
+def test_generate_draws_a_fresh_seed_unless_the_user_fixes_it(monkeypatch, tmp_path):
+    db = str(tmp_path / "runs.sqlite")
+    with app_page(monkeypatch, "generate", PLAYGROUND_DB=db) as at:
+        assert not at.checkbox(key="generate_fix_seed").value
+        assert not [n for n in at.number_input if n.key == "generate_seed"]
+        at.multiselect(key="generate_models").set_value(["smollm2-135m"]).run()
+        at.number_input(key="generate_max_tokens").set_value(2).run()
+        at.button(key="generate_run").click().run()
+        at.checkbox(key="generate_fix_seed").check().run()
+        at.number_input(key="generate_seed").set_value(7).run()
+        at.button(key="generate_run").click().run()
+        assert not at.exception
+        seeds = [json.loads(p)["seed"] for p in Store(db).runs().sort_values("ts")["params"]]
+        assert seeds == [None, 7]
+
+
+def test_a_model_named_twice_in_a_link_is_picked_once(monkeypatch):
+    with app_page(monkeypatch, "home") as at:
+        open_with(at, "generate", models="smollm2-135m,smollm2-135m")
+        assert not at.exception
+        assert at.multiselect(key="generate_models").value == ["smollm2-135m"]
+
+
+def test_a_100_kb_prompt_in_a_link_is_cut_with_a_notice(monkeypatch):
+    with app_page(monkeypatch, "home") as at:
+        open_with(at, "generate", prompt="a" * 100_000)
+        assert not at.exception
+        assert len(at.text_area(key="generate_prompt").value) == 4000
+        assert any("100,000 characters" in c.value for c in at.caption)
