@@ -15,20 +15,25 @@ from components.costs import get_store, hourly_rate
 from components.language import fixed_labels
 from components.leaderboard_view import render_leaderboard
 from components.run_view import render_finished, render_side_by_side
+from components.session import configured_setting
 from playground import (
     DEFAULT_CAPTION_INSTRUCTION,
+    PUBLIC_URL_SETTING,
     READY,
     SAMPLE_PHOTOS,
     Catalog,
     Credentials,
     GenParams,
+    JoinAddress,
     Request,
     availability,
     format_usd,
+    join_root,
     rooms,
     sample_photo,
 )
-from playground.i18n import _
+from playground.i18n import _, is_chinese
+from playground.public_url import LAN
 from playground.store import measured_speeds
 
 LIVE_EVERY_S = 4  # the live view reruns itself this often (a fragment: the rest of the page stays as it is)
@@ -40,16 +45,21 @@ PRESENTER_CSS = """<style>
 </style>"""
 
 
-def join_link(code: str) -> str:
-    """The room page's address with ``?room=CODE``, as the instructor's browser reaches this server: what students
-    open. ``st.context.url`` is not sent on every rerun; the WebSocket's Origin header (plus any base path) then
-    says the same."""
+def join_address() -> JoinAddress:
+    """Where students reach this server. The instructor's browser address comes from ``st.context.url``, which is
+    not sent on every rerun; the WebSocket's Origin header (plus any base path) then says the same."""
     root = st.context.url
     if not root:
         prefix = str(st.get_option("server.baseUrlPath") or "").strip("/")
         root = "/".join(p for p in (st.context.headers.get("Origin", ""), prefix) if p)
-    root = root.rstrip("/").removesuffix("/room")
-    return f"{root}/room?room={code}"
+    root = root.split("?")[0].rstrip("/").removesuffix("/room")
+    listens_on = str(st.get_option("server.address") or "")
+    return join_root(root, configured_setting(PUBLIC_URL_SETTING), listens_on)
+
+
+def join_link(code: str, address: JoinAddress) -> str:
+    """The room page's address with ``?room=CODE``, in the instructor's language."""
+    return f"{address.root}/room?room={code}" + ("&lang=zh" if is_chinese() else "")
 
 
 def qr_png(link: str) -> bytes:
@@ -59,12 +69,29 @@ def qr_png(link: str) -> bytes:
 
 
 def render_join_panel(code: str, title: str) -> None:
-    link = join_link(code)
+    address = join_address()
+    link = join_link(code, address)
     left, right = st.columns([3, 1])
     with left:
         st.header(title)
         st.markdown(_("Room code: **{code}**").format(code=code))
         st.code(link, language=None)
+        if not address.reachable:
+            st.warning(
+                _(
+                    "Students cannot open this link from their own devices: it reaches only this computer. Set "
+                    "{setting} (in the environment or .streamlit/secrets.toml) to the address students can reach, "
+                    "or serve on every interface (streamlit run app.py --server.address 0.0.0.0)."
+                ).format(setting=PUBLIC_URL_SETTING),
+                icon=":material/wifi_off:",
+            )
+        elif address.source == LAN:
+            st.caption(
+                _(
+                    "Your browser shows a local address, so the link uses this machine's network address instead: "
+                    "students on the same network can open it. If they reach the server another way, set {setting}."
+                ).format(setting=PUBLIC_URL_SETTING)
+            )
         st.caption(_("Students open the link (or scan the code) and find the exercise ready."))
     right.image(qr_png(link), caption=_("Scan to join"), width=180)
 

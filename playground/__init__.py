@@ -43,6 +43,7 @@ from playground.events import (
 from playground.images import SAMPLE_PHOTOS, fit_within, open_image, sample_photo
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, format_usd
+from playground.public_url import PUBLIC_URL_SETTING, JoinAddress, join_root
 from playground.session import Playground, RunSettings
 
 __all__ = [
@@ -78,6 +79,9 @@ __all__ = [
     "availability",
     "Availability",
     "READY",
+    "JoinAddress",
+    "PUBLIC_URL_SETTING",
+    "join_root",
     "caption_samples",
     "check_labels",
     "check_text",
