@@ -173,7 +173,7 @@ def test_room_instructor_creates_sets_an_exercise_and_exports(monkeypatch, db):
         at.checkbox[0].check()
         at.multiselect[0].set_value(["smollm2-135m"])
         next(b for b in at.button if b.label == "Save the exercise").click().run()
-        assert "two at least for a blind battle" in at.warning[0].value and store.get_room(code)["exercise"] is None
+        assert "two at least for a blind battle" in at.warning[-1].value and store.get_room(code)["exercise"] is None
         at.multiselect[0].set_value(["smollm2-135m", "gpt-4o-mini"])
         next(b for b in at.button if b.label == "Save the exercise").click().run()
         saved = rooms.Exercise.from_dict(store.get_room(code)["exercise"])
