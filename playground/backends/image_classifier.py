@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from playground.events import Event, Failure, Notice, Request, Result
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
+from playground.events import Event, Failure, Notice, Request, Result
 from playground.i18n import _
+from playground.images import check_proportions
 from playground.metrics import Stopwatch
 
 TOP_K = 5
@@ -87,6 +88,7 @@ class ImageNetClassifier(LocalBackend):
                 spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."), code="input"
             )
             return
+        check_proportions(request.image.size)  # an ImageError: a clear input message, not a resize crash
         yield Notice(spec.id, _("ImageNet classifier: top-5 labels, not a sentence."))
         scores = top_labels(parts, request.image)
         watch.stop()

@@ -12,11 +12,12 @@ from dataclasses import replace
 from typing import Callable, Iterator
 
 from playground.backends.base import Backend
-from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.backends.local_caption import instruction_of
 from playground.backends.ocr import TextBox, reading_order
 from playground.catalog import Catalog, ModelSpec
+from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.i18n import _
+from playground.images import check_proportions
 from playground.metrics import CallMetrics, Stopwatch
 
 MIN_LABEL_PROBABILITY = 0.1  # labels below this are mostly noise and lead the writer astray
@@ -73,6 +74,7 @@ class ImagePipelineBackend:
                 spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."), code="input"
             )
             return
+        check_proportions(request.image.size)  # an ImageError: a clear input message, not a resize crash
         watch = Stopwatch(request.arrived)
         finals: list[Result] = []
         prompt = ""

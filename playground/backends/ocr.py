@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from playground.events import Event, Failure, Request, Result
 from playground.backends.local_pool import LocalBackend
 from playground.catalog import ModelSpec
+from playground.events import Event, Failure, Request, Result
 from playground.i18n import _
+from playground.images import check_proportions
 from playground.metrics import Stopwatch
 
 BOX_COLOUR = (255, 0, 160)
@@ -89,6 +90,7 @@ class RapidOCRBackend(LocalBackend):
                 spec.id, _("No image was given."), hint=_("Pick a sample photo, upload one or take one."), code="input"
             )
             return
+        check_proportions(request.image.size)  # an ImageError: a clear input message, not a resize crash
         boxes = read_text(parts, request.image)
         watch.stop()
         yield Result(
