@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import streamlit as st
@@ -70,7 +70,8 @@ class Card:
     body: st.delta_generator.DeltaGenerator
     footer: st.delta_generator.DeltaGenerator
     drawn_at: float = 0.0
-    in_line: bool = False  # the notice slot shows the request's place in line
+    passing: bool = False  # the notice slot shows something that ends when tokens come (place in line, reading)
+    kept: list[str] = field(default_factory=list)  # notices that stay on the card (a cut prompt, a language)
 
     @classmethod
     def open(cls, spec: ModelSpec) -> Card:
@@ -79,20 +80,38 @@ class Card:
         size = spec.params or _("size not published")
         runs_as = f" · {spec.runtime} {spec.precision}".rstrip() if spec.is_local and spec.precision else ""
         st.caption(f"{licence} · {size}{runs_as}")
-        return cls(spec, notice=st.empty(), body=st.empty(), footer=st.container())
+        # st.empty, not a bare container: it replaces the last run's footer now, so old metrics never sit greyed
+        # under a new answer
+        return cls(spec, notice=st.empty(), body=st.empty(), footer=st.empty())
 
     def stream(self, text: str) -> None:
         """Show the answer so far, at most every STREAM_INTERVAL_S: tokens between redraws are kept, not lost."""
-        if self.in_line:  # the model has started on it
-            self.notice.empty()
-            self.in_line = False
+        if self.passing:  # the model has started on it: "in line" or "reading the prompt" is over
+            self._show_kept()
+            self.passing = False
         if (now := time.monotonic()) - self.drawn_at >= STREAM_INTERVAL_S:
             self.drawn_at = now
             self.body.markdown(safe_markdown(text) + " ▌")
 
     def waiting(self, event: Waiting) -> None:
         self.notice.info(waiting_line(event), icon=":material/hourglass_top:")
-        self.in_line = True
+        self.passing = True
+
+    def progress(self, message: str) -> None:
+        """Work before the first token (loading, reading the prompt): shown until the answer starts."""
+        self.notice.info(safe_markdown(message))
+        self.passing = True
+
+    def keep(self, message: str) -> None:
+        self.kept.append(message)
+        self._show_kept()
+        self.passing = False
+
+    def _show_kept(self) -> None:
+        if self.kept:
+            self.notice.info(safe_markdown("\n\n".join(self.kept)))  # a notice may quote the model's answer
+        else:
+            self.notice.empty()
 
     def finish(
         self,
@@ -115,12 +134,11 @@ class Card:
                     st.caption(_("Partial answer: the call failed before it finished."))
                     render_result(Result(final.model_id, text=final.partial_text))
             if final.metrics is not None:
-                with self.footer:
-                    st.caption(metrics_line(final.metrics))
+                self.footer.caption(metrics_line(final.metrics))
             return
         with self.body.container():
             render_result(final)
-        with self.footer:
+        with self.footer.container():
             st.caption(metrics_line(final.metrics, final.extra.get("hardware") or final.extra.get("endpoint", "")))
             if footprint := _footprint(final.extra):
                 st.caption(footprint)

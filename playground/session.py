@@ -16,13 +16,14 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Mapping
 
-from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.catalog import Catalog
 from playground.context import RunContext
 from playground.errors import CatalogError
 from playground.evaluation import ModelEvaluation, Progress, evaluate
+from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.hardware import detect
 from playground.i18n import _
+from playground.languages import language_warning
 from playground.metrics import CallMetrics
 from playground.params import check_params
 from playground.pricing import cost_of
@@ -65,6 +66,12 @@ class Playground:
         for own in request.values() if isinstance(request, Mapping) else [request]:
             check_params(own.params)  # raises InputError: one clear message, before any model is asked
         request = _owned_by(request, context.session_id)
+        for model_id in model_ids:  # before any token: the card says it first
+            own = request[model_id] if isinstance(request, Mapping) else request
+            if model_id in self.catalog.models and (
+                warning := language_warning(self.catalog, self.catalog.get(model_id), own.prompt)
+            ):
+                yield Notice(model_id, warning)
         streamed: dict[str, list[str]] = {m: [] for m in model_ids}
         first_token_at: dict[str, float] = {}
         for event in run_side_by_side(self.catalog, model_ids, request, credentials, settings.timeout_s):
