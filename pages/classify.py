@@ -39,6 +39,7 @@ model_ids = pick_models(
     session_credentials,
     default=["minilm-zero-shot", "smollm2-135m", "distilbert-sst2", "gpt-4o-mini"],
     key="classify_models",
+    fallback=[m.id for m in catalog.for_task("classify") if m.is_local],  # offline: runnable local ones instead
 )
 preset = st.radio(
     _("Labels"),

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from playground import Credentials, availability, load_catalog
 from playground.store import Store
 from tests.apptest import app_page
 
@@ -45,3 +48,26 @@ def test_a_100_kb_prompt_in_a_link_is_cut_with_a_notice(monkeypatch):
         assert not at.exception
         assert len(at.text_area(key="generate_prompt").value) == 4000
         assert any("100,000 characters" in c.value for c in at.caption)
+
+
+def _runnable(model_ids) -> bool:
+    catalog = load_catalog()
+    return all(availability(catalog, catalog.get(m), Credentials()).ready for m in model_ids)
+
+
+def test_classify_starts_on_models_that_can_run_here(monkeypatch):
+    for provider in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "DEEPSEEK_API_KEY", "QIANFAN_API_KEY"):
+        monkeypatch.delenv(provider, raising=False)
+    with app_page(monkeypatch, "classify") as at:
+        chosen = at.multiselect(key="classify_models").value
+        assert len(chosen) >= 2 and _runnable(chosen), chosen
+
+
+@pytest.mark.parametrize("lesson", ["privacy", "community"])
+def test_learns_try_it_opens_a_run_whose_models_can_run(monkeypatch, lesson):
+    for provider in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "DEEPSEEK_API_KEY", "QIANFAN_API_KEY"):
+        monkeypatch.delenv(provider, raising=False)
+    with app_page(monkeypatch, "learn") as at:
+        at.button(key=f"try_{lesson}").click().run()
+        picker = next(m for m in at.multiselect if m.key and m.key.endswith("_models"))
+        assert len(picker.value) >= 2 and _runnable(picker.value), picker.value
