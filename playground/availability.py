@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import playground.models_cache as models_cache
 from playground.backends.openai_compat import MissingKey, resolve_endpoint
 from playground.catalog import Catalog, ModelSpec
+from playground.errors import InputError
 from playground.events import Credentials
 from playground.i18n import _
 
@@ -35,4 +36,6 @@ def availability(catalog: Catalog, spec: ModelSpec, credentials: Credentials) ->
         resolve_endpoint(spec, catalog.provider_of(spec), credentials)
     except MissingKey as exc:
         return Availability(False, MISSING, exc.status)
+    except InputError as exc:  # a typed base URL that cannot be an address
+        return Availability(False, MISSING, exc.message)
     return Availability(True, READY, _("ready"))

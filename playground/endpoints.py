@@ -22,10 +22,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
+from urllib.parse import urlsplit
 
 import openai
 
+from playground.errors import InputError
 from playground.events import Failure, Token
+from playground.i18n import _
 
 COOLDOWN_S = 30.0  # a failed endpoint is skipped this long, unless a health check finds it up sooner
 HEALTH_INTERVAL_S = 10.0
@@ -129,6 +132,24 @@ def pool_for(urls: str | Iterable[str]) -> EndpointPool:
         if key not in _pools:
             _pools[key] = EndpointPool(key)
         return _pools[key]
+
+
+def check_base_url(urls: str | Iterable[str]) -> None:
+    """Raise InputError when a base URL typed by a user cannot be an address at all (port 99999, no host, ftp:),
+    before the HTTP client meets it with a raw ValueError."""
+    for url in split_urls(urls):
+        try:
+            parts = urlsplit(url)  # raises ValueError on a broken IPv6 host
+            port = parts.port  # raises ValueError when out of range or not a number
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and port != 0
+        except ValueError:
+            valid = False
+        if not valid:
+            raise InputError(
+                _("{url} is not a usable base URL: it needs http:// or https://, a host, and a port from 1 to "
+                  "65535.").format(url=url),
+                _("Write it like http://127.0.0.1:8000/v1."),
+            )  # fmt: skip
 
 
 def pick(urls: str | Iterable[str]) -> str:

@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from openai.types.chat.chat_completion_token_logprob import ChatCompletionTokenLogprob, TopLogprob
 
-from playground.events import Credentials, Endpoint, Failure, Notice, Request, Result
 from playground.classify import (
     MAX_LABELS,
     NO_LABEL,
@@ -26,6 +25,7 @@ from playground.classify import (
     read_labelled_csv,
 )
 from playground.evaluation import batch_metrics, evaluate
+from playground.events import Credentials, Endpoint, Failure, Notice, Request, Result
 from playground.runner import run_one, run_side_by_side
 from tests.tiny_classifiers import TRAINING
 
@@ -423,3 +423,12 @@ def test_a_csv_over_the_row_limit_is_cut_and_says_so():
     content = b"text,label\n" + b"".join(b"t%d,positive\n" % i for i in range(30))
     data = read_labelled_csv(content, SENTIMENT, max_rows=25)
     assert len(data.texts) == 25 and data.warnings == ["Kept the first 25 of 30 rows."]
+
+
+@pytest.mark.parametrize("labels", [(), ("x", "x"), tuple(str(i) for i in range(100))])
+def test_bad_labels_are_an_input_failure_not_an_internal_one(labels):
+    from playground import Request, load_catalog
+    from playground.runner import run_one
+
+    failure = run_one(load_catalog(), "minilm-zero-shot", Request("classify", prompt="Great film.", labels=labels))
+    assert failure.code == "input" and "Unexpected" not in failure.message

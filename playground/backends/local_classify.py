@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import playground.hardware as hardware
-from playground.events import Event, Failure, Notice, Request, Result
 from playground.backends.local_generate import CausalLMBackend
 from playground.backends.local_pool import Loaded, LocalBackend
 from playground.catalog import ModelSpec
@@ -24,6 +23,7 @@ from playground.classify import (
     hypothesis_template,
     same_labels,
 )
+from playground.events import Event, Failure, Notice, Request, Result
 from playground.i18n import _
 from playground.metrics import CallMetrics, Stopwatch
 from playground.serving import limits
@@ -55,7 +55,7 @@ class LocalClassifier(LocalBackend):
                 check_text(text)
             check_labels(request.labels)
         except InputError as exc:
-            yield Failure(spec.id, str(exc))
+            yield Failure.of(spec.id, exc)
             return
         yield from super().execute(spec, request, credentials)
 

@@ -17,6 +17,8 @@ from openai.types.chat import ChatCompletion
 
 import playground.endpoints as endpoints
 import playground.errors as errors
+from playground.catalog import ModelSpec, ProviderSpec
+from playground.errors import InputError, MissingKeyError, PlaygroundError, ProviderError
 from playground.events import (
     Credentials,
     Endpoint,
@@ -28,8 +30,6 @@ from playground.events import (
     Token,
     chat_messages,
 )  # fmt: skip
-from playground.catalog import ModelSpec, ProviderSpec
-from playground.errors import InputError, MissingKeyError, PlaygroundError, ProviderError
 from playground.i18n import _
 from playground.metrics import Stopwatch
 from playground.params import check_params
@@ -101,6 +101,7 @@ def resolve_endpoint(spec: ModelSpec, provider: ProviderSpec, credentials: Crede
                 _("needs a base URL and model name"),
                 _("set them under 'Self-hosted endpoint' in the sidebar (or PLAYGROUND_SELF_HOSTED_URL and _MODEL)."),
             )
+        endpoints.check_base_url(own.base_url)
         key = self_hosted_key(own.base_url, own.api_key, env_url, env_key)
         return Endpoint(endpoints.pick(own.base_url), own.model, key or "not-needed")
     key = credentials.api_keys.get(provider.id) or os.environ.get(provider.key_env, "")
