@@ -68,6 +68,13 @@ def start_battle(
     get_store().create_battle(battle.id, session_id(), room, battle.task, battle.model_a, battle.model_b, prompt_label)
     state = BattleState(battle, room)
     st.session_state[state_key] = state
+    together = arena.reveal_together(catalog, battle)
+    status = st.empty()
+    if together:
+        status.info(
+            _("Both answers appear together once both are complete, so their speed does not give the models away."),
+            icon=":material/hourglass_top:",
+        )
     columns = dict(zip(SIDES, st.columns(2)))
     slots = {}
     for side, column in columns.items():
@@ -77,6 +84,12 @@ def start_battle(
     context = run_context("arena", room=room, battle_id=battle.id)
     for event in get_playground().run([battle.model_a, battle.model_b], request, credentials, context, run_settings()):
         notice, body = slots[event.model_id]
+        if together:  # nothing side-specific until both are done: not a token, not a place in line, not "done"
+            if isinstance(event, Token):
+                state.texts[event.model_id] = state.texts.get(event.model_id, "") + event.text
+            elif isinstance(event, (Result, Failure)):
+                state.finals[event.model_id] = event
+            continue
         if isinstance(event, Token):
             state.texts[event.model_id] = state.texts.get(event.model_id, "") + event.text
             notice.empty()
@@ -90,6 +103,12 @@ def start_battle(
                 _blind_answer(event)
         else:  # a Notice may name the model ("Loading SmolLM2…"): show that work goes on, not what it says
             notice.info(_("Working on it…"), icon=":material/hourglass_top:")
+    if together:
+        status.empty()
+        for model_id, (_notice, body) in slots.items():
+            if (final := state.finals.get(model_id)) is not None:
+                with body.container():
+                    _blind_answer(final)
     state.anonymous = arena.is_anonymous(catalog, battle, *(_answer_text(state, side) for side in SIDES))
     return state
 
