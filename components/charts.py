@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from playground.i18n import _
+from playground.i18n import N_, _
 from playground.pricing import SelfHosted, api_line, break_even, hosted_staircase
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), height=380)
@@ -39,10 +39,10 @@ def latency(runs) -> go.Figure:
 
 
 LATENCY_PARTS = (  # (label, how to compute it from a run's columns), in the order the user waits through them
-    ("in line", lambda r: r["queue_s"].fillna(0)),
-    ("model load", lambda r: r["load_s"].fillna(0)),
-    ("to first token", lambda r: (r["ttft_s"] - r["queue_s"].fillna(0) - r["load_s"].fillna(0)).clip(lower=0)),
-    ("decode", lambda r: (r["total_s"] - r["ttft_s"]).clip(lower=0)),
+    (N_("in line"), lambda r: r["queue_s"].fillna(0)),
+    (N_("model load"), lambda r: r["load_s"].fillna(0)),
+    (N_("to first token"), lambda r: (r["ttft_s"] - r["queue_s"].fillna(0) - r["load_s"].fillna(0)).clip(lower=0)),
+    (N_("decode"), lambda r: (r["total_s"] - r["ttft_s"]).clip(lower=0)),
 )
 
 
@@ -89,7 +89,7 @@ def cost_per_call(runs) -> go.Figure:
         )
     )
     fig.update_layout(
-        title=_("Cost per call"), yaxis_title=_("USD"), yaxis_tickformat="$.2~g", showlegend=False, **LAYOUT
+        title=_("Cost per call"), yaxis_title=_("USD"), yaxis_tickformat="$.2~r", showlegend=False, **LAYOUT
     )
     return fig
 
@@ -107,7 +107,7 @@ def cumulative_cost(runs) -> go.Figure:
         line_shape="hv",
         line=dict(dash="dash", color="gray"),
     )
-    fig.update_layout(title=_("Cumulative cost"), yaxis_title=_("USD"), yaxis_tickformat="$.2~g", **LAYOUT)
+    fig.update_layout(title=_("Cumulative cost"), yaxis_title=_("USD"), yaxis_tickformat="$.2~r", **LAYOUT)
     return fig
 
 

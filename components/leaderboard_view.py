@@ -12,25 +12,37 @@ from playground.i18n import _
 
 COLOURS = {"open": "#2e9e44", "closed": "#e8710a", "unknown": "#888888"}
 FEW_VOTES = 20
+MIN_BATTLES_FOR_INTERVAL = 5  # below this, a model's interval is "not enough votes", not a number
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
 
 
+def too_few(table: pd.DataFrame) -> pd.Series:
+    """Models with too few battles for their bootstrap interval to mean anything: one vote resamples to itself
+    every round, and "1059 – 1059" would look certain where nothing is known."""
+    return table["battles"] < MIN_BATTLES_FOR_INTERVAL
+
+
 def ratings_chart(table: pd.DataFrame) -> go.Figure:
-    """Each model's rating and its 95% interval, best on top."""
+    """Each model's rating and its 95% interval, best on top; a model with too few battles is a hollow marker
+    without an interval."""
     fig = go.Figure()
-    ordered = table.iloc[::-1]
+    ordered = table.assign(few=too_few(table)).iloc[::-1]
     for openness, part in ordered.groupby("openness", sort=False):
         fig.add_scatter(
             x=part["rating"],
             y=part["name"],
             mode="markers",
             name=_(openness),
-            marker=dict(size=12, color=COLOURS.get(openness, COLOURS["unknown"])),
+            marker=dict(
+                size=12,
+                color=COLOURS.get(openness, COLOURS["unknown"]),
+                symbol=["circle-open" if few else "circle" for few in part["few"]],
+            ),
             error_x=dict(
                 type="data",
                 symmetric=False,
-                array=part["upper"] - part["rating"],
-                arrayminus=part["rating"] - part["lower"],
+                array=(part["upper"] - part["rating"]).where(~part["few"], 0),
+                arrayminus=(part["rating"] - part["lower"]).where(~part["few"], 0),
             ),
             customdata=part[["lower", "upper", "battles"]],
             hovertemplate="%{y}: %{x:.0f} [%{customdata[0]:.0f}, %{customdata[1]:.0f}], %{customdata[2]} battles<extra></extra>",
@@ -96,7 +108,13 @@ def price_chart(table: pd.DataFrame) -> go.Figure:
         )
     fig.update_layout(
         title=_("Rating against price"),
-        xaxis=dict(type="log", title=_("USD per 1M tokens, log scale ($0 drawn at $0.01)")),
+        xaxis=dict(
+            type="log",
+            dtick=1,
+            tickprefix="$",
+            tickformat="~r",
+            title=_("USD per 1M tokens, log scale ($0 drawn at $0.01)"),
+        ),
         yaxis_title=_("rating"),
         height=460,
         **LAYOUT,
@@ -156,8 +174,11 @@ def render_leaderboard(
             )
         )
     shown = table.assign(
-        interval=[f"{lo:.0f} – {hi:.0f}" for lo, hi in zip(table["lower"], table["upper"])],
-        price=[f"${p:,.2f}" if p is not None and pd.notna(p) else _("unpriced") for p in table["usd_per_1m_tokens"]],
+        interval=[
+            _("not enough votes") if few else f"{lo:.0f} – {hi:.0f}"
+            for lo, hi, few in zip(table["lower"], table["upper"], too_few(table))
+        ],
+        price=[format_usd(p) if p is not None and pd.notna(p) else _("unpriced") for p in table["usd_per_1m_tokens"]],
     )
     st.dataframe(
         shown[["name", "openness", "rating", "interval", "battles", "wins", "ties", "losses", "price"]],

@@ -45,6 +45,7 @@ def pick_models(
         max_selections=4,
         key=key,
         placeholder=_("Choose models"),
+        select_all=False,  # its "Select all" is English in every language, and 4 is the most
         help=_("Open models run on this machine or your own server; closed models are reached through their API."),
     )
     if len(chosen) == 1:

@@ -13,6 +13,7 @@ from components.costs import cost_caption
 from components.session import get_catalog
 from playground import CallMetrics, Failure, ModelSpec, Result, Waiting
 from playground.formatting import format_bytes
+from playground.hardware import display_name as display_hardware
 from playground.i18n import _, current_language
 
 
@@ -42,7 +43,8 @@ def metrics_line(m: CallMetrics, hardware: str = "") -> str:
         parts.append(_("waited {s} s in line").format(s=f"{m.queue_s:.1f}"))
     if m.cold:
         parts.append(_("loaded the model in {s} s").format(s=f"{m.load_s:.1f}"))
-    if (after_start := m.first_token_after_start_s) is not None:
+    generated = m.output_tokens != 0  # a classifier or an image model writes no tokens: no "first token", no "0 out"
+    if generated and (after_start := m.first_token_after_start_s) is not None:
         key = _("first token {s} s later") if parts else _("first token after {s} s")
         parts.append(key.format(s=f"{after_start:.2f}"))
         parts.append(_("TTFT {s} s from arrival").format(s=f"{m.ttft_s:.2f}"))
@@ -50,11 +52,12 @@ def metrics_line(m: CallMetrics, hardware: str = "") -> str:
         parts.append(_("{rate} tok/s").format(rate=f"{m.tokens_per_s:.1f}"))
     if m.total_s is not None:
         parts.append(_("total {s} s").format(s=f"{m.total_s:.2f}"))
-    if m.output_tokens is not None or m.input_tokens is not None:
+    if generated and (m.output_tokens is not None or m.input_tokens is not None):
         parts.append(_("{n} tokens out").format(n="–" if m.output_tokens is None else m.output_tokens))
-        parts.append(_("{n} tokens in").format(n="–" if m.input_tokens is None else m.input_tokens))
+    if m.input_tokens is not None:
+        parts.append(_("{n} tokens in").format(n=m.input_tokens))
     if hardware:
-        parts.append(_("on {hardware}").format(hardware=hardware))
+        parts.append(_("on {hardware}").format(hardware=display_hardware(hardware)))
     return " · ".join(parts)
 
 

@@ -36,6 +36,7 @@ from playground.i18n import _, is_chinese
 from playground.public_url import LAN
 from playground.store import measured_speeds
 
+OUTCOME_COLOURS = {"won": "#2e9e44", "tie": "#9aa0a6", "both_bad": "#b3261e", "lost": "#e8a33d"}
 LIVE_EVERY_S = 4  # the live view reruns itself this often (a fragment: the rest of the page stays as it is)
 PRESENTER_CSS = """<style>
 .stMainBlockContainer p, .stMainBlockContainer li, .stMainBlockContainer label p { font-size: 1.5rem !important; }
@@ -111,6 +112,8 @@ def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exe
         chosen = st.multiselect(
             _("Models"),
             [m.id for m in models],
+            placeholder=_("Choose models"),
+            select_all=False,  # Streamlit's "Select all" is English in every language
             default=list(current.models) if current else [m for m in status if status[m].state == READY][:2],
             format_func=fixed_labels(
                 status, lambda m: catalog.get(m).label + ("" if status[m].state == READY else f" · {status[m].status}")
@@ -122,7 +125,7 @@ def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exe
         )
         photo_names = list(SAMPLE_PHOTOS)
         photo = st.selectbox(
-            _("Sample photo (caption)"), photo_names, format_func=SAMPLE_PHOTOS.get,
+            _("Sample photo (caption)"), photo_names, format_func=fixed_labels(photo_names, lambda p: _(SAMPLE_PHOTOS[p])),
             index=photo_names.index(current.sample_image) if current and current.sample_image in photo_names else 0,
         )  # fmt: skip
         a, b = st.columns(2)
@@ -154,7 +157,9 @@ def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exe
 def describe_exercise(catalog: Catalog, exercise: rooms.Exercise) -> None:
     """What students see before they run it. A blind battle does not say which models are in it."""
     if exercise.task == "caption":
-        st.image(sample_photo(exercise.sample_image), caption=SAMPLE_PHOTOS.get(exercise.sample_image), width=320)
+        st.image(
+            sample_photo(exercise.sample_image), caption=_(SAMPLE_PHOTOS.get(exercise.sample_image, "")), width=320
+        )
     else:
         st.markdown(f"> {exercise.prompt}")
     if exercise.blind:
@@ -221,6 +226,28 @@ def latency_chart(latency: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def outcome_names() -> dict[str, str]:
+    return {"won": _("preferred"), "tie": _("tie"), "both_bad": _("both bad"), "lost": _("the other was preferred")}
+
+
+def tally_chart(catalog: Catalog, tally: pd.DataFrame) -> go.Figure:
+    """Votes by model and outcome: sides are drawn anew for every student, so "A" would mean nothing here."""
+    fig = go.Figure()
+    names = {m: catalog.get(m).display_name if m in catalog.models else m for m in tally["model_id"]}
+    for outcome, label in outcome_names().items():
+        part = tally[tally["outcome"] == outcome]
+        fig.add_bar(
+            y=[names[m] for m in part["model_id"]], x=part["votes"], name=label, orientation="h",
+            marker_color=OUTCOME_COLOURS[outcome],
+        )  # fmt: skip
+    fig.update_layout(
+        title=_("Votes by model"), barmode="stack", xaxis=dict(title=_("votes"), tickformat="d", rangemode="tozero"),
+        height=max(200, 60 * len(names) + 140), margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", y=-0.35),
+    )  # fmt: skip
+    return fig
+
+
 def render_live(catalog: Catalog, code: str, rounds: int = 100) -> None:
     """The room as it stands: read from the store on every rerun, so every replica and session agrees."""
     store = get_store()
@@ -248,10 +275,10 @@ def render_live(catalog: Catalog, code: str, rounds: int = 100) -> None:
             hide_index=True,
             column_config={"model": _("Model"), "runs": _("Runs"), "usd": _("Spent")},
         )
-    tally = summary.tally.assign(
-        choice=[{"a": "A", "b": "B", "tie": _("tie"), "both_bad": _("both bad")}[c] for c in summary.tally["choice"]]
-    )
-    st.bar_chart(tally, x="choice", y="votes", horizontal=True, height=180)
+    if summary.tally.empty:
+        st.caption(_("No votes yet."))
+    else:
+        st.plotly_chart(tally_chart(catalog, summary.tally))
     speeds = measured_speeds(runs)
     render_leaderboard(
         catalog, votes, hourly_rate(), dict(zip(speeds["model_id"], speeds["tokens_per_s"])), rounds=rounds
@@ -266,6 +293,21 @@ def live_view(catalog: Catalog, code: str) -> None:
         render_live(catalog, code)
 
     _live()
+
+
+def follow_exercise(code: str, shown: dict | None) -> None:
+    """A student's page picks up a new or changed exercise by itself (no "Check again"): a fragment looks every
+    LIVE_EVERY_S seconds and reruns the page when the exercise is not the one on screen."""
+
+    @st.fragment(run_every=LIVE_EVERY_S)
+    def _watch() -> None:
+        room = get_store().get_room(code)
+        if room is not None and room.get("exercise") != shown:
+            for key in (f"room_battle_{code}", f"room_outcome_{code}"):  # the last exercise's answers
+                st.session_state.pop(key, None)
+            st.rerun()
+
+    _watch()
 
 
 def export_buttons(code: str) -> None:

@@ -55,7 +55,12 @@ if len(candidates) < 2:
 st.caption(_("{n} models are in the draw.").format(n=len(candidates)))
 
 if task == "caption":
-    photo = st.selectbox(_("Sample photo"), list(SAMPLE_PHOTOS), format_func=SAMPLE_PHOTOS.get, key="arena_photo")
+    photo = st.selectbox(
+        _("Sample photo"),
+        list(SAMPLE_PHOTOS),
+        format_func=fixed_labels(SAMPLE_PHOTOS, lambda p: _(SAMPLE_PHOTOS[p])),
+        key="arena_photo",
+    )
     st.image(sample_photo(photo), width=280)
     request = Request(
         "caption",

@@ -49,7 +49,11 @@ preset = st.radio(
     key="classify_preset",
     format_func=fixed_labels(
         [*PRESETS, CUSTOM],
-        lambda p: _("Custom") if p == CUSTOM else f"{_(PRESETS[p].name)}: {', '.join(PRESETS[p].labels)}",
+        lambda p: (
+            _("Custom")
+            if p == CUSTOM
+            else _("{name}: {labels}").format(name=_(PRESETS[p].name), labels=", ".join(PRESETS[p].labels))
+        ),
     ),
 )
 labels = None

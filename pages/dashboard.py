@@ -6,10 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from components import charts
+from components.clock import time_title, visitor_times
 from components.costs import get_store, hourly_rate
 from components.language import fixed_labels
 from components.session import get_catalog
 from playground.formatting import format_count, format_usd
+from playground.hardware import display_name as display_hardware
 from playground.i18n import N_, _
 from playground.pricing import SelfHosted, api_cost, api_monthly_usd
 from playground.store import measured_speeds, to_csv, to_json
@@ -52,6 +54,7 @@ pages = left.multiselect(
     _("Pages"),
     sorted(everything["page"].unique()),
     key="dash_pages",
+    select_all=False,  # its "Select all" is English in every language
     placeholder=_("all pages"),
     format_func=fixed_labels(everything["page"].unique(), lambda p: _(PAGES[p]) if p in PAGES else p),
 )
@@ -59,6 +62,7 @@ models = middle.multiselect(
     _("Models"),
     sorted(everything["model_id"].unique()),
     key="dash_models",
+    select_all=False,  # its "Select all" is English in every language
     placeholder=_("all models"),
     format_func=fixed_labels(
         everything["model_id"].unique(), lambda m: catalog.models[m].display_name if m in catalog.models else m
@@ -119,6 +123,7 @@ api_ids = st.multiselect(
     format_func=fixed_labels([m.id for m in priced_api], lambda m: catalog.models[m].display_name),
     placeholder=_("Choose API models"),
     key="proj_api",
+    select_all=False,  # its "Select all" is English in every language
 )
 speeds = measured_speeds(runs)
 hosted_names = st.multiselect(
@@ -126,6 +131,7 @@ hosted_names = st.multiselect(
     list(speeds["model_name"]),
     default=list(speeds["model_name"]),
     key="proj_hosted",
+    select_all=False,  # its "Select all" is English in every language
     placeholder=_("Choose measured open models") if not speeds.empty else _("No open model measured yet"),
 )
 rate = hourly_rate()
@@ -192,10 +198,14 @@ else:
     hidden = ["id", "ts", "params", "cost_source", "hardware_cost_usd", "api_cost_usd", "session_id", "battle_id"]
     shown = runs.drop(columns=hidden)
     shown = shown.assign(
+        time=visitor_times(runs["ts"]),
         page=shown["page"].map(lambda p: _(PAGES[p]) if p in PAGES else p),
         openness=shown["openness"].map({"open": _("open"), "closed": _("closed")}),
+        hardware=shown["hardware"].map(lambda h: display_hardware(h) if isinstance(h, str) else h),
     )
-    titles = {column: _(title) for column, title in RUN_COLUMNS.items()}
+    text = shown.select_dtypes(include="object").columns  # a missing text is blank, never the word "None"
+    shown[text] = shown[text].fillna("")
+    titles = {column: _(title) for column, title in RUN_COLUMNS.items()} | {"time": time_title()}
     st.dataframe(shown.iloc[::-1].rename(columns=titles), hide_index=True, width="stretch")
     e, f, g = st.columns([1, 1, 4])
     e.download_button(_("Export CSV"), to_csv(runs), file_name="playground-runs.csv", mime="text/csv")

@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from playground.events import Credentials, Failure, Request, Result
 from playground.backends.registry import backend_for
 from playground.catalog import Catalog
 from playground.classify import NO_LABEL, BatchRequest, LabelledSet, check_labels
+from playground.events import Credentials, Failure, Request, Result
+from playground.i18n import _
 from playground.metrics import CallMetrics
 
 API_CONCURRENCY = 4  # parallel calls per API model in batch evaluation
@@ -184,7 +185,7 @@ def evaluate(
         if truncated := sum(p.truncated for p in ev.predictions):
             ev.notes.append(f"{truncated} text(s) were cut to fit the model's input limit.")
         ev.metrics = batch_metrics(data.gold, [p.label for p in ev.predictions], labels)
-        ev.notes.append(f"{len(data.texts)} texts in {ev.wall_s:.1f} s.")
+        ev.notes.append(_("{n} texts in {s} s.").format(n=len(data.texts), s=f"{ev.wall_s:.1f}"))
     return evaluations
 
 

@@ -130,14 +130,14 @@ def _check_pixels(image: Image.Image, name: str) -> None:
         )
 
 
-def check_proportions(size: tuple[int, int], name: str = "The image") -> None:
+def check_proportions(size: tuple[int, int], name: str | None = None) -> None:
     """Refuse an image far longer than it is wide, before any model scales it: scaling its short side up to a
     model's input size multiplies the long side too (gigabytes for a 437-byte PNG), and OCR cannot shrink it at all."""
     width, height = size
     if max(width, height) > MAX_ASPECT_RATIO * max(1, min(width, height)):
         raise ImageError(
             _("{name} is {width}×{height} pixels: more than {ratio} times longer than it is wide.").format(
-                name=name, width=width, height=height, ratio=MAX_ASPECT_RATIO
+                name=name or _("The image"), width=width, height=height, ratio=MAX_ASPECT_RATIO
             ),
             _("Crop it closer to what it shows, or upload an ordinary photo or screenshot."),
         )
