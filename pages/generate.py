@@ -40,6 +40,8 @@ prompt = st.text_area(
     value=linked("prompt", _("Explain in two sentences what an open-weight model is.")),
     key="generate_prompt",
 )
+# Run right under the prompt: on a phone the settings below stack into a tall column, a screen or more
+run = st.button(_("Run"), type="primary", disabled=not model_ids, key="generate_run")
 system = st.text_input(_("System prompt (optional)"), value=linked("system", ""), key="generate_system")
 
 left, middle, right, far = st.columns(4)
@@ -70,7 +72,7 @@ with st.expander(_("Per-model settings")):
                 max_new_tokens=b.number_input(_("Max new tokens"), 1, 4096, shared.max_new_tokens, key=f"n_{model_id}"),
             )
 
-if st.button(_("Run"), type="primary", disabled=not model_ids, key="generate_run"):
+if run:
     if not prompt.strip():
         st.warning(_("Write a prompt first: the models have nothing to answer."))
     else:

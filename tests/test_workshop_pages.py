@@ -71,3 +71,10 @@ def test_learns_try_it_opens_a_run_whose_models_can_run(monkeypatch, lesson):
         at.button(key=f"try_{lesson}").click().run()
         picker = next(m for m in at.multiselect if m.key and m.key.endswith("_models"))
         assert len(picker.value) >= 2 and _runnable(picker.value), picker.value
+
+
+def test_home_says_where_to_start_and_links_the_workshop_pages(monkeypatch):
+    with app_page(monkeypatch, "home") as at:
+        links = [link.proto.page for link in at.get("page_link")]
+        assert {"room", "arena", "leaderboard", "generate"} <= set(links), links
+        assert "Where to start" in at.markdown[0].value
