@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from playground import Catalog, arena, format_usd
+from playground.formatting import format_names
 from playground.i18n import _
 
 COLOURS = {"open": "#2e9e44", "closed": "#e8710a", "unknown": "#888888"}
@@ -174,6 +175,7 @@ def render_leaderboard(
             )
         )
     shown = table.assign(
+        openness=[_(o) for o in table["openness"]],
         interval=[
             _("not enough votes") if few else f"{lo:.0f} – {hi:.0f}"
             for lo, hi, few in zip(table["lower"], table["upper"], too_few(table))
@@ -183,15 +185,26 @@ def render_leaderboard(
     st.dataframe(
         shown[["name", "openness", "rating", "interval", "battles", "wins", "ties", "losses", "price"]],
         hide_index=True,
-        column_config={"rating": st.column_config.NumberColumn(format="%.0f"), "price": _("USD / 1M tokens")},
+        column_config={
+            "name": _("Model"),
+            "openness": _("Openness"),
+            "rating": st.column_config.NumberColumn(_("rating"), format="%.0f"),
+            "interval": _("95% interval"),
+            "battles": _("battles"),
+            "wins": _("wins"),
+            "ties": _("ties"),
+            "losses": _("losses"),
+            "price": _("USD / 1M tokens"),
+        },
     )
-    st.plotly_chart(price_chart(table))
+    if table["usd_per_1m_tokens"].notna().any():  # an empty log axis from $0.1 to $100000 says nothing
+        st.plotly_chart(price_chart(table))
     st.caption(
         _(
             "APIs: genai-prices for 3 input tokens to 1 output token. Local models: the hardware rate in the sidebar over the time they take to write 1M tokens at the speed measured here."
         )
     )
     if unpriced := list(table.loc[table["usd_per_1m_tokens"].isna(), "name"]):
-        st.caption(_("Not on the price chart (no price known): {names}.").format(names=", ".join(unpriced)))
+        st.caption(_("Not on the price chart (no price known): {names}.").format(names=format_names(unpriced)))
     rates, played = arena.win_rates(rated)
     st.plotly_chart(win_rate_chart(rates, played, dict(zip(table["model_id"], table["name"]))))

@@ -4,6 +4,7 @@ refreshes itself every few seconds, presenter mode and the exports."""
 from __future__ import annotations
 
 import io
+import math
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -41,7 +42,10 @@ LIVE_EVERY_S = 4  # the live view reruns itself this often (a fragment: the rest
 PRESENTER_CSS = """<style>
 .stMainBlockContainer p, .stMainBlockContainer li, .stMainBlockContainer label p { font-size: 1.5rem !important; }
 .stMainBlockContainer h1 { font-size: 3.4rem !important; } .stMainBlockContainer h2 { font-size: 2.4rem !important; }
-[data-testid="stMetricValue"] { font-size: 3.2rem !important; } [data-testid="stMetricLabel"] p { font-size: 1.4rem !important; }
+.stMainBlockContainer [data-testid="stMetricValue"], .stMainBlockContainer [data-testid="stMetricValue"] * {
+  font-size: 3.2rem !important; line-height: 1.15 !important; overflow: visible !important;
+  text-overflow: clip !important; white-space: normal !important; }
+.stMainBlockContainer [data-testid="stMetricLabel"] p { font-size: 1.3rem !important; }
 .stMainBlockContainer button p { font-size: 1.6rem !important; }
 </style>"""
 
@@ -234,6 +238,7 @@ def tally_chart(catalog: Catalog, tally: pd.DataFrame) -> go.Figure:
     """Votes by model and outcome: sides are drawn anew for every student, so "A" would mean nothing here."""
     fig = go.Figure()
     names = {m: catalog.get(m).display_name if m in catalog.models else m for m in tally["model_id"]}
+    most = int(tally.groupby("model_id")["votes"].sum().max())
     for outcome, label in outcome_names().items():
         part = tally[tally["outcome"] == outcome]
         fig.add_bar(
@@ -241,7 +246,8 @@ def tally_chart(catalog: Catalog, tally: pd.DataFrame) -> go.Figure:
             marker_color=OUTCOME_COLOURS[outcome],
         )  # fmt: skip
     fig.update_layout(
-        title=_("Votes by model"), barmode="stack", xaxis=dict(title=_("votes"), tickformat="d", rangemode="tozero"),
+        title=_("Votes by model"), barmode="stack",
+        xaxis=dict(title=_("votes"), dtick=max(1, math.ceil(most / 8)), rangemode="tozero"),  # whole votes only
         height=max(200, 60 * len(names) + 140), margin=dict(l=10, r=10, t=40, b=10),
         legend=dict(orientation="h", y=-0.35),
     )  # fmt: skip
@@ -268,9 +274,8 @@ def render_live(catalog: Catalog, code: str, rounds: int = 100) -> None:
     if summary.latency.empty:
         st.info(_("No finished runs yet: the class's latency appears here as students run the exercise."))
     else:
-        left, right = st.columns([3, 2])
-        left.plotly_chart(latency_chart(summary.latency))
-        right.dataframe(
+        st.plotly_chart(latency_chart(summary.latency))
+        st.dataframe(  # under the chart, not beside it: a narrow column cut its last column off
             summary.spend.assign(usd=[format_usd(u) for u in summary.spend["usd"].fillna(0)]),
             hide_index=True,
             column_config={"model": _("Model"), "runs": _("Runs"), "usd": _("Spent")},
