@@ -7,7 +7,10 @@ import plotly.graph_objects as go
 from playground.i18n import N_, _
 from playground.pricing import SelfHosted, api_line, break_even, hosted_staircase
 
-LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), height=380)
+# The legend sits at the figure's own bottom edge (yref "container"), under the axis and its tilted labels: placed
+# relative to the plot (y=-0.2) it covered them
+LEGEND_BELOW = dict(orientation="h", yref="container", y=0, yanchor="bottom")
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=LEGEND_BELOW, height=420)
 
 
 def _model_axis(runs) -> list[str]:
@@ -25,7 +28,7 @@ def latency(runs) -> go.Figure:
             fig.add_box(
                 x=_model_axis(part),
                 y=part[column],
-                name=measure + ", " + (_("cold call") if cold else _("warm")),
+                name=measure + _(", ") + (_("cold call") if cold else _("warm")),
                 boxpoints="all",
                 jitter=0.3,
                 pointpos=0,

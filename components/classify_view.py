@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.charts import LEGEND_BELOW
 from components.costs import hourly_rate
 from playground import Catalog, LabelledSet, ModelEvaluation, Result, format_usd, prediction_rows
 from playground.classify import agreement, same_labels
@@ -140,7 +141,7 @@ def accuracy_scatter(table: pd.DataFrame, x: str, title: str, log_x: bool = Fals
         yaxis=dict(title=_("accuracy"), range=[0, 1.05], tickformat=".0%"),
         height=440,
         # the legend below the axis title, in the figure's own space: it no longer covers the x labels
-        legend=dict(orientation="h", yref="container", y=0, yanchor="bottom"),
+        legend=LEGEND_BELOW,
         margin=dict(l=10, r=10, t=40, b=110),
     )  # fmt: skip
     return fig

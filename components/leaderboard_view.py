@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.charts import LEGEND_BELOW
 from playground import Catalog, arena, format_usd
 from playground.formatting import format_names
 from playground.i18n import _
@@ -14,7 +15,7 @@ from playground.i18n import _
 COLOURS = {"open": "#2e9e44", "closed": "#e8710a", "unknown": "#888888"}
 FEW_VOTES = 20
 MIN_BATTLES_FOR_INTERVAL = 5  # below this, a model's interval is "not enough votes", not a number
-LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=LEGEND_BELOW)
 
 
 def too_few(table: pd.DataFrame) -> pd.Series:

@@ -12,6 +12,7 @@ import segno
 import streamlit as st
 
 from components.arena_view import show_battle, start_battle, vote_or_outcome
+from components.charts import LEGEND_BELOW
 from components.costs import get_store, hourly_rate
 from components.language import fixed_labels
 from components.leaderboard_view import render_leaderboard
@@ -225,7 +226,7 @@ def latency_chart(latency: pd.DataFrame) -> go.Figure:
     fig.update_layout(
         title=_("Latency across the class"), xaxis_title=_("seconds"), boxmode="group",
         height=max(260, 90 * latency["model"].nunique() + 140),
-        margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
+        margin=dict(l=10, r=10, t=40, b=10), legend=LEGEND_BELOW,
     )  # fmt: skip
     return fig
 
@@ -249,7 +250,7 @@ def tally_chart(catalog: Catalog, tally: pd.DataFrame) -> go.Figure:
         title=_("Votes by model"), barmode="stack",
         xaxis=dict(title=_("votes"), dtick=max(1, math.ceil(most / 8)), rangemode="tozero"),  # whole votes only
         height=max(200, 60 * len(names) + 140), margin=dict(l=10, r=10, t=40, b=10),
-        legend=dict(orientation="h", y=-0.35),
+        legend=LEGEND_BELOW,
     )  # fmt: skip
     return fig
 
