@@ -22,7 +22,7 @@ from playground.i18n import N_, _
 
 WORK_MAX_PIXELS = 16_000_000  # larger uploads are scaled down on opening: a 4K square still fits
 _BAND_PIXELS = 4_000_000  # rows converted at a time from 16/32-bit to 8-bit
-MAX_ASPECT_RATIO = 20  # longer side over shorter: a 60000×2 strip would make a 224-px-high classifier input 6.7M wide
+MAX_ASPECT_RATIO = 50  # long side over short: a 60000×2 strip scaled to a 224-px short side is 6.7M px wide (6 GB)
 API_MAX_SIDE = 1024  # long side sent to API vision models: enough detail for a caption, a fraction of the tokens
 _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 _WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")  # 16-bit and 32-bit single-channel images

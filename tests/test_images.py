@@ -174,4 +174,6 @@ def test_a_long_thin_strip_is_refused_before_any_model_scales_it():
     with pytest.raises(ImageError, match="60000×2") as refused:
         open_image(strip.getvalue())
     assert refused.value.code == "input" and refused.value.hint
-    assert open_image(encode(Image.new("RGB", (2000, 100)), "PNG")).size == (2000, 100)  # 20:1 is still an image
+    assert open_image(encode(Image.new("RGB", (2000, 40)), "PNG")).size == (2000, 40)  # 50:1 is still an image
+    with pytest.raises(ImageError):
+        open_image(encode(Image.new("RGB", (2000, 39)), "PNG"))
