@@ -203,7 +203,7 @@ else:
         openness=shown["openness"].map({"open": _("open"), "closed": _("closed")}),
         hardware=shown["hardware"].map(lambda h: display_hardware(h) if isinstance(h, str) else h),
     )
-    text = shown.select_dtypes(include="object").columns  # a missing text is blank, never the word "None"
+    text = shown.select_dtypes(include=["object", "str"]).columns  # a missing text is blank, never the word "None"
     shown[text] = shown[text].fillna("")
     titles = {column: _(title) for column, title in RUN_COLUMNS.items()} | {"time": time_title()}
     st.dataframe(shown.iloc[::-1].rename(columns=titles), hide_index=True, width="stretch")

@@ -78,3 +78,16 @@ def test_home_says_where_to_start_and_links_the_workshop_pages(monkeypatch):
         links = [link.proto.page for link in at.get("page_link")]
         assert {"room", "arena", "leaderboard", "generate"} <= set(links), links
         assert "Where to start" in at.markdown[0].value
+
+
+def test_the_runs_table_never_prints_none_and_names_its_time_zone(monkeypatch, tmp_path):
+    from playground import GenParams, Playground, Request
+
+    db = str(tmp_path / "runs.sqlite")
+    request = Request("generate", prompt="Say hi.", params=GenParams(max_new_tokens=2))
+    list(Playground(load_catalog(), Store(db)).run(["smollm2-135m"], request))
+    with app_page(monkeypatch, "dashboard", PLAYGROUND_DB=db) as at:
+        table = at.dataframe[-1].value
+        assert "time (UTC)" in table.columns  # AppTest sends no browser time zone: said plainly
+        text = table.select_dtypes(include=["object", "str"])
+        assert not text.isna().any().any(), text
