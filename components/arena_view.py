@@ -69,6 +69,13 @@ def start_battle(
     get_store().create_battle(battle.id, session_id(), room, battle.task, battle.model_a, battle.model_b, prompt_label)
     state = BattleState(battle, room)
     st.session_state[state_key] = state
+    together = arena.reveal_together(catalog, battle)
+    status = st.empty()
+    if together:
+        status.info(
+            _("Both answers appear together once both are complete, so their speed does not give the models away."),
+            icon=":material/hourglass_top:",
+        )
     columns = dict(zip(SIDES, st.columns(2)))
     slots = {}
     for side, column in columns.items():
@@ -77,22 +84,38 @@ def start_battle(
             slots[state.model_of(side)] = (st.empty(), st.empty())
     context = run_context("arena", room=room, battle_id=battle.id)
     for event in get_playground().run([battle.model_a, battle.model_b], request, credentials, context, run_settings()):
-        notice, body = slots[event.model_id]
-        if isinstance(event, Token):
-            state.texts[event.model_id] = state.texts.get(event.model_id, "") + event.text
-            notice.empty()
-            body.markdown(safe_markdown(state.texts[event.model_id]) + " ▌")
-        elif isinstance(event, Waiting):
-            notice.info(waiting_line(event), icon=":material/hourglass_top:")
-        elif isinstance(event, (Result, Failure)):
-            state.finals[event.model_id] = event
-            notice.empty()
-            with body.container():
-                _blind_answer(event)
-        else:  # a Notice may name the model ("Loading SmolLM2…"): show that work goes on, not what it says
-            notice.info(_("Working on it…"), icon=":material/hourglass_top:")
+        _show_blind_event(state, slots[event.model_id], event, held=together)
+    if together:
+        status.empty()
+        for model_id, (_notice, body) in slots.items():
+            if (final := state.finals.get(model_id)) is not None:
+                with body.container():
+                    _blind_answer(final)
     state.anonymous = arena.is_anonymous(catalog, battle, *(_answer_text(state, side) for side in SIDES))
     return state
+
+
+def _show_blind_event(state: BattleState, slot: tuple, event, held: bool) -> None:
+    """One event of a battle, shown on its side without naming its model; ``held``: nothing side-specific is shown
+    until both answers are done (not a token, not a place in line, not "done")."""
+    notice, body = slot
+    if isinstance(event, Token):
+        state.texts[event.model_id] = state.texts.get(event.model_id, "") + event.text
+    elif isinstance(event, (Result, Failure)):
+        state.finals[event.model_id] = event
+    if held:
+        return
+    if isinstance(event, Token):
+        notice.empty()
+        body.markdown(safe_markdown(state.texts[event.model_id]) + " ▌")
+    elif isinstance(event, Waiting):
+        notice.info(waiting_line(event), icon=":material/hourglass_top:")
+    elif isinstance(event, (Result, Failure)):
+        notice.empty()
+        with body.container():
+            _blind_answer(event)
+    else:  # a Notice may name the model ("Loading SmolLM2…"): show that work goes on, not what it says
+        notice.info(_("Working on it…"), icon=":material/hourglass_top:")
 
 
 def _answer_text(state: BattleState, side: str) -> str:

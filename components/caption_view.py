@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from textwrap import shorten
+
 import pandas as pd
 import streamlit as st
 
 from components.answer import safe_markdown, show_answer
 from components.classify_view import probability_chart
 from playground.events import Result
+from playground.formatting import format_seconds
 from playground.i18n import _, ngettext
 
 
@@ -50,12 +53,14 @@ def _show_stages(result: Result) -> None:
     """Which model did what, and how long each took: the pipeline's time is theirs added up."""
     lines = []
     for stage in result.extra["stages"]:
-        output = " ".join(stage["output"].split())[:90] or _("(nothing)")
+        output = shorten(" ".join(stage["output"].split()), 90, placeholder=" …") or _("(nothing)")
         parts = [_("{s:.1f} s loading").format(s=stage["load_s"])] if stage["load_s"] else []
         if stage["queue_s"] >= 0.05:  # another card was using the same model
             parts.append(_("{s:.1f} s waiting for the model").format(s=stage["queue_s"]))
-        inside = f" ({', '.join(parts)})" if parts else ""
-        lines.append(f"- **{stage['model']}** · {stage['seconds']:.2f} s{inside}: {output}")
+        took = format_seconds(stage["seconds"]) + (
+            _(" ({details})").format(details=_(", ").join(parts)) if parts else ""
+        )
+        lines.append(_("- **{model}** · {took}: {output}").format(model=stage["model"], took=took, output=output))
     st.markdown(safe_markdown("\n".join(lines)))  # the stages quote model outputs
     with st.expander(_("Prompt given to the writer")):
         st.code(result.extra["prompt"], language=None, wrap_lines=True)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from playground.i18n import _
+from playground.i18n import N_, _
 from playground.pricing import BreakEven, SelfHosted, api_line, break_evens, hosted_staircase
 
-LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), height=380)
+# The legend sits at the figure's own bottom edge (yref "container"), under the axis and its tilted labels: placed
+# relative to the plot (y=-0.2) it covered them
+LEGEND_BELOW = dict(orientation="h", yref="container", y=0, yanchor="bottom")
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=LEGEND_BELOW, height=420)
 
 
 def _model_axis(runs) -> list[str]:
@@ -25,7 +28,7 @@ def latency(runs) -> go.Figure:
             fig.add_box(
                 x=_model_axis(part),
                 y=part[column],
-                name=measure + ", " + (_("cold call") if cold else _("warm")),
+                name=measure + _(", ") + (_("cold call") if cold else _("warm")),
                 boxpoints="all",
                 jitter=0.3,
                 pointpos=0,
@@ -39,10 +42,10 @@ def latency(runs) -> go.Figure:
 
 
 LATENCY_PARTS = (  # (label, how to compute it from a run's columns), in the order the user waits through them
-    ("in line", lambda r: r["queue_s"].fillna(0)),
-    ("model load", lambda r: r["load_s"].fillna(0)),
-    ("to first token", lambda r: (r["ttft_s"] - r["queue_s"].fillna(0) - r["load_s"].fillna(0)).clip(lower=0)),
-    ("decode", lambda r: (r["total_s"] - r["ttft_s"]).clip(lower=0)),
+    (N_("in line"), lambda r: r["queue_s"].fillna(0)),
+    (N_("model load"), lambda r: r["load_s"].fillna(0)),
+    (N_("to first token"), lambda r: (r["ttft_s"] - r["queue_s"].fillna(0) - r["load_s"].fillna(0)).clip(lower=0)),
+    (N_("decode"), lambda r: (r["total_s"] - r["ttft_s"]).clip(lower=0)),
 )
 
 
@@ -89,7 +92,7 @@ def cost_per_call(runs) -> go.Figure:
         )
     )
     fig.update_layout(
-        title=_("Cost per call"), yaxis_title=_("USD"), yaxis_tickformat="$.2~g", showlegend=False, **LAYOUT
+        title=_("Cost per call"), yaxis_title=_("USD"), yaxis_tickformat="$.2~r", showlegend=False, **LAYOUT
     )
     return fig
 
@@ -107,7 +110,7 @@ def cumulative_cost(runs) -> go.Figure:
         line_shape="hv",
         line=dict(dash="dash", color="gray"),
     )
-    fig.update_layout(title=_("Cumulative cost"), yaxis_title=_("USD"), yaxis_tickformat="$.2~g", **LAYOUT)
+    fig.update_layout(title=_("Cumulative cost"), yaxis_title=_("USD"), yaxis_tickformat="$.2~r", **LAYOUT)
     return fig
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.charts import LEGEND_BELOW
 from components.costs import hourly_rate
 from playground import Catalog, LabelledSet, ModelEvaluation, Result, format_usd, prediction_rows
 from playground.classify import agreement, same_labels
@@ -128,15 +129,21 @@ def accuracy_scatter(table: pd.DataFrame, x: str, title: str, log_x: bool = Fals
             name=f"{row['Model']} · {openness}",
             marker=dict(size=13, symbol="circle" if row["Openness"] == "open" else "diamond"),
         )
+    money = x == "Cost (USD)"
     fig.update_layout(
         title=title,
-        xaxis_title=column_titles()[x],
+        # a log axis labelled at powers of ten only ("0.01", "0.1", "1"), not "9 0.01 2 3 ... 9"; money as "$0.0002",
+        # never plotly's SI "200μ"
+        xaxis=dict(
+            title=column_titles()[x], type="log" if log_x else None, dtick=1 if log_x else None,
+            tickformat="~r", tickprefix="$" if money else None,
+        ),
         yaxis=dict(title=_("accuracy"), range=[0, 1.05], tickformat=".0%"),
-        xaxis_type="log" if log_x else None,
-        height=400,
-        legend=dict(orientation="h", y=-0.25),
-        **LAYOUT,
-    )
+        height=440,
+        # the legend below the axis title, in the figure's own space: it no longer covers the x labels
+        legend=LEGEND_BELOW,
+        margin=dict(l=10, r=10, t=40, b=110),
+    )  # fmt: skip
     return fig
 
 

@@ -13,11 +13,13 @@ import pandas as pd
 import streamlit as st
 
 from components import charts
+from components.clock import time_title, visitor_times
 from components.costs import get_store
 from components.language import fixed_labels
 from playground import Catalog
 from playground.access import Scope
 from playground.formatting import format_count, format_usd
+from playground.hardware import display_name as display_hardware
 from playground.i18n import N_, _
 from playground.store import to_csv, to_json
 
@@ -78,6 +80,7 @@ def filters(catalog: Catalog, everything: pd.DataFrame) -> tuple[list, list, flo
         _("Pages"),
         sorted(everything["page"].unique()),
         key="dash_pages",
+        select_all=False,  # its "Select all" is English in every language
         placeholder=_("all pages"),
         format_func=fixed_labels(everything["page"].unique(), lambda p: _(PAGES[p]) if p in PAGES else p),
     )
@@ -85,6 +88,7 @@ def filters(catalog: Catalog, everything: pd.DataFrame) -> tuple[list, list, flo
         _("Models"),
         sorted(everything["model_id"].unique()),
         key="dash_models",
+        select_all=False,  # its "Select all" is English in every language
         placeholder=_("all models"),
         format_func=fixed_labels(
             everything["model_id"].unique(), lambda m: catalog.models[m].display_name if m in catalog.models else m
@@ -141,10 +145,14 @@ def render_runs(runs: pd.DataFrame, viewer: Scope) -> None:
     hidden += ["energy_min_wh", "energy_max_wh", "energy_zone"]
     shown = runs.drop(columns=hidden)
     shown = shown.assign(
+        time=visitor_times(runs["ts"]),
         page=shown["page"].map(lambda p: _(PAGES[p]) if p in PAGES else p),
         openness=shown["openness"].map({"open": _("open"), "closed": _("closed")}),
+        hardware=shown["hardware"].map(lambda h: display_hardware(h) if isinstance(h, str) else h),
     )
-    titles = {column: _(title) for column, title in RUN_COLUMNS.items()}
+    text = shown.select_dtypes(include=["object", "str"]).columns  # a missing text is blank, never the word "None"
+    shown[text] = shown[text].fillna("")
+    titles = {column: _(title) for column, title in RUN_COLUMNS.items()} | {"time": time_title()}
     st.dataframe(shown.iloc[::-1].rename(columns=titles), hide_index=True, width="stretch")
     e, f, g = st.columns([1, 1, 4])
     e.download_button(_("Export CSV"), to_csv(runs), file_name="playground-runs.csv", mime="text/csv")

@@ -7,30 +7,44 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.charts import LEGEND_BELOW
 from playground import Catalog, arena, format_usd
+from playground.formatting import format_names
 from playground.i18n import _
 
 COLOURS = {"open": "#2e9e44", "closed": "#e8710a", "unknown": "#888888"}
 FEW_VOTES = 20
-LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
+MIN_BATTLES_FOR_INTERVAL = 5  # below this, a model's interval is "not enough votes", not a number
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=LEGEND_BELOW)
+
+
+def too_few(table: pd.DataFrame) -> pd.Series:
+    """Models with too few battles for their bootstrap interval to mean anything: one vote resamples to itself
+    every round, and "1059 – 1059" would look certain where nothing is known."""
+    return table["battles"] < MIN_BATTLES_FOR_INTERVAL
 
 
 def ratings_chart(table: pd.DataFrame) -> go.Figure:
-    """Each model's rating and its 95% interval, best on top."""
+    """Each model's rating and its 95% interval, best on top; a model with too few battles is a hollow marker
+    without an interval."""
     fig = go.Figure()
-    ordered = table.iloc[::-1]
+    ordered = table.assign(few=too_few(table)).iloc[::-1]
     for openness, part in ordered.groupby("openness", sort=False):
         fig.add_scatter(
             x=part["rating"],
             y=part["name"],
             mode="markers",
             name=_(openness),
-            marker=dict(size=12, color=COLOURS.get(openness, COLOURS["unknown"])),
+            marker=dict(
+                size=12,
+                color=COLOURS.get(openness, COLOURS["unknown"]),
+                symbol=["circle-open" if few else "circle" for few in part["few"]],
+            ),
             error_x=dict(
                 type="data",
                 symmetric=False,
-                array=part["upper"] - part["rating"],
-                arrayminus=part["rating"] - part["lower"],
+                array=(part["upper"] - part["rating"]).where(~part["few"], 0),
+                arrayminus=(part["rating"] - part["lower"]).where(~part["few"], 0),
             ),
             customdata=part[["lower", "upper", "battles"]],
             hovertemplate="%{y}: %{x:.0f} [%{customdata[0]:.0f}, %{customdata[1]:.0f}], %{customdata[2]} battles<extra></extra>",
@@ -96,7 +110,13 @@ def price_chart(table: pd.DataFrame) -> go.Figure:
         )
     fig.update_layout(
         title=_("Rating against price"),
-        xaxis=dict(type="log", title=_("USD per 1M tokens, log scale ($0 drawn at $0.01)")),
+        xaxis=dict(
+            type="log",
+            dtick=1,
+            tickprefix="$",
+            tickformat="~r",
+            title=_("USD per 1M tokens, log scale ($0 drawn at $0.01)"),
+        ),
         yaxis_title=_("rating"),
         height=460,
         **LAYOUT,
@@ -156,21 +176,36 @@ def render_leaderboard(
             )
         )
     shown = table.assign(
-        interval=[f"{lo:.0f} – {hi:.0f}" for lo, hi in zip(table["lower"], table["upper"])],
-        price=[f"${p:,.2f}" if p is not None and pd.notna(p) else _("unpriced") for p in table["usd_per_1m_tokens"]],
+        openness=[_(o) for o in table["openness"]],
+        interval=[
+            _("not enough votes") if few else f"{lo:.0f} – {hi:.0f}"
+            for lo, hi, few in zip(table["lower"], table["upper"], too_few(table))
+        ],
+        price=[format_usd(p) if p is not None and pd.notna(p) else _("unpriced") for p in table["usd_per_1m_tokens"]],
     )
     st.dataframe(
         shown[["name", "openness", "rating", "interval", "battles", "wins", "ties", "losses", "price"]],
         hide_index=True,
-        column_config={"rating": st.column_config.NumberColumn(format="%.0f"), "price": _("USD / 1M tokens")},
+        column_config={
+            "name": _("Model"),
+            "openness": _("Openness"),
+            "rating": st.column_config.NumberColumn(_("rating"), format="%.0f"),
+            "interval": _("95% interval"),
+            "battles": _("battles"),
+            "wins": _("wins"),
+            "ties": _("ties"),
+            "losses": _("losses"),
+            "price": _("USD / 1M tokens"),
+        },
     )
-    st.plotly_chart(price_chart(table))
+    if table["usd_per_1m_tokens"].notna().any():  # an empty log axis from $0.1 to $100000 says nothing
+        st.plotly_chart(price_chart(table))
     st.caption(
         _(
             "APIs: genai-prices for 3 input tokens to 1 output token. Local models: the hardware rate in the sidebar over the time they take to write 1M tokens at the speed measured here."
         )
     )
     if unpriced := list(table.loc[table["usd_per_1m_tokens"].isna(), "name"]):
-        st.caption(_("Not on the price chart (no price known): {names}.").format(names=", ".join(unpriced)))
+        st.caption(_("Not on the price chart (no price known): {names}.").format(names=format_names(unpriced)))
     rates, played = arena.win_rates(rated)
     st.plotly_chart(win_rate_chart(rates, played, dict(zip(table["model_id"], table["name"]))))

@@ -9,6 +9,7 @@ import streamlit as st
 from components.costs import get_store
 from components.language import fixed_labels
 from components.openness_card import POSITION_COLOUR, card_popover
+from playground import Credentials, availability
 from playground.catalog import Catalog
 from playground.energy import api_energy, format_wh, format_wh_range, zone_of
 from playground.formatting import format_count, format_names, format_usd
@@ -37,10 +38,13 @@ def spectrum(catalog: Catalog) -> None:
                     card_popover(catalog, spec, key=f"learn_card_{spec.id}")
 
 
-def try_it_button(catalog: Catalog, lesson: str) -> None:
+def try_it_button(catalog: Catalog, lesson: str, credentials: Credentials) -> None:
+    """Opens the lesson's run with the models that can run here (a keyless API or a model not downloaded is left
+    out, and local ones fill in), so the page does not open half red."""
     demo = DEMOS[lesson]
     if st.button(_("Try it"), icon=":material/play_arrow:", key=f"try_{lesson}", type="primary"):
-        st.switch_page(f"pages/{demo.page}.py", query_params=demo.query_params(catalog, lesson))
+        can_run = lambda m: availability(catalog, catalog.get(m), credentials).ready  # noqa: E731
+        st.switch_page(f"pages/{demo.page}.py", query_params=demo.query_params(catalog, lesson, can_run))
 
 
 def names(specs) -> str:

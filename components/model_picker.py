@@ -10,7 +10,7 @@ import streamlit as st
 
 from components.language import fixed_labels
 from components.openness_card import card_popover, lesson_banner
-from playground import Catalog, Credentials, availability
+from playground import READY, Catalog, Credentials, availability
 from playground.i18n import _
 
 
@@ -32,11 +32,11 @@ def pick_models(
 
     def label(model_id: str) -> str:
         spec, state = catalog.get(model_id), status[model_id]
-        return spec.label if state.status == _("ready") else f"{spec.label} · {state.status}"
+        return spec.label if state.state == READY else f"{spec.label} · {state.status}"
 
     # ?models=a,b in the URL preselects models: an instructor can hand out one link per comparison
     if linked := st.query_params.get("models"):
-        default = linked.split(",")
+        default = list(dict.fromkeys(m.strip() for m in linked.split(",")))  # a model named twice is one model
     chosen = st.multiselect(
         _("Models (pick 2 to 4)"),
         options=[m.id for m in models],
@@ -45,6 +45,7 @@ def pick_models(
         max_selections=4,
         key=key,
         placeholder=_("Choose models"),
+        select_all=False,  # its "Select all" is English in every language, and 4 is the most
         help=_("Open models run on this machine or your own server; closed models are reached through their API."),
     )
     if len(chosen) == 1:

@@ -86,7 +86,7 @@ def lesson_banner(catalog: Catalog, lesson: str, model_ids: list[str], status: d
     """Above a run opened from the Learn page: what the lesson shows, and for privacy, where each prompt will go."""
     if lesson not in DIMENSIONS:
         return
-    text = f"**{title(lesson)}.** {try_it(lesson)}"
+    text = _("**{title}.** {text}").format(title=title(lesson), text=try_it(lesson))
     if lesson == "privacy" and model_ids:
         ready = {m: status[m].ready for m in model_ids}
         text += "\n\n" + _("When you press Run, the prompt:") + "\n" + prompt_routes(catalog, model_ids, ready)

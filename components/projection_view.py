@@ -38,6 +38,7 @@ def render_projection(catalog: Catalog, runs: pd.DataFrame) -> None:
         format_func=fixed_labels(priced_api, lambda m: catalog.models[m].display_name),
         placeholder=_("Choose API models"),
         key="proj_api",
+        select_all=False,  # its "Select all" is English in every language
     )
     speeds = measured_speeds(runs)
     hosted_names = st.multiselect(
@@ -45,6 +46,7 @@ def render_projection(catalog: Catalog, runs: pd.DataFrame) -> None:
         list(speeds["model_name"]),
         default=list(speeds["model_name"]),
         key="proj_hosted",
+        select_all=False,  # its "Select all" is English in every language
         placeholder=_("Choose measured open models") if not speeds.empty else _("No open model measured yet"),
     )
     rate = hourly_rate()

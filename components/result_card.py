@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import streamlit as st
@@ -13,6 +13,7 @@ from components.costs import cost_caption
 from components.session import get_catalog
 from playground import CallMetrics, Failure, ModelSpec, Result, Waiting
 from playground.formatting import format_bytes
+from playground.hardware import display_name as display_hardware
 from playground.i18n import _, current_language
 
 
@@ -42,7 +43,8 @@ def metrics_line(m: CallMetrics, hardware: str = "") -> str:
         parts.append(_("waited {s} s in line").format(s=f"{m.queue_s:.1f}"))
     if m.cold:
         parts.append(_("loaded the model in {s} s").format(s=f"{m.load_s:.1f}"))
-    if (after_start := m.first_token_after_start_s) is not None:
+    generated = m.output_tokens != 0  # a classifier or an image model writes no tokens: no "first token", no "0 out"
+    if generated and (after_start := m.first_token_after_start_s) is not None:
         key = _("first token {s} s later") if parts else _("first token after {s} s")
         parts.append(key.format(s=f"{after_start:.2f}"))
         parts.append(_("TTFT {s} s from arrival").format(s=f"{m.ttft_s:.2f}"))
@@ -50,11 +52,12 @@ def metrics_line(m: CallMetrics, hardware: str = "") -> str:
         parts.append(_("{rate} tok/s").format(rate=f"{m.tokens_per_s:.1f}"))
     if m.total_s is not None:
         parts.append(_("total {s} s").format(s=f"{m.total_s:.2f}"))
-    if m.output_tokens is not None or m.input_tokens is not None:
+    if generated and (m.output_tokens is not None or m.input_tokens is not None):
         parts.append(_("{n} tokens out").format(n="–" if m.output_tokens is None else m.output_tokens))
-        parts.append(_("{n} tokens in").format(n="–" if m.input_tokens is None else m.input_tokens))
+    if m.input_tokens is not None:
+        parts.append(_("{n} tokens in").format(n=m.input_tokens))
     if hardware:
-        parts.append(_("on {hardware}").format(hardware=hardware))
+        parts.append(_("on {hardware}").format(hardware=display_hardware(hardware)))
     return " · ".join(parts)
 
 
@@ -70,7 +73,8 @@ class Card:
     body: st.delta_generator.DeltaGenerator
     footer: st.delta_generator.DeltaGenerator
     drawn_at: float = 0.0
-    in_line: bool = False  # the notice slot shows the request's place in line
+    passing: bool = False  # the notice slot shows something that ends when tokens come (place in line, reading)
+    kept: list[str] = field(default_factory=list)  # notices that stay on the card (a cut prompt, a language)
 
     @classmethod
     def open(cls, spec: ModelSpec) -> Card:
@@ -79,20 +83,38 @@ class Card:
         size = spec.params or _("size not published")
         runs_as = f" · {spec.runtime} {spec.precision}".rstrip() if spec.is_local and spec.precision else ""
         st.caption(f"{licence} · {size}{runs_as}")
-        return cls(spec, notice=st.empty(), body=st.empty(), footer=st.container())
+        # st.empty, not a bare container: it replaces the last run's footer now, so old metrics never sit greyed
+        # under a new answer
+        return cls(spec, notice=st.empty(), body=st.empty(), footer=st.empty())
 
     def stream(self, text: str) -> None:
         """Show the answer so far, at most every STREAM_INTERVAL_S: tokens between redraws are kept, not lost."""
-        if self.in_line:  # the model has started on it
-            self.notice.empty()
-            self.in_line = False
+        if self.passing:  # the model has started on it: "in line" or "reading the prompt" is over
+            self._show_kept()
+            self.passing = False
         if (now := time.monotonic()) - self.drawn_at >= STREAM_INTERVAL_S:
             self.drawn_at = now
             self.body.markdown(safe_markdown(text) + " ▌")
 
     def waiting(self, event: Waiting) -> None:
         self.notice.info(waiting_line(event), icon=":material/hourglass_top:")
-        self.in_line = True
+        self.passing = True
+
+    def progress(self, message: str) -> None:
+        """Work before the first token (loading, reading the prompt): shown until the answer starts."""
+        self.notice.info(safe_markdown(message))
+        self.passing = True
+
+    def keep(self, message: str) -> None:
+        self.kept.append(message)
+        self._show_kept()
+        self.passing = False
+
+    def _show_kept(self) -> None:
+        if self.kept:
+            self.notice.info(safe_markdown("\n\n".join(self.kept)))  # a notice may quote the model's answer
+        else:
+            self.notice.empty()
 
     def finish(
         self,
@@ -115,13 +137,13 @@ class Card:
                     st.caption(_("Partial answer: the call failed before it finished."))
                     render_result(Result(final.model_id, text=final.partial_text))
             if final.metrics is not None:
-                with self.footer:
+                with self.footer.container():
                     st.caption(metrics_line(final.metrics))
                     energy_caption(final.energy)
             return
         with self.body.container():
             render_result(final)
-        with self.footer:
+        with self.footer.container():
             st.caption(metrics_line(final.metrics, final.extra.get("hardware") or final.extra.get("endpoint", "")))
             if footprint := _footprint(final.extra):
                 st.caption(footprint)

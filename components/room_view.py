@@ -4,6 +4,7 @@ refreshes itself every few seconds, presenter mode and the exports."""
 from __future__ import annotations
 
 import io
+import math
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -12,46 +13,62 @@ import streamlit as st
 
 from components.answer import safe_markdown
 from components.arena_view import show_battle, start_battle, vote_or_outcome
+from components.charts import LEGEND_BELOW
 from components.costs import get_store, hourly_rate, server_settings
+from components.language import fixed_labels
 from components.leaderboard_view import render_leaderboard
 from components.run_view import render_finished, render_side_by_side
-from components.session import scope
+from components.session import configured_setting, scope
 from playground import (
     DEFAULT_CAPTION_INSTRUCTION,
+    PUBLIC_URL_SETTING,
+    READY,
     SAMPLE_PHOTOS,
     Catalog,
     Credentials,
     GenParams,
+    JoinAddress,
     Request,
     availability,
     format_usd,
+    join_root,
     rooms,
     sample_photo,
 )
 from playground.budget import spending_line
-from playground.i18n import _
+from playground.i18n import _, is_chinese
+from playground.public_url import LAN
 from playground.store import measured_speeds
 
 MAX_PROMPT_CHARS = 4_000  # the store refuses an exercise over 8,000 characters of JSON
+OUTCOME_COLOURS = {"won": "#2e9e44", "tie": "#9aa0a6", "both_bad": "#b3261e", "lost": "#e8a33d"}
 LIVE_EVERY_S = 4  # the live view reruns itself this often (a fragment: the rest of the page stays as it is)
 PRESENTER_CSS = """<style>
 .stMainBlockContainer p, .stMainBlockContainer li, .stMainBlockContainer label p { font-size: 1.5rem !important; }
 .stMainBlockContainer h1 { font-size: 3.4rem !important; } .stMainBlockContainer h2 { font-size: 2.4rem !important; }
-[data-testid="stMetricValue"] { font-size: 3.2rem !important; } [data-testid="stMetricLabel"] p { font-size: 1.4rem !important; }
+.stMainBlockContainer [data-testid="stMetricValue"], .stMainBlockContainer [data-testid="stMetricValue"] * {
+  font-size: 3.2rem !important; line-height: 1.15 !important; overflow: visible !important;
+  text-overflow: clip !important; white-space: normal !important; }
+.stMainBlockContainer [data-testid="stMetricLabel"] p { font-size: 1.3rem !important; }
 .stMainBlockContainer button p { font-size: 1.6rem !important; }
 </style>"""
 
 
-def join_link(code: str) -> str:
-    """The room page's address with ``?room=CODE``, as the instructor's browser reaches this server: what students
-    open. ``st.context.url`` is not sent on every rerun; the WebSocket's Origin header (plus any base path) then
-    says the same."""
+def join_address() -> JoinAddress:
+    """Where students reach this server. The instructor's browser address comes from ``st.context.url``, which is
+    not sent on every rerun; the WebSocket's Origin header (plus any base path) then says the same."""
     root = st.context.url
     if not root:
         prefix = str(st.get_option("server.baseUrlPath") or "").strip("/")
         root = "/".join(p for p in (st.context.headers.get("Origin", ""), prefix) if p)
-    root = root.rstrip("/").removesuffix("/room")
-    return f"{root}/room?room={code}"
+    root = root.split("?")[0].rstrip("/").removesuffix("/room")
+    listens_on = str(st.get_option("server.address") or "")
+    return join_root(root, configured_setting(PUBLIC_URL_SETTING), listens_on)
+
+
+def join_link(code: str, address: JoinAddress) -> str:
+    """The room page's address with ``?room=CODE``, in the instructor's language."""
+    return f"{address.root}/room?room={code}" + ("&lang=zh" if is_chinese() else "")
 
 
 def qr_png(link: str) -> bytes:
@@ -61,12 +78,29 @@ def qr_png(link: str) -> bytes:
 
 
 def render_join_panel(code: str, title: str) -> None:
-    link = join_link(code)
+    address = join_address()
+    link = join_link(code, address)
     left, right = st.columns([3, 1])
     with left:
         st.header(safe_markdown(title))
         st.markdown(_("Room code: **{code}**").format(code=code))
         st.code(link, language=None)
+        if not address.reachable:
+            st.warning(
+                _(
+                    "Students cannot open this link from their own devices: it reaches only this computer. Set "
+                    "{setting} (in the environment or .streamlit/secrets.toml) to the address students can reach, "
+                    "or serve on every interface (streamlit run app.py --server.address 0.0.0.0)."
+                ).format(setting=PUBLIC_URL_SETTING),
+                icon=":material/wifi_off:",
+            )
+        elif address.source == LAN:
+            st.caption(
+                _(
+                    "Your browser shows a local address, so the link uses this machine's network address instead: "
+                    "students on the same network can open it. If they reach the server another way, set {setting}."
+                ).format(setting=PUBLIC_URL_SETTING)
+            )
         st.caption(_("Students open the link (or scan the code) and find the exercise ready."))
     right.image(qr_png(link), caption=_("Scan to join"), width=180)
 
@@ -79,15 +113,19 @@ def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exe
     with st.form("exercise_form"):
         task = st.radio(
             _("Task"), ["generate", "caption"], horizontal=True, index=0 if current is None or current.task == "generate" else 1,
-            format_func=lambda t: {"generate": _("Generate"), "caption": _("Caption")}[t],
+            format_func=fixed_labels(["generate", "caption"], {"generate": _("Generate"), "caption": _("Caption")}.get),
         )  # fmt: skip
         models = [m for m in catalog.models.values() if {"generate", "caption"} & set(m.tasks)]
-        ready = {m.id: availability(catalog, m, credentials).status for m in models}
+        status = {m.id: availability(catalog, m, credentials) for m in models}
         chosen = st.multiselect(
             _("Models"),
             [m.id for m in models],
-            default=list(current.models) if current else [m for m in ready if ready[m] == "ready"][:2],
-            format_func=lambda m: catalog.get(m).label + ("" if ready[m] == "ready" else f" · {ready[m]}"),
+            placeholder=_("Choose models"),
+            select_all=False,  # Streamlit's "Select all" is English in every language
+            default=list(current.models) if current else [m for m in status if status[m].state == READY][:2],
+            format_func=fixed_labels(
+                status, lambda m: catalog.get(m).label + ("" if status[m].state == READY else f" · {status[m].status}")
+            ),
         )
         prompt = st.text_area(
             _("Prompt (generate)"),
@@ -96,7 +134,7 @@ def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exe
         )
         photo_names = list(SAMPLE_PHOTOS)
         photo = st.selectbox(
-            _("Sample photo (caption)"), photo_names, format_func=SAMPLE_PHOTOS.get,
+            _("Sample photo (caption)"), photo_names, format_func=fixed_labels(photo_names, lambda p: _(SAMPLE_PHOTOS[p])),
             index=photo_names.index(current.sample_image) if current and current.sample_image in photo_names else 0,
         )  # fmt: skip
         a, b = st.columns(2)
@@ -128,7 +166,9 @@ def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exe
 def describe_exercise(catalog: Catalog, exercise: rooms.Exercise) -> None:
     """What students see before they run it. A blind battle does not say which models are in it."""
     if exercise.task == "caption":
-        st.image(sample_photo(exercise.sample_image), caption=SAMPLE_PHOTOS.get(exercise.sample_image), width=320)
+        st.image(
+            sample_photo(exercise.sample_image), caption=_(SAMPLE_PHOTOS.get(exercise.sample_image, "")), width=320
+        )
     else:
         st.markdown("> " + safe_markdown(exercise.prompt).replace("\n", "\n> "))
     if exercise.blind:
@@ -190,7 +230,31 @@ def latency_chart(latency: pd.DataFrame) -> go.Figure:
     fig.update_layout(
         title=_("Latency across the class"), xaxis_title=_("seconds"), boxmode="group",
         height=max(260, 90 * latency["model"].nunique() + 140),
-        margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
+        margin=dict(l=10, r=10, t=40, b=10), legend=LEGEND_BELOW,
+    )  # fmt: skip
+    return fig
+
+
+def outcome_names() -> dict[str, str]:
+    return {"won": _("preferred"), "tie": _("tie"), "both_bad": _("both bad"), "lost": _("the other was preferred")}
+
+
+def tally_chart(catalog: Catalog, tally: pd.DataFrame) -> go.Figure:
+    """Votes by model and outcome: sides are drawn anew for every student, so "A" would mean nothing here."""
+    fig = go.Figure()
+    names = {m: catalog.get(m).display_name if m in catalog.models else m for m in tally["model_id"]}
+    most = int(tally.groupby("model_id")["votes"].sum().max())
+    for outcome, label in outcome_names().items():
+        part = tally[tally["outcome"] == outcome]
+        fig.add_bar(
+            y=[names[m] for m in part["model_id"]], x=part["votes"], name=label, orientation="h",
+            marker_color=OUTCOME_COLOURS[outcome],
+        )  # fmt: skip
+    fig.update_layout(
+        title=_("Votes by model"), barmode="stack",
+        xaxis=dict(title=_("votes"), dtick=max(1, math.ceil(most / 8)), rangemode="tozero"),  # whole votes only
+        height=max(200, 60 * len(names) + 140), margin=dict(l=10, r=10, t=40, b=10),
+        legend=LEGEND_BELOW,
     )  # fmt: skip
     return fig
 
@@ -239,17 +303,16 @@ def render_live(catalog: Catalog, code: str, rounds: int = 100) -> None:
     if summary.latency.empty:
         st.info(_("No finished runs yet: the class's latency appears here as students run the exercise."))
     else:
-        left, right = st.columns([3, 2])
-        left.plotly_chart(latency_chart(summary.latency))
-        right.dataframe(
+        st.plotly_chart(latency_chart(summary.latency))
+        st.dataframe(  # under the chart, not beside it: a narrow column cut its last column off
             summary.spend.assign(usd=[format_usd(u) for u in summary.spend["usd"].fillna(0)]),
             hide_index=True,
             column_config={"model": _("Model"), "runs": _("Runs"), "usd": _("Spent")},
         )
-    tally = summary.tally.assign(
-        choice=[{"a": "A", "b": "B", "tie": _("tie"), "both_bad": _("both bad")}[c] for c in summary.tally["choice"]]
-    )
-    st.bar_chart(tally, x="choice", y="votes", horizontal=True, height=180)
+    if summary.tally.empty:
+        st.caption(_("No votes yet."))
+    else:
+        st.plotly_chart(tally_chart(catalog, summary.tally))
     speeds = measured_speeds(runs)
     render_leaderboard(
         catalog, votes, hourly_rate(), dict(zip(speeds["model_id"], speeds["tokens_per_s"])), rounds=rounds
@@ -268,6 +331,21 @@ def live_view(catalog: Catalog, code: str, exports: bool = True) -> None:
                 export_buttons(code)
 
     _live()
+
+
+def follow_exercise(code: str, shown: dict | None) -> None:
+    """A student's page picks up a new or changed exercise by itself (no "Check again"): a fragment looks every
+    LIVE_EVERY_S seconds and reruns the page when the exercise is not the one on screen."""
+
+    @st.fragment(run_every=LIVE_EVERY_S)
+    def _watch() -> None:
+        room = get_store().get_room(code)
+        if room is not None and room.get("exercise") != shown:
+            for key in (f"room_battle_{code}", f"room_outcome_{code}"):  # the last exercise's answers
+                st.session_state.pop(key, None)
+            st.rerun()
+
+    _watch()
 
 
 def export_buttons(code: str) -> None:

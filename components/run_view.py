@@ -11,7 +11,6 @@ from typing import Callable, Mapping
 
 import streamlit as st
 
-from components.answer import safe_markdown
 from components.costs import run_settings
 from components.result_card import Card, show_text
 from components.session import get_playground, run_context
@@ -87,9 +86,11 @@ def _render_events(events, cards: dict, texts: dict[str, str], outcome: Outcome,
         elif isinstance(event, Waiting):
             card.waiting(event)
         elif isinstance(event, Notice):
-            if not event.progress:
+            if event.progress:
+                card.progress(event.message)
+            else:
                 outcome.notices.setdefault(event.model_id, []).append(event.message)
-            card.notice.info(safe_markdown(event.message))  # a notice may quote the model's answer
+                card.keep(event.message)
         else:
             outcome.finals[event.model_id] = event  # priced (.cost) and recorded by the engine
             card.finish(event, render_result, outcome.notices.get(event.model_id, []))

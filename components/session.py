@@ -78,6 +78,11 @@ def _secret(name: str) -> str:
         return ""
 
 
+def configured_setting(name: str) -> str:
+    """A server setting from .streamlit/secrets.toml, else the environment (empty when neither has it)."""
+    return _secret(name) or os.environ.get(name, "")
+
+
 def session_keys() -> dict[str, str]:
     return st.session_state.setdefault(KEYS, {})
 

@@ -4,8 +4,18 @@ import streamlit as st
 
 from components.arena_view import show_battle, start_battle, vote_or_outcome
 from components.costs import get_store
+from components.language import fixed_labels
 from components.session import credentials, get_catalog
-from playground import DEFAULT_CAPTION_INSTRUCTION, SAMPLE_PHOTOS, GenParams, Request, availability, rooms, sample_photo
+from playground import (
+    DEFAULT_CAPTION_INSTRUCTION,
+    READY,
+    SAMPLE_PHOTOS,
+    GenParams,
+    Request,
+    availability,
+    rooms,
+    sample_photo,
+)
 from playground.i18n import _
 
 STATE = "arena_battle"
@@ -29,11 +39,11 @@ task = st.segmented_control(
     _("Task"),
     ["generate", "caption"],
     default="generate",
-    format_func=lambda t: {"generate": _("Generate"), "caption": _("Caption")}[t],
+    format_func=fixed_labels(["generate", "caption"], {"generate": _("Generate"), "caption": _("Caption")}.get),
     key="arena_task",
 )
 candidates = [
-    m for m in catalog.for_task(task or "generate") if availability(catalog, m, session_credentials).status == "ready"
+    m for m in catalog.for_task(task or "generate") if availability(catalog, m, session_credentials).state == READY
 ]
 if len(candidates) < 2:
     st.info(
@@ -45,7 +55,12 @@ if len(candidates) < 2:
 st.caption(_("{n} models are in the draw.").format(n=len(candidates)))
 
 if task == "caption":
-    photo = st.selectbox(_("Sample photo"), list(SAMPLE_PHOTOS), format_func=SAMPLE_PHOTOS.get, key="arena_photo")
+    photo = st.selectbox(
+        _("Sample photo"),
+        list(SAMPLE_PHOTOS),
+        format_func=fixed_labels(SAMPLE_PHOTOS, lambda p: _(SAMPLE_PHOTOS[p])),
+        key="arena_photo",
+    )
     st.image(sample_photo(photo), width=280)
     request = Request(
         "caption",

@@ -39,6 +39,7 @@ model_ids = pick_models(
     session_credentials,
     default=["minilm-zero-shot", "smollm2-135m", "distilbert-sst2", "gpt-4o-mini"],
     key="classify_models",
+    fallback=[m.id for m in catalog.for_task("classify") if m.is_local],  # offline: runnable local ones instead
 )
 preset = st.radio(
     _("Labels"),
@@ -48,7 +49,11 @@ preset = st.radio(
     key="classify_preset",
     format_func=fixed_labels(
         [*PRESETS, CUSTOM],
-        lambda p: _("Custom") if p == CUSTOM else f"{_(PRESETS[p].name)}: {', '.join(PRESETS[p].labels)}",
+        lambda p: (
+            _("Custom")
+            if p == CUSTOM
+            else _("{name}: {labels}").format(name=_(PRESETS[p].name), labels=", ".join(PRESETS[p].labels))
+        ),
     ),
 )
 labels = None

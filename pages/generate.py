@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from components.links import linked
+from components.links import linked, seed_choice
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
@@ -40,6 +40,8 @@ prompt = st.text_area(
     value=linked("prompt", _("Explain in two sentences what an open-weight model is.")),
     key="generate_prompt",
 )
+# Run right under the prompt: on a phone the settings below stack into a tall column, a screen or more
+run = st.button(_("Run"), type="primary", disabled=not model_ids, key="generate_run")
 system = st.text_input(_("System prompt (optional)"), value=linked("system", ""), key="generate_system")
 
 left, middle, right, far = st.columns(4)
@@ -55,7 +57,7 @@ shared = GenParams(
     ),
     top_p=middle.slider(_("Top-p"), 0.05, 1.0, 0.95, 0.05, key="generate_top_p"),
     max_new_tokens=right.number_input(_("Max new tokens"), 1, 4096, 128, key="generate_max_tokens"),
-    seed=far.number_input(_("Seed"), 0, 2**31 - 1, 0, key="generate_seed"),
+    seed=seed_choice(far, "generate"),
 )
 
 overrides = {}
@@ -70,7 +72,7 @@ with st.expander(_("Per-model settings")):
                 max_new_tokens=b.number_input(_("Max new tokens"), 1, 4096, shared.max_new_tokens, key=f"n_{model_id}"),
             )
 
-if st.button(_("Run"), type="primary", disabled=not model_ids, key="generate_run"):
+if run:
     if not prompt.strip():
         st.warning(_("Write a prompt first: the models have nothing to answer."))
     else:

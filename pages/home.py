@@ -10,6 +10,19 @@ from playground.i18n import _
 from playground.openness import destination, parse_params
 
 st.title(_("Open/Closed Model Playground"))
+with st.container(border=True):
+    st.markdown(_("**Where to start**"))
+    for page, icon, label in (
+        ("room", ":material/school:", _("Teaching a workshop? Open a **Room**: students join by link or QR code.")),
+        ("generate", ":material/edit_note:", _("On your own? **Generate**: one prompt, several models, side by side.")),
+        (
+            "arena",
+            ":material/swords:",
+            _("**Arena**: two anonymous models answer the same prompt; vote for the better."),
+        ),
+        ("leaderboard", ":material/leaderboard:", _("**Leaderboard**: the votes as ratings, with how sure they are.")),
+    ):
+        st.page_link(f"pages/{page}.py", label=label, icon=icon)
 st.markdown(
     _(
         """

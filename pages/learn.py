@@ -4,7 +4,7 @@ then the five dimensions (privacy, cost, transparency, community, commercial use
 import streamlit as st
 
 from components import learn_view
-from components.session import get_catalog
+from components.session import credentials, get_catalog
 from playground.i18n import _
 from playground.lessons import DIMENSIONS, explanation, title, try_it
 
@@ -18,6 +18,7 @@ st.markdown(
     )
 )
 catalog = get_catalog()
+session_credentials = credentials(catalog)
 learn_view.spectrum(catalog)
 
 FACTS = {
@@ -32,4 +33,4 @@ for number, lesson in enumerate(DIMENSIONS, start=1):
     if lesson in FACTS:
         FACTS[lesson](catalog)
     st.caption(try_it(lesson))
-    learn_view.try_it_button(catalog, lesson)
+    learn_view.try_it_button(catalog, lesson, session_credentials)

@@ -90,9 +90,9 @@ if name is None:
 else:
     st.caption(_("Joined as {name}.").format(name=safe_markdown(name)))
 
+room_view.follow_exercise(code, room.get("exercise"))
 if exercise is None:
-    st.info(_("The instructor has not set an exercise yet."))
-    st.button(_("Check again"))
+    st.info(_("The instructor has not set an exercise yet: it appears here as soon as they do."))
 else:
     st.subheader(_("Exercise"))
     room_view.describe_exercise(catalog, exercise)

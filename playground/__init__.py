@@ -6,7 +6,7 @@ Pages, benchmarks, notebooks and tests use what this module exports; none of the
 """
 
 from playground.access import LockedOut, Lockout, RateLimiter, Scope, ServerSettings
-from playground.availability import availability
+from playground.availability import READY, Availability, availability
 from playground.budget import Gate, OverBudget
 from playground.caption_batch import caption_samples, latency_rows
 from playground.catalog import Catalog, ModelSpec, ProviderSpec, load_catalog
@@ -46,13 +46,17 @@ from playground.events import (
 from playground.images import SAMPLE_PHOTOS, fit_within, open_image, sample_photo
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, format_usd
+from playground.public_url import PUBLIC_URL_SETTING, JoinAddress, join_root
 from playground.session import Playground, RunSettings
 from playground.tokens import Lens, look_all
 
 __all__ = [
     "DEFAULT_CAPTION_INSTRUCTION",
     "PRESETS",
+    "PUBLIC_URL_SETTING",
+    "READY",
     "SAMPLE_PHOTOS",
+    "Availability",
     "CallMetrics",
     "Catalog",
     "CatalogError",
@@ -66,6 +70,7 @@ __all__ = [
     "GenParams",
     "ImageError",
     "InputError",
+    "JoinAddress",
     "LabelledSet",
     "Lens",
     "LockedOut",
@@ -94,6 +99,7 @@ __all__ = [
     "check_text",
     "fit_within",
     "format_usd",
+    "join_root",
     "latency_rows",
     "load_catalog",
     "load_sample",

@@ -119,6 +119,13 @@ def is_anonymous(catalog: Catalog, battle: Battle, answer_a: str, answer_b: str)
     )
 
 
+def reveal_together(catalog: Catalog, battle: Battle) -> bool:
+    """Whether both answers must appear at once, when both are complete. On a CPU the int4 side finishes about
+    five times sooner than fp32, and a local model streams nothing like an API: watching the words arrive would
+    name the model. Two API models stream as they come."""
+    return catalog.get(battle.model_a).is_local or catalog.get(battle.model_b).is_local
+
+
 # ---------------------------------------------------------------- vote rules
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from dataclasses import replace as with_fields
@@ -24,7 +25,8 @@ LOCAL_BACKENDS = (
     "image-pipeline",
 )
 BACKENDS = (*LOCAL_BACKENDS, "openai-compat")
-RUNTIMES = ("transformers", "onnxruntime-genai")  # what runs a local model's weights
+RUNTIMES = ("transformers", "onnxruntime-genai", "pytorch", "onnxruntime")  # what runs a local model's weights
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")  # ISO 639-1 (or -3) codes: "en", "zh", "yue"
 
 
 from playground.errors import CatalogError  # noqa: E402  (re-exported: the catalog's own error)
@@ -114,6 +116,7 @@ class ModelSpec:
     precision: str = ""  # the weights as they run, e.g. "fp32" or "int4"; "" when unknown (API models)
     tokenizer: str = ""  # API models whose tokenizer is public: "tiktoken:<encoding>" or "hub:<org/name>"
     impacts_ref: str = ""  # "<provider>:<model>" as EcoLogits names it, for an API model's energy estimate
+    languages: tuple[str, ...] = ()  # what it was trained to read and write (ISO codes); () when not stated
     facts: OpennessFacts = OpennessFacts()
 
     @property
@@ -124,6 +127,10 @@ class ModelSpec:
     def display_name(self) -> str:
         """The name in the current language: ``name_zh`` in Chinese when the catalog gives one."""
         return self.facts.name_zh if self.facts.name_zh and is_chinese() else self.name
+
+    def reads(self, language: str) -> bool:
+        """False only when the catalog says which languages it knows, and this is not one of them."""
+        return not self.languages or language in self.languages
 
     @property
     def label(self) -> str:
@@ -197,7 +204,9 @@ def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
     mid = raw.get("id", "<no id>")
     _check_types("Model", mid, raw, ModelSpec)
     try:
-        spec = ModelSpec(**{**raw, **{name: tuple(raw.get(name, ())) for name in ("tasks", "labels", "stages")}})
+        spec = ModelSpec(
+            **{**raw, **{name: tuple(raw.get(name, ())) for name in ("tasks", "labels", "stages", "languages")}}
+        )
     except TypeError as exc:
         raise CatalogError(f"Model '{mid}': {exc}") from None
     problems = []
@@ -211,6 +220,8 @@ def _parse_model(raw: dict, providers: dict[str, ProviderSpec]) -> ModelSpec:
         problems.append(f"unknown task(s) {bad}")
     if spec.runtime not in RUNTIMES:
         problems.append(f"runtime '{spec.runtime}' is not one of {', '.join(RUNTIMES)}")
+    if bad := [code for code in spec.languages if not LANGUAGE_CODE.fullmatch(code)]:
+        problems.append(f'languages {bad} are not ISO 639 codes such as "en" or "zh"')
     if spec.openness not in ("open", "closed"):
         problems.append("openness must be 'open' or 'closed'")
     if spec.tokenizer and not spec.tokenizer.startswith(("tiktoken:", "hub:")):
@@ -283,25 +294,48 @@ def load_catalog(*paths: Path) -> Catalog:
         path = Path(path)
         data = _read(path)
         try:
-            for pid, raw in data.get("providers", {}).items():
+            for pid, raw in _tables(data, "providers").items():
                 replace = _replace_flag("Provider", pid, raw)
                 if pid in providers and not replace:
                     raise CatalogError(_duplicate("Provider", pid))
                 providers[pid] = _parse_provider(pid, raw)
             seen: set[str] = set()
-            for raw in data.get("models", []):
+            for raw in _entries(data, "models"):
                 replace = _replace_flag("Model", raw.get("id", "<no id>"), raw)
                 spec = _parse_model(raw, providers)
                 if spec.id in seen or (spec.id in models and not replace):
                     raise CatalogError(_duplicate("Model", spec.id))
                 seen.add(spec.id)
                 models[spec.id] = spec
-            licenses |= {lid: _parse_license(lid, raw) for lid, raw in data.get("licenses", {}).items()}
-            facts |= {mid: _parse_facts(mid, raw, models) for mid, raw in data.get("openness", {}).items()}
+            licenses |= {lid: _parse_license(lid, raw) for lid, raw in _tables(data, "licenses").items()}
+            facts |= {mid: _parse_facts(mid, raw, models) for mid, raw in _tables(data, "openness").items()}
         except CatalogError as exc:
             raise CatalogError(f"{path}: {exc.message}", exc.hint) from None
     models = {mid: with_fields(spec, facts=facts[mid]) if mid in facts else spec for mid, spec in models.items()}
     return Catalog(models=models, providers=providers, licenses=licenses)
+
+
+def _tables(data: dict, section: str) -> dict[str, dict]:
+    """``[section.<id>]`` tables: anything else under ``section`` is named, with the form it should take."""
+    tables = data.get(section, {})
+    if not isinstance(tables, dict):
+        raise CatalogError(f"'{section}' must hold tables such as [{section}.<id>], not {tables!r}.")
+    for entry_id, entry in tables.items():
+        if not isinstance(entry, dict):
+            raise CatalogError(
+                f"[{section}] entry '{entry_id}' must be a table of fields ([{section}.{entry_id}]), not {entry!r}."
+            )
+    return tables
+
+
+def _entries(data: dict, section: str) -> list[dict]:
+    """``[[section]]`` entries: a single ``[section]`` table (one bracket pair too few) is named as such."""
+    entries = data.get(section, [])
+    if isinstance(entries, dict):
+        raise CatalogError(f"[{section}] is a single table: declare each entry as [[{section}]] (double brackets).")
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise CatalogError(f"'{section}' must be a list of [[{section}]] tables, not {entries!r}.")
+    return entries
 
 
 def _replace_flag(kind: str, entry_id: str, raw: dict) -> bool:

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 
 from playground.catalog import ModelSpec, ProviderSpec
-from playground.endpoints import split_urls
+from playground.endpoints import check_base_url, split_urls
 from playground.errors import MissingKeyError
 from playground.events import Credentials, Endpoint
 from playground.i18n import _
@@ -64,6 +64,7 @@ def resolve_access(spec: ModelSpec, provider: ProviderSpec, credentials: Credent
                 _("needs a base URL and model name"),
                 _("set them under 'Self-hosted endpoint' in the sidebar (or PLAYGROUND_SELF_HOSTED_URL and _MODEL)."),
             )
+        check_base_url(own.base_url)  # a typed URL that cannot be an address: an input error, before any call
         key = self_hosted_key(own.base_url, own.api_key, env_url, env_key)
         return Access(split_urls(own.base_url), own.model, key or NO_KEY)
     key = credentials.api_keys.get(provider.id) or os.environ.get(provider.key_env, "")

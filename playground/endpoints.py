@@ -22,10 +22,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import openai
 
+from playground.errors import InputError
 from playground.events import Failure, Token
+from playground.i18n import _
 
 COOLDOWN_S = 30.0  # a failed endpoint is skipped this long, unless a health check finds it up sooner
 HEALTH_INTERVAL_S = 10.0
@@ -147,6 +150,23 @@ class Lease:
         if refused or isinstance(exc, openai.APITimeoutError) or (status is not None and status >= 500):
             self.pool.rest(self.url)
             self.refused = refused or status in RETRY_STATUSES
+
+
+def check_base_url(urls: str | Iterable[str]) -> None:
+    """Raise InputError when a base URL typed by a user cannot be an address at all (port 99999, no host, ftp:),
+    before the HTTP client meets it with a raw ValueError."""
+    for url in split_urls(urls):
+        try:
+            parts = urlsplit(url)  # raises ValueError on a broken IPv6 host
+            port = parts.port  # raises ValueError when out of range or not a number
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and port != 0
+        except ValueError:
+            valid = False
+        if not valid:
+            message = _(
+                "{url} is not a usable base URL: it needs http:// or https://, a host, and a port from 1 to 65535."
+            )
+            raise InputError(message.format(url=url), _("Write it like http://127.0.0.1:8000/v1."))
 
 
 def failover(urls: Iterable[str], attempt: Callable[[Lease], Iterator]) -> Iterator:

@@ -15,6 +15,7 @@ from playground.backends.registry import backend_for
 from playground.catalog import Catalog
 from playground.classify import NO_LABEL, BatchRequest, LabelledSet, check_labels
 from playground.events import Credentials, Failure, Request, Result
+from playground.i18n import _
 from playground.metrics import CallMetrics
 from playground.runner import DEFAULT_MODEL_TIMEOUT_S, finals_of
 
@@ -198,7 +199,7 @@ def evaluate(
         if truncated := sum(p.truncated for p in ev.predictions):
             ev.notes.append(f"{truncated} text(s) were cut to fit the model's input limit.")
         ev.metrics = batch_metrics(data.gold, [p.label for p in ev.predictions], labels)
-        ev.notes.append(f"{len(data.texts)} texts in {ev.wall_s:.1f} s.")
+        ev.notes.append(_("{n} texts in {s} s.").format(n=len(data.texts), s=f"{ev.wall_s:.1f}"))
     return evaluations
 
 

@@ -19,7 +19,7 @@ class GenParams:
     temperature: float = 0.7
     top_p: float = 0.95
     max_new_tokens: int = 128
-    seed: int | None = 0
+    seed: int | None = None  # None: a fresh draw each run (thirty students get thirty answers); an int repeats
     ignore_eos: bool = False  # benchmarks: generate exactly max_new_tokens (local models only)
 
 

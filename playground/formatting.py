@@ -1,6 +1,7 @@
 """Numbers, money, durations, sizes and dates written the way the current language writes them (Babel/CLDR).
 
-Every card, chart and table formats through here, so "1,234.5" / "1,234.5", "$0.00042" / "US$0.00042",
+Every card, chart and table formats through here, so "1,234.5" / "1,234.5", "$0.00042" (one sign in both languages,
+as on the charts and in the hardware rates: CLDR's Chinese "US$" read as a second currency beside them),
 "2.5 s" / "2.5 秒", "135M" / "1.35亿" follow the language chosen in the sidebar.
 """
 
@@ -44,7 +45,7 @@ def format_usd(usd: float) -> str:
         pattern = "¤#,##0.00"
     else:
         pattern = "¤0.00####"
-    return format_currency(usd, "USD", format=pattern, locale=babel_locale(), currency_digits=False)
+    return format_currency(usd, "USD", format=pattern, locale=babel_locale(), currency_digits=False).replace("US$", "$")
 
 
 def format_names(names: list[str]) -> str:

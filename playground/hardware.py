@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from playground.i18n import N_
+from playground.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -130,3 +131,11 @@ def detect() -> Hardware:
     rate = RATES[kind]
     per_hour = rate.usd_per_hour * cores if kind == "cpu-core" else rate.usd_per_hour
     return Hardware(name, device, cores, round(per_hour, 4), rate.source, rate.date)
+
+
+def display_name(name: str) -> str:
+    """A recorded hardware name ("AMD EPYC 7B13, 2 cores") in the reader's language: the model name stays, the
+    count is translated. History keeps the English name, which is data."""
+    if match := re.fullmatch(r"(.+), (\d+) cores", name):
+        return _("{cpu}, {n} cores").format(cpu=match.group(1), n=match.group(2))
+    return name

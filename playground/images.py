@@ -22,6 +22,7 @@ from playground.i18n import N_, _
 
 WORK_MAX_PIXELS = 16_000_000  # larger uploads are scaled down on opening: a 4K square still fits
 _BAND_PIXELS = 4_000_000  # rows converted at a time from 16/32-bit to 8-bit
+MAX_ASPECT_RATIO = 50  # long side over short: a 60000×2 strip scaled to a 224-px short side is 6.7M px wide (6 GB)
 API_MAX_SIDE = 1024  # long side sent to API vision models: enough detail for a caption, a fraction of the tokens
 _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
 _WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")  # 16-bit and 32-bit single-channel images
@@ -61,6 +62,7 @@ def open_image(data: bytes | BinaryIO, name: str = "The file") -> OpenedImage:
     try:
         image = Image.open(stream)
         _check_pixels(image, name)
+        check_proportions(image.size, name)
         frames = getattr(image, "n_frames", 1)
         image.seek(0)  # an animated GIF or WebP: its first frame
         full_size = image.size
@@ -128,6 +130,19 @@ def _check_pixels(image: Image.Image, name: str) -> None:
         )
 
 
+def check_proportions(size: tuple[int, int], name: str | None = None) -> None:
+    """Refuse an image far longer than it is wide, before any model scales it: scaling its short side up to a
+    model's input size multiplies the long side too (gigabytes for a 437-byte PNG), and OCR cannot shrink it at all."""
+    width, height = size
+    if max(width, height) > MAX_ASPECT_RATIO * max(1, min(width, height)):
+        raise ImageError(
+            _("{name} is {width}×{height} pixels: more than {ratio} times longer than it is wide.").format(
+                name=name or _("The image"), width=width, height=height, ratio=MAX_ASPECT_RATIO
+            ),
+            _("Crop it closer to what it shows, or upload an ordinary photo or screenshot."),
+        )
+
+
 def _to_rgb(image: Image.Image) -> tuple[Image.Image, str]:
     """8-bit RGB plus a note on what changed ('' when it already was RGB)."""
     mode = image.mode
@@ -180,9 +195,11 @@ def _budget_size(size: tuple[int, int]) -> tuple[int, int]:
 
 
 def require_image(request) -> None:
-    """Every image backend's first check, so each says the same thing with the same code (input)."""
+    """Every image backend's first check, so each says the same thing with the same code (input): an image is
+    there, and it is not so long and thin that scaling it would take gigabytes."""
     if request.image is None:
         raise ImageError(_("No image was given."), _("Pick a sample photo, upload one or take one."))
+    check_proportions(request.image.size)
 
 
 def fit_within(image: Image.Image, max_side: int) -> Image.Image:

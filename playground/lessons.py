@@ -7,6 +7,7 @@ teacher can also hand the same link out. Texts are translated when asked for (ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from playground.catalog import Catalog
@@ -17,12 +18,18 @@ DIMENSIONS = ("privacy", "cost", "transparency", "community", "commercial")
 
 @dataclass(frozen=True)
 class Demo:
-    page: str  # the file under pages/
+    page: str  # the file under pages/, named after its task
     models: tuple[str, ...]
     inputs: dict[str, str] = field(default_factory=dict)  # translated lazily: see demo_inputs
 
-    def query_params(self, catalog: Catalog, lesson: str) -> dict[str, str]:
-        models = [m for m in self.models if m in catalog.models]
+    def query_params(
+        self, catalog: Catalog, lesson: str, can_run: Callable[[str], bool] = lambda model_id: True
+    ) -> dict[str, str]:
+        """The link's parameters. Only models that ``can_run`` here go in; when fewer than two are left, local
+        models of the same task that can run fill up to two, so the run opened is never a page of errors."""
+        models = [m for m in self.models if m in catalog.models and can_run(m)]
+        spare = [s.id for s in catalog.for_task(self.page) if s.is_local and s.id not in models and can_run(s.id)]
+        models += spare[: max(0, 2 - len(models))]
         return {"models": ",".join(models), "lesson": lesson, **demo_inputs(lesson)}
 
 

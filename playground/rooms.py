@@ -17,7 +17,6 @@ from typing import Any
 
 import pandas as pd
 
-import playground.arena as arena
 from playground.errors import InputError
 from playground.events import GenParams
 from playground.store.frames import safe_csv
@@ -97,7 +96,7 @@ class RoomSummary:
     spent_usd: float
     latency: pd.DataFrame  # one row per finished run: model, queue_s, ttft_s, total_s (its distribution)
     spend: pd.DataFrame  # model, runs, usd
-    tally: pd.DataFrame  # choice, votes
+    tally: pd.DataFrame  # model_id, outcome (won, tie, both_bad, lost), votes: by model, as sides are shuffled
 
 
 def summarize(members: pd.DataFrame, runs: pd.DataFrame, votes: pd.DataFrame) -> RoomSummary:
@@ -114,9 +113,6 @@ def summarize(members: pd.DataFrame, runs: pd.DataFrame, votes: pd.DataFrame) ->
         if not runs.empty
         else pd.DataFrame(columns=["model", "runs", "usd"])
     )
-    tally = pd.DataFrame({"choice": list(arena.CHOICES)})
-    counts = votes["choice"].value_counts() if not votes.empty else pd.Series(dtype=int)
-    tally["votes"] = [int(counts.get(c, 0)) for c in arena.CHOICES]
     return RoomSummary(
         members=list(members["display_name"]) if not members.empty else [],
         runners=int(runs["session_id"].nunique()) if not runs.empty else 0,
@@ -124,8 +120,23 @@ def summarize(members: pd.DataFrame, runs: pd.DataFrame, votes: pd.DataFrame) ->
         spent_usd=float(runs["cost_usd"].fillna(0).sum()) if not runs.empty else 0.0,
         latency=latency,
         spend=spend,
-        tally=tally,
+        tally=tally_by_model(votes),
     )
+
+
+OUTCOMES = ("won", "tie", "both_bad", "lost")
+
+
+def tally_by_model(votes: pd.DataFrame) -> pd.DataFrame:
+    """Each model's votes by outcome. "A" and "B" mean nothing across a class: every student's pair is drawn and
+    shuffled anew, so a vote for A is a vote for whichever model that student saw on the left."""
+    rows = [
+        (model, "won" if choice == side else "lost" if choice in ("a", "b") else choice)
+        for a, b, choice in votes[["model_a", "model_b", "choice"]].itertuples(index=False)
+        for model, side in ((a, "a"), (b, "b"))
+    ] if not votes.empty else []  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["model_id", "outcome"])
+    return frame.groupby(["model_id", "outcome"], as_index=False).size().rename(columns={"size": "votes"})
 
 
 # ---------------------------------------------------------------- export

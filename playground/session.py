@@ -25,6 +25,7 @@ from playground.evaluation import ModelEvaluation, Progress, evaluate
 from playground.events import Credentials, Event, Failure, Notice, Request, Result, Token
 from playground.hardware import detect
 from playground.i18n import _
+from playground.languages import language_warning
 from playground.metrics import CallMetrics
 from playground.params import check_params
 from playground.pricing import cost_of
@@ -81,6 +82,12 @@ class Playground:
                 if (unsaved := self.settle(refused, own, credentials, context, settings)) is not None:
                     yield unsaved
                 yield refused
+        for model_id in model_ids:  # before any token: the card says it first
+            own = request[model_id] if isinstance(request, Mapping) else request
+            if model_id in self.catalog.models and (
+                warning := language_warning(self.catalog, self.catalog.get(model_id), own.prompt)
+            ):
+                yield Notice(model_id, warning)
         streamed: dict[str, list[str]] = {m: [] for m in model_ids}
         shares = {m: LEDGER.open() for m in model_ids if (s := self.catalog.models.get(m)) and s.is_local}
         first_token_at: dict[str, float] = {}

@@ -60,6 +60,7 @@ LAYERS = {
         "playground.errors",
         "playground.i18n",
         "playground.access",
+        "playground.public_url",
         "playground.metrics",
         "playground.redact",
         "playground.retention",
@@ -80,6 +81,7 @@ LAYERS = {
         "playground.endpoints",
         "playground.credentials",
         "playground.budget",
+        "playground.languages",
         "playground.energy",
         "playground.tokens",
         "playground.availability",
@@ -126,12 +128,13 @@ def test_pages_and_components_never_reach_a_backend():
 
 
 PUBLIC = """
-CallMetrics Catalog CatalogError Cost Credentials DEFAULT_CAPTION_INSTRUCTION Endpoint Energy Event Failure
-Gate GenParams ImageError InputError LabelledSet Lens LockedOut Lockout MissingKeyError ModelEvaluation
-ModelSpec Notice OverBudget PRESETS Playground PlaygroundError ProviderError ProviderSpec RateLimiter Request
-Result RunContext RunSettings SAMPLE_PHOTOS Scope ServerSettings Token Waiting availability caption_samples
-check_labels check_text fit_within format_usd latency_rows load_catalog load_sample look_all open_image
-parse_labels prediction_rows read_labelled_csv sample_photo
+Availability CallMetrics Catalog CatalogError Cost Credentials DEFAULT_CAPTION_INSTRUCTION Endpoint Energy
+Event Failure Gate GenParams ImageError InputError JoinAddress LabelledSet Lens LockedOut Lockout
+MissingKeyError ModelEvaluation ModelSpec Notice OverBudget PRESETS PUBLIC_URL_SETTING Playground
+PlaygroundError ProviderError ProviderSpec READY RateLimiter Request Result RunContext RunSettings
+SAMPLE_PHOTOS Scope ServerSettings Token Waiting availability caption_samples check_labels check_text
+fit_within format_usd join_root latency_rows load_catalog load_sample look_all open_image parse_labels
+prediction_rows read_labelled_csv sample_photo
 """.split()  # noqa: SIM905 (a pin reads better as words than as 50 quoted strings)
 
 

@@ -136,3 +136,13 @@ def test_rated_votes_leave_out_non_anonymous_ones():
         {"model_a": ["x", "x"], "model_b": ["y", "y"], "choice": ["a", "b"], "anonymous": [True, False]}
     )
     assert list(arena.rated_votes(votes)["choice"]) == ["a"]
+
+
+def test_a_battle_with_a_local_side_is_revealed_together():
+    """Speed would name the model: int4 finishes about five times sooner than fp32 on a CPU."""
+    from playground import load_catalog
+
+    catalog = load_catalog()
+    assert arena.reveal_together(catalog, Battle("x", "generate", "smollm2-135m", "smollm2-135m-int4"))
+    assert arena.reveal_together(catalog, Battle("x", "generate", "gpt-4o-mini", "smollm2-135m"))
+    assert not arena.reveal_together(catalog, Battle("x", "generate", "gpt-4o-mini", "claude-haiku"))

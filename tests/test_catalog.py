@@ -90,3 +90,29 @@ def test_the_bundled_catalog_loads_and_an_extra_model_adds(tmp_path):
     catalog = load_catalog(write(tmp_path, entry()))
     assert catalog.get("extra-model").tasks == ("generate",)
     assert CATALOG_PATH.exists() and "smollm2-135m" in catalog.models
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[models]\nid = "x"\nname = "X"\n', r"\[models\] is a single table.*\[\[models\]\]"),
+        ('[providers]\nmine = "http://127.0.0.1:8000/v1"\n', r"\[providers\] entry 'mine' must be a table"),
+        ('providers = ["a"]\n', r"'providers' must hold tables"),
+        ('models = ["a"]\n', r"'models' must be a list of \[\[models\]\] tables"),
+        ('[licenses]\nMIT = "yes"\n', r"\[licenses\] entry 'MIT'"),
+    ],
+)
+def test_a_catalog_of_the_wrong_shape_is_named_with_its_file(tmp_path, text, named):
+    path = write(tmp_path, text)
+    with pytest.raises(CatalogError, match=rf"{path}: {named}"):
+        load_catalog(path)
+
+
+def test_models_declare_their_languages_and_bad_codes_are_refused(tmp_path):
+    catalog = load_catalog()
+    assert catalog.get("smollm2-135m").languages == ("en",) and not catalog.get("smollm2-135m").reads("zh")
+    assert catalog.get("qwen2.5-0.5b").reads("zh") and catalog.get("gpt-4o-mini").reads("zh")  # not stated: any
+    with pytest.raises(CatalogError, match=r"extra-model.*languages \['English'\]"):
+        load_catalog(write(tmp_path, entry(extra='languages = ["English"]\n')))
+    with pytest.raises(CatalogError, match=r"'languages' must be a list of strings"):
+        load_catalog(write(tmp_path, entry(extra='languages = "en"\n')))

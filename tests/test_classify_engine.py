@@ -426,3 +426,12 @@ def test_a_csv_over_the_row_limit_is_cut_and_says_so():
     content = b"text,label\n" + b"".join(b"t%d,positive\n" % i for i in range(30))
     data = read_labelled_csv(content, SENTIMENT, max_rows=25)
     assert len(data.texts) == 25 and data.warnings == ["Kept the first 25 of 30 rows."]
+
+
+@pytest.mark.parametrize("labels", [(), ("x", "x"), tuple(str(i) for i in range(100))])
+def test_bad_labels_are_an_input_failure_not_an_internal_one(labels):
+    from playground import Request, load_catalog
+    from playground.runner import final_of
+
+    failure = final_of(load_catalog(), "minilm-zero-shot", Request("classify", prompt="Great film.", labels=labels))
+    assert failure.code == "input" and "Unexpected" not in failure.message

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from playground import Credentials, arena, availability, load_catalog, rooms
+from playground import READY, Credentials, arena, availability, load_catalog, rooms
 from playground.store import Store
 from tests.apptest import app_page
 
@@ -81,12 +81,46 @@ def test_arena_draws_only_from_models_that_can_run(monkeypatch, db):
         monkeypatch.delenv(provider, raising=False)
     catalog = load_catalog()
     for task in ("generate", "caption"):
-        ready = sum(availability(catalog, m, Credentials()).status == "ready" for m in catalog.for_task(task))
+        ready = sum(availability(catalog, m, Credentials()).state == READY for m in catalog.for_task(task))
         with app_page(monkeypatch, "arena", PLAYGROUND_DB=db) as at:
             at.segmented_control(key="arena_task").set_value(task).run()
             page = texts(at)
             assert (f"{ready} models are in the draw" if ready >= 2 else "A battle needs two models") in page, page
             assert "GPT-4o" not in page  # never a keyless API model, and never a name
+
+
+def in_chinese(at):
+    at.session_state["language"] = "zh_CN"  # what ?lang=zh or the sidebar's switch sets
+    return at.run()
+
+
+def test_arena_draws_two_models_in_chinese(monkeypatch, twin_catalog, db):
+    """The draw branches on a status value, not on its translation: in Chinese the same models can run."""
+    with app_page(monkeypatch, "arena", twin_catalog, PLAYGROUND_DB=db) as at:
+        in_chinese(at)
+        assert f"共有 {len(LOCAL_GENERATORS)} 个模型参与抽取" in texts(at)
+        at.text_area(key="arena_prompt").input("说一种颜色。").run()
+        at.slider(key="arena_max_tokens").set_value(4).run()
+        next(b for b in at.button if b.label == "新的对战").click().run()
+        assert not at.exception
+        battles = Store(db).runs()
+        assert len(battles) == 2 and set(battles["model_id"]) <= set(LOCAL_GENERATORS)
+
+
+def test_room_exercise_form_saves_in_chinese(monkeypatch, db):
+    store = Store(db)
+    store.create_room("ABCDEFGH", "Class", rooms.hash_pin("2468"))
+    with app_page(monkeypatch, "room", PLAYGROUND_DB=db) as at:
+        at.session_state["instructor_rooms"] = {"ABCDEFGH"}
+        at.query_params["room"] = "ABCDEFGH"
+        in_chinese(at)
+        form = at.multiselect[0]
+        assert len(form.value) == 2 and set(form.value) <= set(LOCAL_GENERATORS)  # two ready models, by default
+        assert "就绪" not in " ".join(form.options)  # a ready model carries no status suffix
+        next(b for b in at.button if b.label == "保存练习").click().run()
+        assert not at.exception
+        saved = rooms.Exercise.from_dict(store.get_room("ABCDEFGH")["exercise"])
+        assert set(saved.models) == set(form.value)
 
 
 def _seed_votes(store: Store, room: str | None, n: int = 12) -> None:
@@ -139,7 +173,7 @@ def test_room_instructor_creates_sets_an_exercise_and_exports(monkeypatch, db):
         at.checkbox[0].check()
         at.multiselect[0].set_value(["smollm2-135m"])
         next(b for b in at.button if b.label == "Save the exercise").click().run()
-        assert "two at least for a blind battle" in at.warning[0].value and store.get_room(code)["exercise"] is None
+        assert "two at least for a blind battle" in at.warning[-1].value and store.get_room(code)["exercise"] is None
         at.multiselect[0].set_value(["smollm2-135m", "gpt-4o-mini"])
         next(b for b in at.button if b.label == "Save the exercise").click().run()
         saved = rooms.Exercise.from_dict(store.get_room(code)["exercise"])

@@ -164,3 +164,15 @@ def test_the_card_names_the_endpoint_that_answered(monkeypatch, two_servers, tmp
         next(b for b in at.button if b.label == "Run").click().run()
         assert not at.exception and not at.error
         assert [c.value for c in at.caption if c.value.endswith(f"on {live}")], [c.value for c in at.caption]
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/v1", "http://[::1/v1", "ftp://127.0.0.1/v1", "http://:80/v1"])
+def test_a_base_url_that_cannot_be_an_address_is_an_input_error_without_a_call(url):
+    from playground import Credentials, Endpoint, Request, availability, load_catalog
+    from playground.runner import final_of
+
+    catalog = load_catalog()
+    credentials = Credentials(self_hosted=Endpoint(url, "m", ""))
+    failure = final_of(catalog, "self-hosted", Request("generate", prompt="hi"), credentials)
+    assert failure.code == "input" and url in failure.message and "Unexpected" not in failure.message
+    assert not availability(catalog, catalog.get("self-hosted"), credentials).ready

@@ -209,3 +209,19 @@ def test_params_out_of_range_are_refused_before_any_model_runs(catalog, tmp_path
         with pytest.raises(InputError):
             list(playground.run(["smollm2-135m", "gpt-4o"], Request("generate", prompt="Hi", params=bad)))
     assert playground.store.runs().empty
+
+
+def test_default_seed_draws_anew_and_a_fixed_seed_repeats(catalog):
+    """Thirty students at temperature 0.7 must not all read the same words; a fixed seed is the explicit way back."""
+
+    def answer(params: GenParams) -> str:
+        request = Request("generate", prompt="Write a short poem about the sea.", params=params)
+        _, finals, _ = collect(run_side_by_side(catalog, ["smollm2-135m"], request))
+        assert isinstance(finals["smollm2-135m"], Result), finals
+        return finals["smollm2-135m"].text
+
+    assert GenParams().seed is None
+    drawn = {answer(GenParams(temperature=0.7, max_new_tokens=24)) for _ in range(2)}
+    assert len(drawn) == 2, drawn
+    fixed = GenParams(temperature=0.7, max_new_tokens=24, seed=1234)
+    assert answer(fixed) == answer(fixed)

@@ -169,3 +169,13 @@ def test_the_sample_set_gives_one_latency_row_per_photo_and_records_each_call(ca
     runs = store.runs()
     assert len(runs) == 4 and set(runs["page"]) == {"caption"} and all(d.final.cost is not None for d in done)
     store.close()
+
+
+def test_a_long_thin_strip_gets_an_input_message_from_every_image_model(catalog):
+    """Given to the engine directly (no upload check on the way): OCR used to say "Unexpected error: ResizeImgError"."""
+    strip = Request("caption", image=Image.new("RGB", (60000, 2), "white"))
+    finals = [e for e in run_side_by_side(catalog, ["efficientnet-lite0", "rapidocr", "image-pipeline"], strip)]
+    failures = {e.model_id: e for e in finals if not isinstance(e, (Notice, Token))}
+    assert len(failures) == 3
+    for failure in failures.values():
+        assert failure.code == "input" and "60000×2" in failure.message and "Unexpected" not in failure.message

@@ -164,3 +164,16 @@ def test_a_rotated_photo_is_not_called_scaled_down():
     opened = open_image(encode(photo, "JPEG", exif=exif))
     assert opened.size == (photo.height, photo.width)
     assert not any("scaled" in note for note in opened.notes)
+
+
+def test_a_long_thin_strip_is_refused_before_any_model_scales_it():
+    """437 bytes of PNG, 60000×2 pixels: scaled to a model's 224-pixel short side it allocated 6 GB."""
+    strip = io.BytesIO()
+    Image.new("RGB", (60000, 2), "white").save(strip, "PNG")
+    assert len(strip.getvalue()) < 1000
+    with pytest.raises(ImageError, match="60000×2") as refused:
+        open_image(strip.getvalue())
+    assert refused.value.code == "input" and refused.value.hint
+    assert open_image(encode(Image.new("RGB", (2000, 40)), "PNG")).size == (2000, 40)  # 50:1 is still an image
+    with pytest.raises(ImageError):
+        open_image(encode(Image.new("RGB", (2000, 39)), "PNG"))

@@ -70,7 +70,9 @@ def test_summary_counts_people_runs_spend_latency_and_votes():
     assert summary.members == ["Ada", "Ben", "Cy"] and summary.runners == 2 and summary.runs == 4
     assert summary.spent_usd == pytest.approx(0.001)
     assert len(summary.latency) == 3 and summary.latency["queue_s"].max() == 1.5  # the failed run is left out
-    assert dict(zip(summary.tally["choice"], summary.tally["votes"])) == {"a": 2, "b": 0, "tie": 1, "both_bad": 0}
+    # by model, not by side: x won as A twice; the tie counts for both
+    tally = {(m, o): n for m, o, n in summary.tally.itertuples(index=False)}
+    assert tally == {("x", "won"): 2, ("y", "lost"): 2, ("x", "tie"): 1, ("y", "tie"): 1}
 
 
 def test_summary_of_an_empty_room():

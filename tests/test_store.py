@@ -113,7 +113,7 @@ def test_round_trip_of_a_real_run_and_a_failure(store, catalog, smollm_result):
         "temperature": 0,
         "top_p": 0.95,
         "max_new_tokens": 6,
-        "seed": 0,
+        "seed": None,
         "ignore_eos": False,
     }
     assert failed["page"] == "classify" and failed["openness"] == "closed" and pd.isna(failed["session_id"])

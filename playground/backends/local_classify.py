@@ -55,7 +55,7 @@ class LocalClassifier(LocalBackend):
                 check_text(text)
             check_labels(request.labels)
         except InputError as exc:
-            yield Failure(spec.id, str(exc))
+            yield Failure.of(spec.id, exc)
             return
         yield from super().execute(spec, request, credentials)
 

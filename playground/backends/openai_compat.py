@@ -228,7 +228,7 @@ class OpenAIChatBackend:
         except MissingKeyError as exc:
             yield Failure(
                 spec.id,
-                _("{name} is unavailable: it {status}.").format(name=spec.name, status=exc.status),
+                _("{name} is unavailable: it {status}.").format(name=spec.display_name, status=exc.status),
                 hint=exc.how,
                 code=exc.code,
             )
