@@ -43,6 +43,8 @@ from playground.evaluation import ModelEvaluation, prediction_rows
 from playground.images import SAMPLE_PHOTOS, fit_within, open_image, sample_photo
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, format_usd
+from playground.prompt_set_runs import PromptSetRun, live_run, start_prompt_set
+from playground.prompt_sets import MAX_ROWS, PromptRow, PromptSet, built_in_sets, load_built_in, read_upload
 from playground.session import Playground, RunSettings
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "ImageError",
     "InputError",
     "LabelledSet",
+    "MAX_ROWS",
     "MissingKeyError",
     "ModelEvaluation",
     "ModelSpec",
@@ -68,6 +71,9 @@ __all__ = [
     "Playground",
     "PlaygroundError",
     "ProviderError",
+    "PromptRow",
+    "PromptSet",
+    "PromptSetRun",
     "ProviderSpec",
     "Request",
     "Result",
@@ -76,17 +82,22 @@ __all__ = [
     "Token",
     "Waiting",
     "availability",
+    "built_in_sets",
     "caption_samples",
     "check_labels",
     "check_text",
     "fit_within",
     "format_usd",
     "latency_rows",
+    "live_run",
+    "load_built_in",
     "load_catalog",
     "load_sample",
     "open_image",
     "parse_labels",
     "prediction_rows",
     "read_labelled_csv",
+    "read_upload",
     "sample_photo",
+    "start_prompt_set",
 ]

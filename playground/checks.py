@@ -248,7 +248,7 @@ def run_checks(
 
 
 def verdict(results: list[CheckResult]) -> str:
-    """"pass" when every check passed, "fail" when one failed, else "not judged" (also for a row with no checks)."""
+    """ "pass" when every check passed, "fail" when one failed, else "not judged" (also for a row with no checks)."""
     if any(r.passed is False for r in results):
         return "fail"
     if results and all(r.passed for r in results):

@@ -106,6 +106,7 @@ class Result:
     label: str | None = None  # classify: the predicted label
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. {"sent_size": (w, h)}
     cost: Any = None  # a pricing.Cost, set by the session once the call is priced
+    history_id: int | None = None  # its row in the store's runs, set by the session once recorded
 
 
 @dataclass
@@ -118,6 +119,7 @@ class Failure:
     code: str = "internal"  # one of playground.errors.CODES: callers branch on this, never on the message
     retry_after_s: float | None = None
     cost: Any = None
+    history_id: int | None = None
 
     @classmethod
     def of(cls, model_id: str, error: PlaygroundError) -> Failure:

@@ -133,7 +133,9 @@ def _row(row: dict, n: int, judges: Callable[[str], bool]) -> PromptRow:
     if isinstance(checks, dict):
         checks = [{k: v} for k, v in checks.items()]
     if not isinstance(checks, list) or not all(isinstance(c, dict) and len(c) == 1 for c in checks):
-        raise InputError(_("{where}: “checks” is a list of one-entry mappings, e.g. - contains: Paris").format(where=where))
+        raise InputError(
+            _("{where}: “checks” is a list of one-entry mappings, e.g. - contains: Paris").format(where=where)
+        )
     return PromptRow(
         id=str(row.get("id") or n).strip(),
         prompt=prompt,

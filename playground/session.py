@@ -146,7 +146,7 @@ class Playground:
                 hourly_usd=settings.hourly_usd,
             )
         try:
-            self.store.record(
+            final.history_id = self.store.record(
                 context, spec, request, final, final.cost, secrets=self.secrets(credentials), store_io=settings.store_io
             )
         except Exception as exc:  # a locked or full database, a dropped PostgreSQL connection
