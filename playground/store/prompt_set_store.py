@@ -60,12 +60,9 @@ class PromptSetStore:
         values = dict(cell)
         for name in ("answer", "error"):
             values[name] = self.retention.clip(scrub(values.get(name), hidden))
+        values |= {"run_id": run_id, "row_index": row_index, "model_id": model_id, "created_at": time.time()}
         with self._begin() as conn:
-            conn.execute(
-                sa.insert(prompt_set_cells).values(
-                    values, run_id=run_id, row_index=row_index, model_id=model_id, created_at=time.time()
-                )
-            )
+            conn.execute(sa.insert(prompt_set_cells).values(values))
 
     def mark_cell(self, run_id: str, row_index: int, model_id: str, manual_verdict: str | None, comment: str) -> None:
         """A person's pass/fail (None: back to the checks' verdict) and comment on one cell."""
