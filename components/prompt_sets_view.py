@@ -44,10 +44,10 @@ def verdict_names() -> dict[str, str]:
 
 
 def choose_set(catalog: Catalog) -> PromptSet | None:
-    """A built-in set (the page's language first) or an upload; an invalid upload says why and gives None."""
+    """A built-in set in the page's language, or an upload; an invalid upload says why and gives None."""
     sets = built_in_sets()
-    mine = "-zh" if is_chinese() else "-en"
-    keys = sorted(sets, key=lambda k: (not k.endswith(mine), k != f"quick{mine}", k))
+    mine = "-zh" if is_chinese() else "-en"  # the sets written in the page's language, the quick one first
+    keys = sorted((k for k in sets if k.endswith(mine)), key=lambda k: (k != f"quick{mine}", k))
     source = st.radio(
         _("Prompt set"),
         ["built-in", "upload"],

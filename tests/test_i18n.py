@@ -21,7 +21,7 @@ from playground.i18n import LOCALES_DIR, _, parse_language, set_language
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
 PO = LOCALES_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
-PAGES = ["home", "generate", "classify", "caption", "dashboard", "learn", "arena", "leaderboard", "room"]
+PAGES = ["home", "generate", "classify", "prompt_sets", "caption", "dashboard", "learn", "arena", "leaderboard", "room"]
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 # English that may stay on a Chinese page, and why. Model, provider and licence names come from the catalog.

@@ -32,7 +32,9 @@ def playground(catalog, store):
 
 
 def one_row_set(checks, prompt="What is the capital of France?", reference="Paris") -> PromptSet:
-    return from_data({"name": "test", "rows": [{"id": "q1", "prompt": prompt, "reference": reference, "checks": checks}]})
+    return from_data(
+        {"name": "test", "rows": [{"id": "q1", "prompt": prompt, "reference": reference, "checks": checks}]}
+    )
 
 
 # ---------------------------------------------------------------- uploads: clear errors, nothing runs
@@ -91,7 +93,9 @@ def test_every_built_in_set_is_valid_in_both_languages():
 @pytest.mark.slow
 def test_a_set_runs_on_two_local_models_and_every_cell_is_stored_and_recorded(playground, store):
     prompt_set = load_built_in("quick-en")
-    run = start_prompt_set(playground, prompt_set, ["smollm2-135m", INT4], FAST, context=RunContext("prompt_sets", "s1"))
+    run = start_prompt_set(
+        playground, prompt_set, ["smollm2-135m", INT4], FAST, context=RunContext("prompt_sets", "s1")
+    )
     assert run.wait(600), "the run did not finish"
     saved, cells = store.prompt_set_run(run.id), store.prompt_set_cells(run.id)
     assert saved["status"] == "done" and saved["session_id"] == "s1" and saved["models"] == ["smollm2-135m", INT4]
@@ -196,10 +200,10 @@ def test_filters_manual_verdicts_and_pass_rates(store):
 
 
 def test_exports_escape_formulas_and_keep_every_cell(store):
-    answers = {(0, "a"): "=HYPERLINK(\"http://x\")", (0, "b"): "+1", (1, "a"): "-2", (1, "b"): "@SUM(A1)"}
+    answers = {(0, "a"): '=HYPERLINK("http://x")', (0, "b"): "+1", (1, "a"): "-2", (1, "b"): "@SUM(A1)"}
     run, cells = stored_run(store, ["x", "y"], ["a", "b"], dict.fromkeys(answers, "pass"), answers=answers)
     rows = list(csv.DictReader(io.StringIO(report.to_csv(run, cells))))
-    assert [r["answer"] for r in rows] == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)"]
+    assert [r["answer"] for r in rows] == ['\'=HYPERLINK("http://x")', "'+1", "'-2", "'@SUM(A1)"]
     assert report.csv_safe("\tx") == "'\tx" and report.csv_safe("\rx") == "'\rx" and report.csv_safe(1.5) == 1.5
     exported = json.loads(report.to_json(run, cells))
     assert exported["run"]["id"] == "a" and exported["cells"][0]["answer"] == answers[(0, "a")]  # JSON stays exact
