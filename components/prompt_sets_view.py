@@ -36,7 +36,7 @@ from playground.prompt_sets import MAX_ROWS, from_data
 
 FOLLOW_EVERY_S = 2.0
 RUN = "run"  # the query parameter (and session key) that names the run shown
-MARKS = {"pass": "✅", "fail": "❌", "not judged": "➖", "error": "⚠️"}
+MARKS = {"pass": "✓", "fail": "✗", "not judged": "–", "error": "⚠"}  # drawn by common fonts, in tables too
 
 
 def verdict_names() -> dict[str, str]:
@@ -203,7 +203,7 @@ def _cell_summary(cell: dict | None) -> str:
     if cell is None:
         return "…"
     verdict = report.verdict_of(cell)
-    parts = [f"{MARKS[verdict]} {verdict_names()[verdict]}" + (" ✍" if cell["manual_verdict"] else "")]
+    parts = [f"{MARKS[verdict]} {verdict_names()[verdict]}" + (" ✎" if cell["manual_verdict"] else "")]
     if checks := cell["checks"]:
         parts.append(f"{sum(bool(c['passed']) for c in checks)}/{len(checks)}")
     if cell["latency_s"] is not None:

@@ -64,11 +64,11 @@ def test_bad_uploads_give_clear_messages_and_run_nothing(store, name, content, w
 
 def test_a_good_csv_upload_with_variables_and_every_check_column():
     content = (
-        "id,prompt,system,reference,contains,not_contains,regex,json,min_chars,max_chars,latency,cost,similar,"
-        "judge_model,judge_rubric,var:country\n"
-        "c1,What is the capital of {{country}}?,Be brief.,Paris,Paris,Berlin,\\bParis\\b,,1,200,30,0.01,0.5,"
-        "smollm2-135m,Names the right city.,France\n"
-    ).encode()
+        b"id,prompt,system,reference,contains,not_contains,regex,json,min_chars,max_chars,latency,cost,similar,"
+        b"judge_model,judge_rubric,var:country\n"
+        b"c1,What is the capital of {{country}}?,Be brief.,Paris,Paris,Berlin,\\bParis\\b,,1,200,30,0.01,0.5,"
+        b"smollm2-135m,Names the right city.,France\n"
+    )
     prompt_set = read_upload("capitals.csv", content)
     row = prompt_set.rows[0]
     assert prompt_set.name == "capitals" and row.text == "What is the capital of France?" and row.system == "Be brief."
