@@ -262,6 +262,7 @@ TITLES = {
     "home": "开放/闭源模型实验场",
     "generate": "并排生成",
     "classify": "并排分类",
+    "prompt_sets": "提示词集",
     "caption": "并排生成图像描述",
     "dashboard": "延迟与成本",
     "learn": "什么是“开放”",
