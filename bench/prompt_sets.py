@@ -6,13 +6,18 @@
    same 40 generations one call at a time (``Playground.run_one``, recorded, no checks).
 2. Seconds spent writing to the store per cell (the history row and the cell row) over one cell's generation.
 
-Every call generates exactly ``TOKENS`` tokens (``ignore_eos``), so both sides do the same work.
+Every call generates exactly ``TOKENS`` tokens (``ignore_eos``), so both sides do the same work. On a 2-core machine
+loaded by other jobs, batched steps on two torch threads ran far slower than on one (OMP_NUM_THREADS=1): the first
+line printed 1.12 with two and 0.22 (16 rows in flight) or 0.44 (8) with one, in runs a few minutes apart.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
+
+import torch
 
 from bench import throwaway_playground
 from playground import GenParams, Request, Result, load_built_in, load_catalog, start_prompt_set
@@ -23,6 +28,7 @@ from playground.prompt_sets import PromptSet
 MODELS = ["smollm2-135m", "smollm2-135m-int4"]
 TOKENS = 16
 PARAMS = GenParams(temperature=0.0, max_new_tokens=TOKENS, ignore_eos=True)
+THREADS = torch.get_num_threads()  # before any model step changes it
 
 
 def twenty_prompts() -> PromptSet:
@@ -74,7 +80,10 @@ def main() -> None:
     writes_s = (store.record.seconds + store.record_cell.seconds) / len(cells)
     generation_s = statistics.median(one_call)
 
-    print(f"hardware: {detect().name}; {TOKENS} tokens per answer, greedy; a machine shared with other work")
+    print(
+        f"hardware: {detect().name}, torch threads per step up to {THREADS} (OMP_NUM_THREADS); {TOKENS} tokens per "
+        f"answer, greedy; load average {os.getloadavg()[0]:.1f} (a machine shared with other work)"
+    )
     print(
         f"wall for 20 prompts x 2 local models / the same run one call at a time: {batched_s / serial_s:.3f} "
         f"(goal <= 0.35)  [{batched_s:.1f} s batched, checks and cells included; {serial_s:.1f} s one at a time]"

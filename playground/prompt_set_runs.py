@@ -33,9 +33,9 @@ from playground.session import Playground, RunSettings
 
 log = logging.getLogger(__name__)
 
-# Rows a local model holds at once: they share its continuous batch, and its line keeps room for other users. On a
-# loaded 2-core machine 8 at a time finished 20 rows of SmolLM2 fp32 sooner than 16 (each wave prefills together).
-LOCAL_IN_FLIGHT = 8
+# Rows a local model holds at once: they share its continuous batch, and its line (32 waiting) keeps room for others.
+# bench/prompt_sets.py: 16 finished 20 rows x 2 models in 20.7 s where 8 took 25.3 s (one torch thread per step).
+LOCAL_IN_FLIGHT = 16
 API_IN_FLIGHT = 4  # concurrent calls per API model (as batch evaluation), within its rate limits
 SIMILARITY_MODEL = "minilm-zero-shot"
 RUNNING, DONE, CANCELLED, FAILED = "running", "done", "cancelled", "failed"
