@@ -21,6 +21,7 @@ page = st.navigation(
         st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),
         st.Page("pages/generate.py", title=_("Generate"), icon=":material/edit_note:"),
         st.Page("pages/classify.py", title=_("Classify"), icon=":material/label:"),
+        st.Page("pages/prompt_sets.py", title=_("Prompt sets"), icon=":material/table_view:"),
         st.Page("pages/caption.py", title=_("Caption"), icon=":material/image:"),
         st.Page("pages/dashboard.py", title=_("Latency & cost"), icon=":material/monitoring:"),
         st.Page("pages/tokens.py", title=_("Tokens"), icon=":material/token:"),

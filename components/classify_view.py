@@ -117,14 +117,17 @@ def summary(catalog: Catalog, evaluations: dict[str, ModelEvaluation]) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def accuracy_scatter(table: pd.DataFrame, x: str, title: str, log_x: bool = False) -> go.Figure:
-    """One point per model, named in the legend (labels on the points would overlap where models tie)."""
+def accuracy_scatter(
+    table: pd.DataFrame, x: str, title: str, log_x: bool = False, y: str = "Accuracy", y_title: str | None = None
+) -> go.Figure:
+    """One point per model, named in the legend (labels on the points would overlap where models tie). Prompt sets
+    plot their pass rate (``y``) the same way."""
     fig = go.Figure()
     for _index, row in table.iterrows():
         openness = _("open") if row["Openness"] == "open" else _("closed")
         fig.add_scatter(
             x=[row[x]],
-            y=[row["Accuracy"]],
+            y=[row[y]],
             mode="markers",
             name=f"{row['Model']} · {openness}",
             marker=dict(size=13, symbol="circle" if row["Openness"] == "open" else "diamond"),
@@ -138,7 +141,7 @@ def accuracy_scatter(table: pd.DataFrame, x: str, title: str, log_x: bool = Fals
             title=column_titles()[x], type="log" if log_x else None, dtick=1 if log_x else None,
             tickformat="~r", tickprefix="$" if money else None,
         ),
-        yaxis=dict(title=_("accuracy"), range=[0, 1.05], tickformat=".0%"),
+        yaxis=dict(title=y_title or _("accuracy"), range=[0, 1.05], tickformat=".0%"),
         height=440,
         # the legend below the axis title, in the figure's own space: it no longer covers the x labels
         legend=LEGEND_BELOW,

@@ -46,12 +46,15 @@ from playground.events import (
 from playground.images import SAMPLE_PHOTOS, fit_within, open_image, sample_photo
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, format_usd
+from playground.prompt_set_runs import PromptSetRun, live_run, start_prompt_set
+from playground.prompt_sets import MAX_ROWS, PromptRow, PromptSet, built_in_sets, load_built_in, read_upload
 from playground.public_url import PUBLIC_URL_SETTING, JoinAddress, join_root
 from playground.session import Playground, RunSettings
 from playground.tokens import Lens, look_all
 
 __all__ = [
     "DEFAULT_CAPTION_INSTRUCTION",
+    "MAX_ROWS",
     "PRESETS",
     "PUBLIC_URL_SETTING",
     "READY",
@@ -82,6 +85,9 @@ __all__ = [
     "OverBudget",
     "Playground",
     "PlaygroundError",
+    "PromptRow",
+    "PromptSet",
+    "PromptSetRun",
     "ProviderError",
     "ProviderSpec",
     "RateLimiter",
@@ -94,6 +100,7 @@ __all__ = [
     "Token",
     "Waiting",
     "availability",
+    "built_in_sets",
     "caption_samples",
     "check_labels",
     "check_text",
@@ -101,6 +108,8 @@ __all__ = [
     "format_usd",
     "join_root",
     "latency_rows",
+    "live_run",
+    "load_built_in",
     "load_catalog",
     "load_sample",
     "look_all",
@@ -108,5 +117,7 @@ __all__ = [
     "parse_labels",
     "prediction_rows",
     "read_labelled_csv",
+    "read_upload",
     "sample_photo",
+    "start_prompt_set",
 ]

@@ -107,6 +107,7 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. {"sent_size": (w, h)}
     cost: Any = None  # a pricing.Cost, set by the session once the call is priced
     energy: Any = None  # an energy.Energy, set by the session when the run settles
+    history_id: int | None = None  # its row in the store's runs, set by the session once recorded
 
 
 @dataclass
@@ -120,6 +121,7 @@ class Failure:
     retry_after_s: float | None = None
     cost: Any = None
     energy: Any = None
+    history_id: int | None = None
 
     @classmethod
     def of(cls, model_id: str, error: PlaygroundError) -> Failure:

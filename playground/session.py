@@ -223,7 +223,7 @@ class Playground:
             )
         final.energy = account(spec, final, share, self.store)
         try:
-            self.store.record(
+            final.history_id = self.store.record(
                 context, spec, request, final, final.cost, secrets=self.secrets(credentials), store_io=settings.store_io
             )
         except Exception as exc:  # a locked or full database, a dropped PostgreSQL connection

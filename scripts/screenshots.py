@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_app, wait_idle
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, screenshot_whole_page, streamlit_app, wait_idle
 
 PAGES = ("", "generate", "classify", "caption", "dashboard", "tokens", "arena", "leaderboard", "room", "learn")
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "pages"
@@ -30,15 +30,8 @@ def main() -> None:
                 page.goto(f"{url}/{name}?lang={lang}")
                 page.get_by_text("Language / 语言").first.wait_for()
                 wait_idle(page)
-                height = page.evaluate(
-                    "() => Math.max(...[...document.querySelectorAll('section, [data-testid=stMain]')]"
-                    ".map(e => e.scrollHeight), 1000)"
-                )
-                page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 4000)})
-                wait_idle(page)
                 path = OUT / f"{name or 'home'}-{lang}.png"
-                page.screenshot(path=str(path), full_page=True)
-                page.set_viewport_size({"width": 1400, "height": 1000})
+                screenshot_whole_page(page, path)
                 print(path)
             page.close()
         browser.close()

@@ -105,3 +105,16 @@ def wait_idle(page, timeout_ms: int = 180_000) -> None:
     """Streamlit shows its status widget while a script runs; wait for it to go away."""
     page.wait_for_timeout(500)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+
+
+def screenshot_whole_page(page, path) -> None:
+    """The whole page in one image: Streamlit scrolls inside its main section, so the window is grown to fit it."""
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('section, [data-testid=stMain]')]"
+        ".map(e => e.scrollHeight), 1000)"
+    )
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 4000)})
+    wait_idle(page)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)

@@ -81,6 +81,9 @@ LAYERS = {
         "playground.endpoints",
         "playground.credentials",
         "playground.budget",
+        "playground.prompt_set_report",
+        "playground.prompt_sets",
+        "playground.checks",
         "playground.languages",
         "playground.energy",
         "playground.tokens",
@@ -93,7 +96,12 @@ LAYERS = {
     ],
     "backends: one small class per way of running a model": ["playground.backends"],
     "running: the fan-out, with deadlines and crash isolation": ["playground.runner", "playground.evaluation"],
-    "the session: THE way to run, price and record": ["playground.session", "playground.caption_batch", "playground"],
+    "the session: THE way to run, price and record": [
+        "playground.session",
+        "playground.caption_batch",
+        "playground.prompt_set_runs",
+        "playground",
+    ],
 }
 
 
@@ -129,12 +137,13 @@ def test_pages_and_components_never_reach_a_backend():
 
 PUBLIC = """
 Availability CallMetrics Catalog CatalogError Cost Credentials DEFAULT_CAPTION_INSTRUCTION Endpoint Energy
-Event Failure Gate GenParams ImageError InputError JoinAddress LabelledSet Lens LockedOut Lockout
+Event Failure Gate GenParams ImageError InputError JoinAddress LabelledSet Lens LockedOut Lockout MAX_ROWS
 MissingKeyError ModelEvaluation ModelSpec Notice OverBudget PRESETS PUBLIC_URL_SETTING Playground
-PlaygroundError ProviderError ProviderSpec READY RateLimiter Request Result RunContext RunSettings
-SAMPLE_PHOTOS Scope ServerSettings Token Waiting availability caption_samples check_labels check_text
-fit_within format_usd join_root latency_rows load_catalog load_sample look_all open_image parse_labels
-prediction_rows read_labelled_csv sample_photo
+PlaygroundError PromptRow PromptSet PromptSetRun ProviderError ProviderSpec READY RateLimiter Request Result
+RunContext RunSettings SAMPLE_PHOTOS Scope ServerSettings Token Waiting availability built_in_sets
+caption_samples check_labels check_text fit_within format_usd join_root latency_rows live_run load_built_in
+load_catalog load_sample look_all open_image parse_labels prediction_rows read_labelled_csv read_upload
+sample_photo start_prompt_set
 """.split()  # noqa: SIM905 (a pin reads better as words than as 50 quoted strings)
 
 

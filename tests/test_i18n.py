@@ -21,7 +21,19 @@ from playground.i18n import LOCALES_DIR, _, parse_language, set_language
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
 PO = LOCALES_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
-PAGES = ["home", "generate", "classify", "caption", "dashboard", "learn", "arena", "leaderboard", "room", "tokens"]
+PAGES = [
+    "home",
+    "generate",
+    "classify",
+    "prompt_sets",
+    "caption",
+    "dashboard",
+    "learn",
+    "arena",
+    "leaderboard",
+    "room",
+    "tokens",
+]
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 # English that may stay on a Chinese page, and why. Model, provider and licence names come from the catalog.
@@ -292,6 +304,7 @@ TITLES = {
     "home": "开放/闭源模型实验场",
     "generate": "并排生成",
     "classify": "并排分类",
+    "prompt_sets": "提示词集",
     "caption": "并排生成图像描述",
     "dashboard": "延迟与成本",
     "learn": "什么是“开放”",

@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from playground.catalog import load_catalog
 from playground.context import RunContext
@@ -384,7 +385,6 @@ def test_votes_are_checked_and_filtered_by_room(store):
 def migrations_head() -> str:
     """The newest revision in the migrations folder (one head: the chain has no fork)."""
     from alembic.config import Config
-    from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -147,4 +147,45 @@ sign_in_attempts = sa.Table(
     sa.Column("locked_until", sa.Float, nullable=False),
 )
 
+
+# added by migration 0006: prompt sets, one run of a set on several models and one cell per (row, model)
+prompt_set_runs = sa.Table(
+    "prompt_set_runs",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),  # unguessable: the page's ?run= link finds it again
+    sa.Column("session_id", sa.Text),
+    sa.Column("room", sa.Text),
+    sa.Column("set_name", sa.Text, nullable=False),
+    sa.Column("prompt_set", sa.JSON, nullable=False),  # the validated set, rows and checks
+    sa.Column("models", sa.JSON, nullable=False),  # model ids, in column order
+    sa.Column("params", sa.JSON, nullable=False),  # GenParams
+    sa.Column("status", sa.Text, nullable=False),  # running, done, cancelled
+    sa.Column("rerun_of", sa.Text),  # the earlier run this one repeats, for the diff
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float),
+    sa.Index("prompt_set_runs_session_created", "session_id", "created_at"),
+)
+
+prompt_set_cells = sa.Table(
+    "prompt_set_cells",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Text, sa.ForeignKey("prompt_set_runs.id", name="prompt_set_cells_run_fk"), nullable=False),
+    sa.Column("row_index", sa.Integer, nullable=False),
+    sa.Column("model_id", sa.Text, nullable=False),
+    sa.Column("history_id", sa.Integer),  # the generation's row in runs (no foreign key: history may be pruned)
+    sa.Column("answer", sa.Text),  # NULL when inputs and outputs are not stored
+    sa.Column("error", sa.Text),
+    sa.Column("latency_s", sa.Float),  # the model's own time: wait in line and load left out
+    sa.Column("tokens_in", sa.Integer),
+    sa.Column("tokens_out", sa.Integer),
+    sa.Column("cost_usd", sa.Float),
+    sa.Column("checks", sa.JSON, nullable=False),  # [{kind, label, passed (true/false/null), detail}]
+    sa.Column("verdict", sa.Text, nullable=False),  # pass, fail, not judged, error
+    sa.Column("manual_verdict", sa.Text),  # pass or fail, set by a person: it overrides the checks
+    sa.Column("comment", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("run_id", "row_index", "model_id", name="prompt_set_cells_one_per_cell"),
+)
+
 RUN_COLUMNS = tuple(c.name for c in runs.columns if c.name != "id")

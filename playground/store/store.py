@@ -28,6 +28,7 @@ from playground.redact import scrub
 from playground.retention import Retention
 from playground.store.engine import as_url, connect, upgrade
 from playground.store.frames import json_rows
+from playground.store.prompt_set_store import PromptSetStore
 from playground.store.schema import (
     RUN_COLUMNS,
     VOTE_CHOICES,
@@ -86,7 +87,7 @@ def _params(request: Request) -> str:
     return json.dumps(params)
 
 
-class Store(TrustStore):
+class Store(TrustStore, PromptSetStore):
     """Everything the playground remembers, behind one engine per database URL."""
 
     def __init__(self, url: str | Path | None = None, retention: Retention | None = None) -> None:
