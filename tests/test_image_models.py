@@ -131,7 +131,7 @@ def odd_uploads() -> dict[str, bytes]:
         "16bit.png": encode(Image.new("I;16", (80, 60), 40000), "PNG"),
         "palette.png": encode(palette, "PNG"),
         "one-pixel.png": encode(Image.new("RGB", (1, 1), "red"), "PNG"),
-        "sliver.png": encode(Image.new("RGB", (3, 500), "white"), "PNG"),
+        "sliver.png": encode(Image.new("RGB", (10, 500), "white"), "PNG"),  # 1:50, the longest allowed
     }
 
 
