@@ -46,9 +46,13 @@ runs = sa.Table(
     sa.Column("endpoint", sa.Text),  # the base URL that answered, for served models
     sa.Column("error_code", sa.Text),  # playground.errors code of a failure
     sa.Column("partial", sa.Integer, nullable=False, server_default="0"),  # a failure that kept part of an answer
+    # added by migration 0004
+    sa.Column("conversation_id", sa.Text),  # the conversation a turn belongs to (conversations.Conversation.id)
+    sa.Column("turn", sa.Integer),  # 1 = its first message; a regenerated answer repeats its turn
     sa.Index("runs_ts", "ts"),
     sa.Index("runs_room_ts", "room", "ts"),
     sa.Index("runs_battle", "battle_id"),
+    sa.Index("runs_conversation", "conversation_id"),
 )
 
 settings = sa.Table(
@@ -103,6 +107,7 @@ votes = sa.Table(
     sa.Column("choice", sa.Text, nullable=False),
     sa.Column("anonymous", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("turns", sa.Integer),  # added by migration 0004: how many turns the battle had when voted on
     sa.UniqueConstraint("battle_id", name="votes_one_per_battle"),  # a battle is never counted twice
     sa.CheckConstraint("choice IN ('a', 'b', 'tie', 'both_bad')", name="votes_choice"),
     sa.Index("votes_room_created", "room", "created_at"),

@@ -17,10 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from playground.events import Failure, Request, Result
 from playground.catalog import ModelSpec
 from playground.context import RunContext
 from playground.errors import InputError
+from playground.events import Failure, Request, Result
 from playground.hardware import detect
 from playground.pricing import Cost
 from playground.redact import scrub
@@ -137,6 +137,8 @@ class Store:
             "session_id": context.session_id or None,
             "room": context.room,
             "battle_id": context.battle_id,
+            "conversation_id": context.conversation_id,
+            "turn": context.turn,
             "model_id": spec.id,
             "model_name": spec.name,
             "openness": spec.openness,
@@ -175,6 +177,7 @@ class Store:
         models: Iterable[str] = (),
         since: float | None = None,
         room: str | None = None,
+        conversation_id: str | None = None,
     ):
         """Runs as a pandas DataFrame, oldest first, with a ``time`` column; empty filters mean everything."""
         import pandas as pd
@@ -188,6 +191,8 @@ class Store:
             query = query.where(runs.c.ts >= since)
         if room is not None:
             query = query.where(runs.c.room == room)
+        if conversation_id is not None:
+            query = query.where(runs.c.conversation_id == conversation_id)
         with self._connect() as conn:
             frame = pd.read_sql_query(query, conn)
         frame.insert(1, "time", pd.to_datetime(frame["ts"], unit="s", utc=True))
@@ -262,11 +267,14 @@ class Store:
             row = conn.execute(sa.select(battles).where(battles.c.id == battle_id)).mappings().first()
         return dict(row) if row else None
 
-    def record_vote(self, battle_id: str, session_id: str, room: str | None, choice: str, anonymous: bool) -> bool:
-        """Count one vote; False when this battle already has one (a UNIQUE constraint, so replicas agree too)."""
+    def record_vote(
+        self, battle_id: str, session_id: str, room: str | None, choice: str, anonymous: bool, turns: int = 1
+    ) -> bool:
+        """Count one vote; False when this battle already has one (a UNIQUE constraint, so replicas agree too).
+        ``turns``: how many turns the battle ran before the vote (follow-ups included)."""
         if choice not in VOTE_CHOICES:
             raise InputError(f"A vote is one of {', '.join(VOTE_CHOICES)}, not {choice!r}.")
-        row = {"battle_id": battle_id, "session_id": session_id, "room": room, "choice": choice}
+        row = {"battle_id": battle_id, "session_id": session_id, "room": room, "choice": choice, "turns": turns}
         try:
             with self._begin() as conn:
                 conn.execute(sa.insert(votes).values(**row, anonymous=bool(anonymous), created_at=time.time()))
