@@ -1,0 +1,113 @@
+"""The generate page as a chat per column: AppTest for three turns, regenerate and totals; Chromium for a stop in
+one column while the other streams, and the three-turn screenshots in English and Chinese."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from components.chat_view import STATE
+from tests.apptest import app_page
+from tests.browser import open_page, wait_idle
+
+LOCAL = ["smollm2-135m", "smollm2-135m-int4"]
+FOLLOW_UPS = ["What colour is it?", "Say it in one word."]
+
+
+def chat(at, *messages: str):
+    for message in messages:
+        at.chat_input(key="generate_chat").set_value(message).run()
+        assert not at.exception, at.exception
+
+
+@pytest.mark.slow
+def test_three_turns_side_by_side_then_regenerate_one_column(monkeypatch, tmp_path):
+    with app_page(monkeypatch, "generate", PLAYGROUND_DB=str(tmp_path / "runs.sqlite")) as at:
+        at.multiselect(key="generate_models").set_value(LOCAL).run()
+        at.slider(key="generate_temperature").set_value(0.0).run()
+        at.number_input(key="generate_max_tokens").set_value(12).run()
+        at.text_area(key="generate_prompt").input("Name a fruit.").run()
+        at.button(key="generate_run").click().run()
+        chat(at, *FOLLOW_UPS)
+        assert not at.error
+        users = [m for m in at.chat_message if m.name == "user"]
+        assert [u.markdown[0].value for u in users] == ["Name a fruit.", *FOLLOW_UPS] * 2  # column by column
+        assert len([c for c in at.caption if "tokens out" in c.value and "So far" not in c.value]) == 6
+        conversation = at.session_state[STATE]
+        from components.costs import get_store
+
+        runs = get_store().runs(conversation_id=conversation.id)
+        sent = {m: int(runs[runs["model_id"] == m]["tokens_in"].sum()) for m in LOCAL}
+        totals = [c.value for c in at.caption if c.value.startswith("So far:")]
+        assert len(totals) == 2 and all(f"{sent[m]:,} tokens sent" in line for m, line in zip(LOCAL, totals)), totals
+
+        fp32_before = [t.final for t in conversation.threads["smollm2-135m"].turns]
+        at.button(key="chat_regenerate_smollm2-135m-int4").click().run()
+        assert not at.exception
+        conversation = at.session_state[STATE]
+        assert [t.final for t in conversation.threads["smollm2-135m"].turns] == fp32_before
+        runs = get_store().runs(conversation_id=conversation.id)
+        per_turn = runs.groupby(["model_id", "turn"]).size().to_dict()
+        assert per_turn[("smollm2-135m-int4", 3)] == 2 and per_turn[("smollm2-135m", 3)] == 1
+        assert len([m for m in at.chat_message if m.name == "user"]) == 6  # still three turns a column
+        at.multiselect(key="generate_models").set_value(["smollm2-135m"]).run()  # other models: a new conversation
+        assert at.session_state[STATE].id != conversation.id and not at.chat_message
+
+
+def test_the_first_message_comes_from_a_share_link(monkeypatch):
+    with app_page(monkeypatch, "generate") as at:
+        assert at.text_area(key="generate_prompt").value  # the default, or ?prompt= (components.links)
+        assert not at.chat_message and at.chat_input(key="generate_chat")
+
+
+def _column_texts(page) -> list[str]:
+    return page.locator("[data-testid=stColumn]").filter(has=page.locator("[data-testid=stChatMessage]")).all_inner_texts()
+
+
+@pytest.mark.slow
+def test_browser_stop_in_one_column_leaves_the_other_streaming(page, app_url):
+    open_page(page, f"{app_url}/generate?models=smollm2-135m,smollm2-135m-int4")
+    page.get_by_label("Max new tokens").first.fill("400")
+    page.get_by_label("Max new tokens").first.press("Enter")
+    wait_idle(page)
+    page.get_by_label("Prompt", exact=True).fill("Count from one to two hundred, one number a line.")
+    page.get_by_role("button", name="Run", exact=True).click()
+    stops = page.get_by_role("button", name="Stop")
+    expect(stops).to_have_count(2, timeout=180_000)
+    page.get_by_text("▌").first.wait_for(timeout=180_000)
+    stops.first.click()  # the fp32 column (the first)
+    expect(page.get_by_text("Stopped.")).to_have_count(1, timeout=60_000)
+    expect(stops).to_have_count(1)  # the int4 column still runs...
+    wait_idle(page)
+    assert page.get_by_text("Stopped.").count() == 1  # ...and ended with its own answer
+    expect(page.get_by_text("tokens out")).to_have_count(1)
+    assert page.get_by_role("button", name="Regenerate").count() == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_browser_three_turns_screenshot(page, app_url, artifacts, lang):
+    from pathlib import Path
+
+    open_page(page, f"{app_url}/generate?models=smollm2-135m,smollm2-135m-int4&lang={lang}")
+    page.get_by_label(re.compile("^(Max new tokens|最大新词元数|最大生成词元数)$")).first.fill("40")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    prompts = ["Name a fruit.", "What colour is it?", "Translate that colour into Chinese."]
+    if lang == "zh":
+        prompts = ["说出一种水果。", "它是什么颜色的？", "用英语说这个颜色。"]
+    page.locator("textarea").first.fill(prompts[0])
+    page.locator("button[kind=primary]").first.click()
+    wait_idle(page)
+    for message in prompts[1:]:
+        box = page.locator("[data-testid=stChatInputTextArea]")
+        box.fill(message)
+        box.press("Enter")
+        page.wait_for_timeout(1000)
+        wait_idle(page)
+    expect(page.locator("[data-testid=stChatMessage]")).to_have_count(12)
+    shots = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+    page.screenshot(path=str(shots / f"chat-{lang}.png"), full_page=True)
+    page.screenshot(path=str(artifacts / f"chat-{lang}.png"), full_page=True)
