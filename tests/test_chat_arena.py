@@ -1,0 +1,40 @@
+"""Multi-turn blind battles: follow-ups before the vote, blind in every turn, and the vote records the turns."""
+
+from __future__ import annotations
+
+import pytest
+
+from playground.store import Store
+from tests.apptest import app_page
+from tests.test_classroom_pages import LOCAL_GENERATORS, NAMES, texts, twin_catalog  # noqa: F401 (a fixture)
+
+
+@pytest.mark.slow
+def test_a_three_turn_battle_stays_blind_until_the_vote(monkeypatch, twin_catalog, tmp_path):  # noqa: F811
+    db = str(tmp_path / "arena.sqlite")
+    with app_page(monkeypatch, "arena", twin_catalog, PLAYGROUND_DB=db) as at:
+        at.text_area(key="arena_prompt").input("Name one colour.").run()
+        at.slider(key="arena_max_tokens").set_value(8).run()
+        at.button[0].click().run()  # New battle
+        for follow_up in ("Why that one?", "Name another."):
+            at.chat_input(key="arena_follow_up").set_value(follow_up).run()
+            assert not at.exception, at.exception
+            page = texts(at)
+            assert follow_up in page and not [n for n in NAMES if n in page], page
+        assert [m.value for m in at.markdown if m.value.startswith("**You:**")] == [
+            "**You:** Why that one?",
+            "**You:** Name another.",
+        ]
+        at.button(key="vote_a").click().run()
+        votes = Store(db).votes()
+        assert list(votes["turns"]) == [3]
+        pair = {votes["model_a"][0], votes["model_b"][0]}
+        assert all(LOCAL_GENERATORS[m] in texts(at) for m in pair)  # revealed after the vote
+        runs = Store(db).runs()
+        assert sorted(runs["turn"]) == [1, 1, 2, 2, 3, 3] and set(runs["conversation_id"]) == set(votes["battle_id"])
+        for model_id in pair:
+            mine = runs[runs["model_id"] == model_id].sort_values("turn")
+            assert (
+                list(mine["tokens_in"]) == sorted(mine["tokens_in"])
+                and mine["tokens_in"].iloc[2] > mine["tokens_in"].iloc[0] + 10
+            )
