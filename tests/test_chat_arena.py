@@ -38,3 +38,37 @@ def test_a_three_turn_battle_stays_blind_until_the_vote(monkeypatch, twin_catalo
                 list(mine["tokens_in"]) == sorted(mine["tokens_in"])
                 and mine["tokens_in"].iloc[2] > mine["tokens_in"].iloc[0] + 10
             )
+
+
+def _length_only_votes(n: int = 600, seed: int = 1):
+    """Three models of equal substance; "long" writes longer answers and voters reward length alone."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    mean_length = {"long": 900, "mid": 550, "short": 300}
+    votes, answers = [], {}
+    for i in range(n):
+        a, b = rng.choice(list(mean_length), 2, replace=False)
+        la, lb = (int(max(30, rng.normal(mean_length[m], 250))) for m in (a, b))
+        answers[(f"b{i}", a)], answers[(f"b{i}", b)] = "x" * la, "y" * lb
+        a_wins = rng.random() < 1 / (1 + math.exp(-5 * (la - lb) / (la + lb)))
+        votes.append({"battle_id": f"b{i}", "model_a": a, "model_b": b, "choice": "a" if a_wins else "b"})
+    return pd.DataFrame(votes), answers
+
+
+def test_style_control_takes_away_what_length_alone_won():
+    from playground import arena
+
+    votes, answers = _length_only_votes()
+    plain = arena.bradley_terry(votes, rounds=60).set_index("model_id")
+    styled, coefficients = arena.bradley_terry_style(arena.with_style(votes, answers), rounds=60)
+    styled = styled.set_index("model_id")
+    plain_gap = plain.loc["long", "rating"] - plain.loc["short", "rating"]
+    styled_gap = styled.loc["long", "rating"] - styled.loc["short", "rating"]
+    assert plain_gap > 100 and plain.loc["long", "lower"] > plain.loc["short", "upper"]  # length looks like quality
+    assert abs(styled_gap) < plain_gap / 4, (plain_gap, styled_gap)  # ...until it is a covariate
+    assert styled.loc["long", "lower"] < styled.loc["short", "upper"]  # the intervals now overlap
+    assert coefficients["length"] > 50 and abs(coefficients["bold"]) < 1e-6  # no Markdown in these answers
