@@ -103,9 +103,9 @@ def _controls(slot, thread: Thread, conversation: Conversation, ask: Asking) -> 
         return
     model_id, last = thread.model_id, thread.turns[-1]
     with slot.container():
-        stop, regenerate, copy = st.columns(3)
+        first, copy, _spare = st.columns(3)  # the first is always filled: it replaces Stop in place
         if not last.done.is_set():
-            stop.button(
+            first.button(
                 _("Stop"),
                 key=f"chat_stop_{model_id}",
                 icon=":material/stop:",
@@ -113,7 +113,7 @@ def _controls(slot, thread: Thread, conversation: Conversation, ask: Asking) -> 
                 args=(model_id,),
             )
             return
-        regenerate.button(
+        first.button(
             _("Regenerate"),
             key=f"chat_regenerate_{model_id}",
             icon=":material/refresh:",
@@ -141,6 +141,7 @@ def _stream(live: dict) -> None:
                 card.waiting(turn.waiting)
             elif turn.progress:
                 card.notice.info(turn.progress)
+                card.in_line = True  # the next token clears the notice slot, as it does a place in line
 
 
 def _toolbar(catalog: Catalog, conversation: Conversation, ask: Asking) -> None:
