@@ -14,8 +14,8 @@ import streamlit as st
 from components.costs import run_settings
 from components.result_card import Card, openness_badge, show_text
 from components.session import get_playground, run_context
-from playground import Catalog, CatalogError, Credentials, GenParams, ModelSpec
-from playground.conversations import Asking, Conversation, Thread, Totals, Turn, export_json, export_markdown
+from playground import Asking, Catalog, CatalogError, Conversation, Credentials, GenParams, ModelSpec
+from playground.conversations import Thread, Totals, Turn, export_json, export_markdown
 from playground.formatting import format_count, format_usd
 from playground.i18n import _
 

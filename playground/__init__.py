@@ -31,6 +31,7 @@ from playground.classify import (
     read_labelled_csv,
 )
 from playground.context import RunContext
+from playground.conversations import Asking, Conversation
 from playground.errors import (
     CatalogError,
     ImageError,
@@ -46,12 +47,14 @@ from playground.pricing import Cost, format_usd
 from playground.session import Playground, RunSettings
 
 __all__ = [
+    "Asking",
     "DEFAULT_CAPTION_INSTRUCTION",
     "PRESETS",
     "SAMPLE_PHOTOS",
     "CallMetrics",
     "Catalog",
     "CatalogError",
+    "Conversation",
     "Cost",
     "Credentials",
     "Endpoint",

@@ -384,7 +384,7 @@ def test_votes_are_checked_and_filtered_by_room(store):
 def test_migrations_build_exactly_the_schema_the_code_uses(store):
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0004"
 
 
 @pytest.mark.parametrize("legacy", sorted(FIXTURES.glob("history-*.sqlite")), ids=lambda p: p.stem)
