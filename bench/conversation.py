@@ -23,17 +23,22 @@ from playground.store import Store
 
 MESSAGES = [
     "I am planning a small vegetable garden on a sunny balcony in a city with hot summers and mild winters. "
+    "I have six large pots, a little shade in the late afternoon, and about twenty minutes a day for it. "
     "Which five vegetables would you grow first, and why those ones rather than others?",
     "Thanks. For the first two vegetables on your list, tell me how deep the pots should be, how often to water "
-    "them in July, and whether they need any support such as sticks or strings.",
-    "My neighbour says coffee grounds and crushed eggshells make good fertiliser for a balcony garden. Is that "
-    "true for the vegetables you chose, and how much of each should I add to a pot?",
-    "Some leaves on my tomato plant now have yellow edges and small brown spots. What are the three most likely "
-    "causes, and what should I check first before I buy anything to treat it?",
+    "them in July when it is very hot, what kind of soil to buy at the shop, and whether they need any support "
+    "such as sticks or strings while they grow.",
+    "My neighbour says coffee grounds and crushed eggshells make good fertiliser for a balcony garden, and that "
+    "banana peels help flowers and fruit. Is that true for the vegetables you chose, how much of each should I "
+    "add to a pot, and how often should I add it?",
+    "Some leaves on my tomato plant now have yellow edges and small brown spots, and the lowest leaves are "
+    "curling. What are the three most likely causes, and what should I check first, in which order, before I buy "
+    "anything in a shop to treat it?",
     "Please summarise everything you told me so far as a short weekly checklist that I can stick on the fridge, "
-    "with one line for each task and the day of the week it should be done.",
+    "with one line for each task, the day of the week it should be done, and a note on what to change in the "
+    "hottest weeks of the summer.",
 ]
-ANSWER_TOKENS = 60
+ANSWER_TOKENS = 30  # short answers keep the bench short; the thread still grows by about 90 tokens a turn
 SYSTEM = "You are a patient gardening teacher."
 RUNTIMES = {
     "smollm2-135m": ("SmolLM2 fp32 with prefix caching", 1.5),  # transformers CB keeps completed KV pages
