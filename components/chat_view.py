@@ -47,7 +47,7 @@ def start_over(model_ids: list[str]) -> Conversation:
 def totals_line(totals: Totals) -> str:
     cost = _("unpriced") if totals.usd is None else format_usd(totals.usd)
     return _(
-        "So far: {tin} tokens sent (the history goes again with each turn) · {tout} tokens out · {s} s · {cost}"
+        "So far: {tin} tokens sent (the history goes again with each turn) · {tout} tokens received · {s} s · {cost}"
     ).format(
         tin=format_count(totals.input_tokens),
         tout=format_count(totals.output_tokens),

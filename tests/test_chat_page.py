@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from components.chat_view import STATE
 from tests.apptest import app_page
 from tests.browser import open_page, wait_idle
+from tests.test_i18n import show_whole_page
 
 LOCAL = ["smollm2-135m", "smollm2-135m-int4"]
 FOLLOW_UPS = ["What colour is it?", "Say it in one word."]
@@ -34,7 +35,7 @@ def test_three_turns_side_by_side_then_regenerate_one_column(monkeypatch, tmp_pa
         assert not at.error
         users = [m for m in at.chat_message if m.name == "user"]
         assert [u.markdown[0].value for u in users] == ["Name a fruit.", *FOLLOW_UPS] * 2  # column by column
-        assert len([c for c in at.caption if "tokens out" in c.value and "So far" not in c.value]) == 6
+        assert len([c for c in at.caption if "tokens out" in c.value]) == 6
         conversation = at.session_state[STATE]
         from components.costs import get_store
 
@@ -81,7 +82,7 @@ def test_browser_stop_in_one_column_leaves_the_other_running(page, app_url):
     expect(fp32.get_by_role("button", name="Regenerate")).to_have_count(1, timeout=300_000)  # ...to its end
     wait_idle(page)
     assert fp32.get_by_text("Stopped.").count() == 0
-    assert fp32.get_by_text("tokens out").count() == 2  # its answer's metrics, and the running totals
+    assert fp32.get_by_text("tokens out").count() == 1  # its answer's metrics line
 
 
 @pytest.mark.slow
@@ -90,12 +91,10 @@ def test_browser_three_turns_screenshot(page, app_url, artifacts, lang):
     from pathlib import Path
 
     open_page(page, f"{app_url}/generate?models=smollm2-135m,smollm2-135m-int4&lang={lang}")
-    page.get_by_label(re.compile("^(Max new tokens|最大新词元数|最大生成词元数)$")).first.fill("40")
+    page.get_by_label(re.compile("^(Max new tokens|最大新词元数|最大生成词元数)$")).first.fill("32")
     page.keyboard.press("Enter")
     wait_idle(page)
-    prompts = ["Name a fruit.", "What colour is it?", "Translate that colour into Chinese."]
-    if lang == "zh":
-        prompts = ["说出一种水果。", "它是什么颜色的？", "用英语说这个颜色。"]
+    prompts = ["Name a fruit.", "What colour is it?", "Say it for a ten-year-old."]  # SmolLM2 answers English best
     page.locator("textarea").first.fill(prompts[0])
     page.locator("button[kind=primary]").first.click()
     wait_idle(page)
@@ -106,6 +105,7 @@ def test_browser_three_turns_screenshot(page, app_url, artifacts, lang):
         page.wait_for_timeout(1000)
         wait_idle(page)
     expect(page.locator("[data-testid=stChatMessage]")).to_have_count(12)
+    show_whole_page(page)  # the page scrolls inside its own container: show every turn at once
     shots = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
     page.screenshot(path=str(shots / f"chat-{lang}.png"), full_page=True)
     page.screenshot(path=str(artifacts / f"chat-{lang}.png"), full_page=True)
