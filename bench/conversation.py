@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from bench.runtimes import hardware
@@ -52,7 +53,7 @@ def measure(engine: Playground, model_id: str) -> dict:
         engine, Credentials(), RunContext("bench", session_id="bench"), RunSettings(), SYSTEM, {model_id: params}
     )
     warm = Conversation((model_id,))
-    warm.send("Say hello.", Asking(**{**ask.__dict__, "system": ""}))  # load the model; share nothing but the template
+    warm.send("Say hello.", replace(ask, system=""))  # load the model; share nothing but the template
     warm.wait(300)
     conversation = Conversation((model_id,))
     for message in MESSAGES:

@@ -8,9 +8,12 @@ the other columns' streams up where they are: one column's stop never stops anot
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
+from components.answer import safe_markdown
 from components.costs import run_settings
 from components.result_card import Card, openness_badge, show_text
 from components.session import get_playground, run_context
@@ -76,13 +79,26 @@ def show(catalog: Catalog, conversation: Conversation, ask: Asking) -> None:
     _stream(live)
 
 
-def _column(spec: ModelSpec, thread: Thread, conversation: Conversation, ask: Asking):
+@dataclass
+class _Live:
+    """A column whose last answer is still coming: where to draw it, and what to redraw when it ends."""
+
+    card: Card
+    turn: Turn
+    totals: DeltaGenerator
+    controls: DeltaGenerator
+    thread: Thread
+    conversation: Conversation
+    ask: Asking
+
+
+def _column(spec: ModelSpec, thread: Thread, conversation: Conversation, ask: Asking) -> _Live | None:
     st.markdown(f"**{spec.display_name}** {openness_badge(spec.openness)}")
     st.caption(f"{spec.runtime} {spec.precision}".strip() if spec.is_local else spec.params or "")
     card = None
     for turn in thread.turns:
         with st.chat_message("user"):
-            st.markdown(turn.user)
+            st.markdown(safe_markdown(turn.user))
         with st.chat_message("assistant"):
             if turn.trim is not None:
                 st.caption(":material/content_cut: " + turn.trim.describe())
@@ -94,7 +110,7 @@ def _column(spec: ModelSpec, thread: Thread, conversation: Conversation, ask: As
     controls = st.empty()
     _controls(controls, thread, conversation, ask)
     last = thread.turns[-1] if thread.turns else None
-    return (card, last, totals, controls, thread, conversation, ask) if last and not last.done.is_set() else None
+    return _Live(card, last, totals, controls, thread, conversation, ask) if last and not last.done.is_set() else None
 
 
 def _controls(slot, thread: Thread, conversation: Conversation, ask: Asking) -> None:
@@ -124,17 +140,18 @@ def _controls(slot, thread: Thread, conversation: Conversation, ask: Asking) -> 
             st.code(last.answer, language=None, wrap_lines=True)
 
 
-def _stream(live: dict) -> None:
+def _stream(live: dict[str, _Live | None]) -> None:
     """Redraw every running answer until it ends (a click reruns the page; the answers go on meanwhile)."""
-    live = {m: parts for m, parts in live.items() if parts is not None}
-    while live:
+    running = [column for column in live.values() if column is not None]
+    while running:
         time.sleep(POLL_S)
-        for model_id, (card, turn, totals, controls, thread, conversation, ask) in list(live.items()):
+        for column in list(running):
+            turn, card = column.turn, column.card
             if turn.done.is_set():
                 card.finish(turn.final, show_text, turn.notices)
-                totals.caption(totals_line(thread.totals()))
-                _controls(controls, thread, conversation, ask)
-                del live[model_id]
+                column.totals.caption(totals_line(column.thread.totals()))
+                _controls(column.controls, column.thread, column.conversation, column.ask)
+                running.remove(column)
             elif turn.text:
                 card.stream(turn.text)
             elif turn.waiting is not None:

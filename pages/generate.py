@@ -79,6 +79,8 @@ if st.button(_("Run"), type="primary", disabled=not model_ids, key="generate_run
     else:
         conversation = chat_view.start_over(model_ids)
         conversation.send(prompt, ask)
-if message := st.chat_input(_("Ask every model a follow-up"), disabled=not model_ids, key="generate_chat"):
+if message := st.chat_input(
+    _("Ask every model a follow-up"), disabled=not model_ids, submit_mode="disable", key="generate_chat"
+):
     conversation.send(message, ask)
 chat_view.show(catalog, conversation, ask)

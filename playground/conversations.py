@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import playground.models_cache as models_cache
-from playground.catalog import Catalog, ModelSpec
+from playground.catalog import ModelSpec
 from playground.context import RunContext
 from playground.errors import CANCELLED
 from playground.events import Credentials, Failure, GenParams, Notice, Request, Result, Token, Waiting
@@ -252,25 +252,59 @@ class Conversation:
     def _answer(
         self, thread: Thread, asking: Asking, counters: Mapping[str, Counter | None] | None, reseed: bool = False
     ) -> None:
+        """Start the last turn's answer on its own thread. The clock starts now, when the message arrived."""
         index = len(thread.turns) - 1
-        turn = thread.turns[index]
         params = asking.params.get(thread.model_id, GenParams())
         if reseed:
             params = replace(params, seed=secrets.randbelow(2**31))
-        catalog: Catalog = asking.playground.catalog
-        history = thread.history(index)
-        spec = catalog.models.get(thread.model_id)
+        spec = asking.playground.catalog.models.get(thread.model_id)
+        count = None
         if spec is not None:
             count = (counters or {}).get(thread.model_id) if counters is not None else token_counter(spec)
-            history, turn.trim = fit_history(history, asking.system, turn.user, prompt_limit(spec, params), count)
-        request = Request("generate", prompt=turn.user, system=asking.system, params=params, history=tuple(history))
+        ask = _TurnAsk(thread, thread.turns[index], index, params, time.perf_counter(), spec, count)
         context = replace(asking.context, conversation_id=self.id, turn=index + 1)
         worker = threading.Thread(
             target=contextvars.copy_context().run,  # the asking session's language, for messages made there
-            args=(_stream_turn, thread, turn, request, asking, context),
+            args=(_when_ready, ask, asking, context),
             daemon=True,
         )
         worker.start()
+
+
+@dataclass(frozen=True)
+class _TurnAsk:
+    thread: Thread
+    turn: Turn
+    index: int
+    params: GenParams
+    arrived: float
+    spec: ModelSpec | None
+    count: Counter | None
+
+
+def _when_ready(ask: _TurnAsk, asking: Asking, context: RunContext) -> None:
+    """A follow-up sent while the answer it follows is still coming waits for it (that answer is part of what it
+    asks about), then goes with the thread as it stands, trimmed to the model's limit."""
+    thread, turn = ask.thread, ask.turn
+    if ask.index:
+        thread.turns[ask.index - 1].done.wait()
+    if turn.stop.is_set():  # stopped before it was sent: nothing ran, nothing is recorded
+        turn.final = Failure(thread.model_id, _("Stopped."), code=CANCELLED)
+        turn.done.set()
+        return
+    history = thread.history(ask.index)
+    if ask.spec is not None:
+        limit = prompt_limit(ask.spec, ask.params)
+        history, turn.trim = fit_history(history, asking.system, turn.user, limit, ask.count)
+    request = Request(
+        "generate",
+        prompt=turn.user,
+        system=asking.system,
+        params=ask.params,
+        history=tuple(history),
+        arrived=ask.arrived,
+    )
+    _stream_turn(thread, turn, request, asking, context)
 
 
 def _stream_turn(thread: Thread, turn: Turn, request: Request, asking: Asking, context: RunContext) -> None:

@@ -72,3 +72,37 @@ def test_style_control_takes_away_what_length_alone_won():
     assert abs(styled_gap) < plain_gap / 4, (plain_gap, styled_gap)  # ...until it is a covariate
     assert styled.loc["long", "lower"] < styled.loc["short", "upper"]  # the intervals now overlap
     assert coefficients["length"] > 50 and abs(coefficients["bold"]) < 1e-6  # no Markdown in these answers
+
+
+@pytest.fixture(scope="module")
+def local_app_url(tmp_path_factory):
+    """The app with its bundled local models only: the arena draws SmolLM2 fp32 against its int4 build."""
+    from tests.browser import streamlit_app
+
+    with streamlit_app(tmp_path_factory.mktemp("arena_app")) as url:
+        yield url
+
+
+@pytest.mark.slow
+def test_browser_every_turn_of_a_battle_keeps_the_names_out_of_the_html(page, local_app_url):
+    from playwright.sync_api import expect
+
+    from tests.browser import open_page, wait_idle
+
+    open_page(page, f"{local_app_url}/arena")
+    page.get_by_label("Prompt", exact=True).fill("Name one colour.")
+    page.get_by_role("button", name="New battle").click()
+    page.get_by_role("button", name="A is better").wait_for(timeout=240_000)
+    for turn, follow_up in enumerate(("Why that one?", "Name another."), 2):
+        wait_idle(page)
+        box = page.locator("[data-testid=stChatInputTextArea]")
+        box.fill(follow_up)
+        box.press("Enter")
+        expect(page.get_by_text(follow_up)).to_have_count(1, timeout=60_000)
+        page.get_by_role("button", name="A is better").wait_for(timeout=240_000)
+        wait_idle(page)
+        html = page.content()
+        assert not [name for name in NAMES if name in html], f"a model name reached the page in turn {turn}"
+    page.get_by_role("button", name="A is better").click()
+    page.get_by_text("Vote counted").wait_for()
+    assert "SmolLM2" in page.content()  # revealed after the vote

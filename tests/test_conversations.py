@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -99,7 +100,10 @@ def test_the_third_turn_carries_the_first_two_on_every_backend_and_totals_match_
             assert totals.usd == pytest.approx(mine["cost_usd"].sum()) and totals.usd > 0
     exported = json.loads(export_json(conversation))
     assert [len(c["turns"]) for c in exported["columns"]] == [3, 3, 3]
-    assert exported["columns"][0]["turns"][2]["input_tokens"] == conversation.threads[LOCAL[0]].turns[2].final.metrics.input_tokens
+    assert (
+        exported["columns"][0]["turns"][2]["input_tokens"]
+        == conversation.threads[LOCAL[0]].turns[2].final.metrics.input_tokens
+    )
     assert QUESTIONS[1] in export_markdown(conversation)
 
 
@@ -148,7 +152,7 @@ def test_regenerate_replaces_only_that_columns_last_answer(engine):
         assert conversation.wait(120)
     fp32, int4 = (conversation.threads[m] for m in LOCAL)
     before = [t.final for t in fp32.turns], [t.final for t in int4.turns]
-    sampled = Asking(**{**ask.__dict__, "params": {m: GenParams(temperature=1.5, max_new_tokens=16) for m in LOCAL}})
+    sampled = replace(ask, params={m: GenParams(temperature=1.5, max_new_tokens=16) for m in LOCAL})
     conversation.regenerate("smollm2-135m-int4", sampled)
     assert conversation.wait(120)
     assert [t.final for t in fp32.turns] == before[0]  # the other column is untouched
@@ -157,3 +161,18 @@ def test_regenerate_replaces_only_that_columns_last_answer(engine):
     assert int4.totals().runs == 3  # the replaced answer was paid for, and stays in history
     runs = engine.store.runs(conversation_id=conversation.id, models=["smollm2-135m-int4"])
     assert runs["turn"].tolist() == [1, 2, 2]
+
+
+@pytest.mark.slow
+def test_a_follow_up_sent_mid_answer_waits_for_that_answer_and_carries_it(engine, catalog):
+    conversation = Conversation(("smollm2-135m-int4",))
+    ask = asking(engine, max_new_tokens=48, ignore_eos=True)
+    conversation.send(QUESTIONS[0], ask)
+    conversation.send(QUESTIONS[1], ask)  # at once: the first answer has not even started
+    assert conversation.wait(120)
+    first, second = conversation.threads["smollm2-135m-int4"].turns
+    assert isinstance(first.final, Result) and first.final.metrics.output_tokens == 48  # not cancelled by the second
+    whole = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": QUESTIONS[0]}]
+    whole += [{"role": "assistant", "content": first.answer}, {"role": "user", "content": QUESTIONS[1]}]
+    assert second.final.metrics.input_tokens == token_counter(catalog.get("smollm2-135m-int4"))(whole)
+    assert second.final.metrics.queue_s > 0  # its clock started when it was sent, before the first answer ended
