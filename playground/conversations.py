@@ -164,9 +164,8 @@ class Thread:
 
     def totals(self) -> Totals:
         metrics = [r.metrics for r in self.runs if r.metrics is not None]
-        costs = [
-            r.cost.usd if r.cost else None for r in self.runs if isinstance(r, Result)
-        ]  # failures are not priced (as in history)
+        # failures are not priced, as in history; an answer nothing prices makes the total unknown, never $0
+        costs = [r.cost.usd if r.cost else None for r in self.runs if isinstance(r, Result)]
         return Totals(
             input_tokens=sum(m.input_tokens or 0 for m in metrics),
             output_tokens=sum(m.output_tokens or 0 for m in metrics),
@@ -359,6 +358,7 @@ def export_json(conversation: Conversation, names: Mapping[str, str] | None = No
 
 
 def export_markdown(conversation: Conversation, names: Mapping[str, str] | None = None) -> str:
+    """The same as a readable document: a section per column, a heading per turn, the metrics under each answer."""
     data = _exported(conversation, names or {})
     lines = [f"# {_('Conversation')} {data['id']}", ""]
     for column in data["columns"]:
