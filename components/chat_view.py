@@ -60,13 +60,13 @@ def totals_line(totals: Totals) -> str:
 
 
 def show(catalog: Catalog, conversation: Conversation, ask: Asking) -> None:
-    """The toolbar, then one column per model; streams until every answer has ended."""
+    """One column per model under a toolbar; streams until every answer has ended."""
     if not conversation.turns:
         st.caption(
             _("Press Run, or write below: every model answers in its own column, and remembers the conversation.")
         )
         return
-    _toolbar(catalog, conversation, ask)
+    toolbar = st.empty()  # drawn once the answers are in: the exports hold them, and editing waits for them
     live = {}
     for column, (model_id, thread) in zip(st.columns(len(conversation.threads)), conversation.threads.items()):
         with column:
@@ -77,6 +77,8 @@ def show(catalog: Catalog, conversation: Conversation, ask: Asking) -> None:
                 continue
             live[model_id] = _column(spec, thread, conversation, ask)
     _stream(live)
+    with toolbar.container():
+        _toolbar(catalog, conversation, ask)
 
 
 @dataclass
@@ -166,7 +168,7 @@ def _toolbar(catalog: Catalog, conversation: Conversation, ask: Asking) -> None:
     clear, edit, markdown, json_file = st.columns(4)
     clear.button(_("Clear the conversation"), icon=":material/delete:", key="chat_clear", on_click=_clear)
     last = _last_message(conversation)
-    with edit.popover(_("Edit the last message"), icon=":material/edit:", disabled=conversation.running):
+    with edit.popover(_("Edit the last message"), icon=":material/edit:"):
         key = f"chat_edit_{conversation.id}_{conversation.turns}"
         st.text_area(_("Last message"), value=last, key=key)
         st.button(_("Send again to every model"), key="chat_resend", on_click=_resend, args=(conversation, key, ask))
