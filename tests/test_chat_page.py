@@ -53,6 +53,13 @@ def test_three_turns_side_by_side_then_regenerate_one_column(monkeypatch, tmp_pa
         per_turn = runs.groupby(["model_id", "turn"]).size().to_dict()
         assert per_turn[("smollm2-135m-int4", 3)] == 2 and per_turn[("smollm2-135m", 3)] == 1
         assert len([m for m in at.chat_message if m.name == "user"]) == 6  # still three turns a column
+
+        at.text_area(key=f"chat_edit_{conversation.id}_3").input("Say it in two words.").run()
+        at.button(key="chat_resend").click().run()  # the last message, edited, goes again to every model
+        assert not at.exception
+        for thread in at.session_state[STATE].threads.values():
+            assert [t.user for t in thread.turns] == ["Name a fruit.", FOLLOW_UPS[0], "Say it in two words."]
+            assert thread.turns[-1].answer and thread.totals().runs == (5 if "int4" in thread.model_id else 4)
         at.multiselect(key="generate_models").set_value(["smollm2-135m"]).run()  # other models: a new conversation
         assert at.session_state[STATE].id != conversation.id and not at.chat_message
 
