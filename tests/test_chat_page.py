@@ -64,10 +64,17 @@ def test_three_turns_side_by_side_then_regenerate_one_column(monkeypatch, tmp_pa
         assert at.session_state[STATE].id != conversation.id and not at.chat_message
 
 
-def test_the_first_message_comes_from_a_share_link(monkeypatch):
-    with app_page(monkeypatch, "generate") as at:
-        assert at.text_area(key="generate_prompt").value  # the default, or ?prompt= (components.links)
-        assert not at.chat_message and at.chat_input(key="generate_chat")
+def test_a_share_link_fills_the_first_message(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest import APP
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["prompt"] = "Why is the sea salty?"
+    at.run().switch_page("pages/generate.py").run()
+    assert at.text_area(key="generate_prompt").value == "Why is the sea salty?"  # Run sends it as turn 1
+    assert not at.chat_message and at.chat_input(key="generate_chat")
 
 
 @pytest.mark.slow
