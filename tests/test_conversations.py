@@ -89,6 +89,9 @@ def test_the_third_turn_carries_the_first_two_on_every_backend_and_totals_match_
         assert third > thread.turns[0].final.metrics.input_tokens + 2 * len(thread.turns[0].answer.split())
     runs = engine.store.runs(conversation_id=conversation.id)
     assert sorted(runs["turn"].tolist()) == [1, 1, 1, 2, 2, 2, 3, 3, 3]
+    assert set(runs[runs["turn"] == 3]["input"]) == {
+        f"[system] Answer briefly.\n[2 earlier turns re-sent]\n{QUESTIONS[2]}"
+    }
     for model_id, thread in conversation.threads.items():
         mine, totals = runs[runs["model_id"] == model_id], thread.totals()
         assert totals.runs == len(mine) == 3

@@ -43,6 +43,8 @@ STORE_IO = "store_inputs_outputs"  # setting: False keeps only the metrics of ea
 
 def _describe_input(request: Request) -> str:
     parts = [f"[system] {request.system}"] if request.system else []
+    if request.history:  # a follow-up: the turns it re-sent are stored as their own runs
+        parts.append(f"[{len(request.history) // 2} earlier turns re-sent]")
     if request.prompt:
         parts.append(request.prompt)
     if request.image is not None and hasattr(request.image, "size"):
