@@ -7,7 +7,7 @@ the answers and generic progress reach the browser.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
@@ -38,9 +38,25 @@ class BattleState:
     anonymous: bool = True
     choice: str | None = None  # the vote this session cast
     refusal: str | None = None  # why a vote was not counted
+    request: Request | None = None  # the current turn's request
+    past: list[tuple[str, dict[str, Result | Failure]]] = field(default_factory=list)  # earlier turns, answered
 
     def model_of(self, side: str) -> str:
         return self.battle.model_a if side == "a" else self.battle.model_b
+
+    @property
+    def turns(self) -> int:
+        return len(self.past) + 1
+
+    def history(self, model_id: str) -> tuple[dict, ...]:
+        """Each model's own thread so far: the follow-up is asked of its own earlier answers."""
+        messages = []
+        for prompt, finals in [*self.past, (self.request.prompt, self.finals)]:
+            messages += [
+                {"role": "user", "content": prompt},
+                {"role": "assistant", "content": _text(finals.get(model_id))},
+            ]
+        return tuple(messages)
 
 
 def side_title(side: str) -> str:
@@ -67,8 +83,31 @@ def start_battle(
         st.warning(f"{exc.message} {exc.hint}")
         return None
     get_store().create_battle(battle.id, session_id(), room, battle.task, battle.model_a, battle.model_b, prompt_label)
-    state = BattleState(battle, room)
+    state = BattleState(battle, room, request=request)
     st.session_state[state_key] = state
+    _stream_turn(catalog, state, request, credentials)
+    return state
+
+
+def follow_up(catalog: Catalog, state: BattleState, text: str, credentials: Credentials) -> None:
+    """Ask both models a follow-up before the vote, each in its own thread; still blind."""
+    requests = {m: replace(state.request, prompt=text, history=state.history(m)) for m in state.finals}
+    state.past.append((state.request.prompt, state.finals))
+    state.request, state.texts, state.finals = requests[state.battle.model_a], {}, {}
+    _show_past(state)
+    _stream_turn(catalog, state, requests, credentials)
+
+
+def can_follow_up(state: BattleState) -> bool:
+    return state.choice is None and state.battle.task == "generate" and len(state.finals) == 2
+
+
+def _stream_turn(catalog: Catalog, state: BattleState, request, credentials: Credentials) -> None:
+    """One turn of a battle, both sides at once and blind. When a side is local, both answers appear together once
+    both are complete, so their speed does not give the models away."""
+    battle, room = state.battle, state.room
+    if state.past:
+        st.markdown(f"**{_('You')}:** {safe_markdown(state.request.prompt)}")
     together = arena.reveal_together(catalog, battle)
     status = st.empty()
     if together:
@@ -80,9 +119,10 @@ def start_battle(
     slots = {}
     for side, column in columns.items():
         with column:
-            st.subheader(side_title(side))
+            if not state.past:
+                st.subheader(side_title(side))
             slots[state.model_of(side)] = (st.empty(), st.empty())
-    context = run_context("arena", room=room, battle_id=battle.id)
+    context = run_context("arena", room=room, battle_id=battle.id, conversation_id=battle.id, turn=state.turns)
     for event in get_playground().run([battle.model_a, battle.model_b], request, credentials, context, run_settings()):
         _show_blind_event(state, slots[event.model_id], event, held=together)
     if together:
@@ -91,8 +131,7 @@ def start_battle(
             if (final := state.finals.get(model_id)) is not None:
                 with body.container():
                     _blind_answer(final)
-    state.anonymous = arena.is_anonymous(catalog, battle, *(_answer_text(state, side) for side in SIDES))
-    return state
+    state.anonymous = arena.is_anonymous(catalog, battle, *(_answers(state, side) for side in SIDES))
 
 
 def _show_blind_event(state: BattleState, slot: tuple, event, held: bool) -> None:
@@ -118,11 +157,29 @@ def _show_blind_event(state: BattleState, slot: tuple, event, held: bool) -> Non
         notice.info(_("Working on it…"), icon=":material/hourglass_top:")
 
 
-def _answer_text(state: BattleState, side: str) -> str:
-    final = state.finals.get(state.model_of(side))
+def _text(final: Result | Failure | None) -> str:
     if isinstance(final, Result):
         return final.text or final.label or ""
     return final.partial_text if final is not None else ""
+
+
+def _answers(state: BattleState, side: str) -> str:
+    """Every answer this side gave in the battle: a name dropped in any turn leaves the ratings."""
+    model_id = state.model_of(side)
+    return "\n\n".join(_text(finals.get(model_id)) for _prompt, finals in [*state.past, ("", state.finals)])
+
+
+def _show_past(state: BattleState) -> None:
+    """The earlier turns of a battle, blind until the vote."""
+    for number, (prompt, finals) in enumerate(state.past, 1):
+        if number > 1:
+            st.markdown(f"**{_('You')}:** {safe_markdown(prompt)}")
+        for side, column in zip(SIDES, st.columns(2)):
+            with column:
+                if number == 1:
+                    st.subheader(side_title(side))
+                if (final := finals.get(state.model_of(side))) is not None:
+                    _blind_answer(final)
 
 
 def _blind_answer(final: Result | Failure) -> None:
@@ -138,11 +195,15 @@ def _blind_answer(final: Result | Failure) -> None:
 
 def show_battle(catalog: Catalog, state: BattleState) -> None:
     """The battle after a rerun: blind until this session voted, then every card names its model."""
+    _show_past(state)
+    if state.past:
+        st.markdown(f"**{_('You')}:** {safe_markdown(state.request.prompt)}")
     for side, column in zip(SIDES, st.columns(2)):
         model_id = state.model_of(side)
         final = state.finals.get(model_id)
         with column:
-            st.subheader(side_title(side))
+            if not state.past:
+                st.subheader(side_title(side))
             if state.choice is not None:
                 _reveal_header(catalog.get(model_id))
             if final is not None:
@@ -204,7 +265,9 @@ def cast_vote(state_key: str, choice: str) -> None:
     if state.room is None and not mine.empty:
         mine = mine[mine["room"].isna()]
     refusal = arena.vote_refusal(row["session_id"] if row else None, session_id(), choice, len(mine))
-    if refusal is None and not store.record_vote(state.battle.id, session_id(), state.room, choice, state.anonymous):
+    if refusal is None and not store.record_vote(
+        state.battle.id, session_id(), state.room, choice, state.anonymous, turns=state.turns
+    ):
         refusal = "already"
     state.refusal = refusal
     if refusal in (None, "already"):

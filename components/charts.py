@@ -114,6 +114,33 @@ def cumulative_cost(runs) -> go.Figure:
     return fig
 
 
+def conversation_cost(runs) -> go.Figure | None:
+    """The newest conversation's cost over its turns, per model: each turn re-sends the history, so it climbs.
+    Hover shows the tokens each turn sent. None when no run belongs to a conversation."""
+    if "conversation_id" not in runs or runs["conversation_id"].isna().all():
+        return None
+    newest = runs.loc[runs["conversation_id"].notna()].iloc[-1]["conversation_id"]
+    turns = runs[(runs["conversation_id"] == newest) & runs["cost_usd"].notna()].sort_values(["turn", "id"])
+    fig = go.Figure()
+    for name, part in turns.groupby(_model_axis(turns), sort=True):
+        fig.add_scatter(
+            x=part["turn"],
+            y=part["cost_usd"].cumsum(),
+            customdata=part["tokens_in"],
+            name=name,
+            mode="lines+markers",
+            hovertemplate="%{y:$.3~g} · %{customdata} " + _("tokens sent") + "<extra></extra>",
+        )
+    fig.update_layout(
+        title=_("The latest conversation: cost over its turns"),
+        xaxis=dict(title=_("turn"), dtick=1),
+        yaxis_title=_("USD, so far"),
+        yaxis_tickformat="$.2~g",
+        **LAYOUT,
+    )
+    return fig
+
+
 def projection(
     api: dict[str, float], hosted: dict[str, SelfHosted], output_tokens: int, requests_per_day: float
 ) -> tuple[go.Figure, list[BreakEven]]:

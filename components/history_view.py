@@ -120,6 +120,8 @@ def render_charts(done: pd.DataFrame) -> None:
     c, d = st.columns(2)
     c.plotly_chart(charts.cost_per_call(done), key="chart_cost_per_call")
     d.plotly_chart(charts.cumulative_cost(done), key="chart_cumulative_cost")
+    if (conversation := charts.conversation_cost(done)) is not None:
+        st.plotly_chart(conversation, key="chart_conversation_cost")
     unpriced = done["cost_usd"].isna()
     amount, priced = format_usd(done["cost_usd"].sum()), format_count(int(done["cost_usd"].notna().sum()))
     if unpriced.any():

@@ -126,16 +126,47 @@ def price_chart(table: pd.DataFrame) -> go.Figure:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _board(
-    _catalog: Catalog, votes: pd.DataFrame, hourly_usd: float, speeds: dict[str, float], rounds: int
+    _catalog: Catalog,
+    votes: pd.DataFrame,
+    hourly_usd: float,
+    speeds: dict[str, float],
+    rounds: int,
+    answers: dict[tuple[str, str], str] | None = None,
 ) -> pd.DataFrame:
     """The fit is the costly part of a live view's rerun: it is redone only when the votes (or prices) change."""
-    return arena.leaderboard(_catalog, votes, hourly_usd, speeds, rounds=rounds)
+    return arena.leaderboard(_catalog, votes, hourly_usd, speeds, rounds=rounds, answers=answers)
+
+
+def style_control(catalog: Catalog, votes: pd.DataFrame, plain: pd.DataFrame, answers: dict, rounds: int) -> None:
+    """Chatbot Arena's style control: the same votes fitted again with answer length and Markdown (headers, lists,
+    bold) as covariates, beside the plain fit, so a class sees what style alone was winning."""
+    rated = arena.rated_votes(votes)[["battle_id", "model_a", "model_b", "choice"]]
+    styled = _board(catalog, rated.assign(anonymous=True), 0.0, {}, rounds, answers)
+    if styled.empty:
+        st.info(_("No rated battle has both answers stored, so style cannot be accounted for."))
+        return
+    left, right = st.columns(2)
+    left.plotly_chart(ratings_chart(plain).update_layout(title=_("Plain ratings")), key="plain_ratings")
+    right.plotly_chart(ratings_chart(styled).update_layout(title=_("Style-controlled ratings")), key="style_ratings")
+    st.caption(
+        _(
+            "Style-controlled: the {n} rated battles whose answers are stored, fitted with the differences in length, "
+            "headers, lists and bold between the two answers as covariates. A model that won on style alone moves "
+            "toward the middle."
+        ).format(n=int(styled["battles"].sum() // 2))
+    )
 
 
 def render_leaderboard(
-    catalog: Catalog, votes: pd.DataFrame, hourly_usd: float, speeds: dict[str, float], rounds: int
+    catalog: Catalog,
+    votes: pd.DataFrame,
+    hourly_usd: float,
+    speeds: dict[str, float],
+    rounds: int,
+    answers: dict[tuple[str, str], str] | None = None,
 ) -> None:
-    """Everything the votes say, or what to do when there are none yet."""
+    """Everything the votes say, or what to do when there are none yet. ``answers`` (``arena.battle_answers``)
+    offers the style-controlled fit beside the plain one."""
     if votes.empty:
         st.info(_("No votes yet. Battles in the Arena page (or a room's blind exercise) fill this board."))
         return
@@ -168,7 +199,12 @@ def render_leaderboard(
     if table.empty:
         st.info(_("Every vote so far named a model, so none counts for the ratings yet."))
         return
-    st.plotly_chart(ratings_chart(table))
+    if answers is not None and st.toggle(
+        _("Style control"), key="leaderboard_style", help=_("Account for answer length and Markdown in the ratings.")
+    ):
+        style_control(catalog, votes, table, answers, rounds)
+    else:
+        st.plotly_chart(ratings_chart(table))
     if len(rated) < FEW_VOTES:
         st.caption(
             _("With fewer than {n} votes the intervals are not worth much yet: every vote moves the board.").format(

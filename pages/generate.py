@@ -1,14 +1,14 @@
-"""Generate: one prompt, 2-4 models, every column streaming at the same time."""
+"""Generate: a conversation with 2-4 models at once, each column keeping its own thread and streaming."""
 
 from dataclasses import replace
 
 import streamlit as st
 
+from components import chat_view
 from components.links import linked, seed_choice
 from components.model_picker import pick_models
-from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog
-from playground import GenParams, Request
+from playground import GenParams
 from playground.i18n import _
 
 SAME_WEIGHTS_TWO_RUNTIMES = ["smollm2-135m", "smollm2-135m-int4"]
@@ -39,6 +39,7 @@ prompt = st.text_area(
     _("Prompt"),
     value=linked("prompt", _("Explain in two sentences what an open-weight model is.")),
     key="generate_prompt",
+    help=_("Run starts a new conversation with this message; follow-ups go in the box at the bottom."),
 )
 # Run right under the prompt: on a phone the settings below stack into a tall column, a screen or more
 run = st.button(_("Run"), type="primary", disabled=not model_ids, key="generate_run")
@@ -72,13 +73,16 @@ with st.expander(_("Per-model settings")):
                 max_new_tokens=b.number_input(_("Max new tokens"), 1, 4096, shared.max_new_tokens, key=f"n_{model_id}"),
             )
 
+ask = chat_view.asking(session_credentials, system, {m: overrides.get(m, shared) for m in model_ids})
+conversation = chat_view.conversation_for(model_ids)
 if run:
     if not prompt.strip():
         st.warning(_("Write a prompt first: the models have nothing to answer."))
     else:
-        requests = {
-            m: Request("generate", prompt=prompt, system=system, params=overrides.get(m, shared)) for m in model_ids
-        }
-        st.session_state["generate_outcome"] = render_side_by_side(catalog, model_ids, requests, session_credentials)
-elif outcome := st.session_state.get("generate_outcome"):
-    render_finished(catalog, outcome)
+        conversation = chat_view.start_over(model_ids)
+        conversation.send(prompt, ask)
+if message := st.chat_input(
+    _("Ask every model a follow-up"), disabled=not model_ids, submit_mode="disable", key="generate_chat"
+):
+    conversation.send(message, ask)
+chat_view.show(catalog, conversation, ask)

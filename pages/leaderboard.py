@@ -5,7 +5,7 @@ import streamlit as st
 from components.costs import get_store, hourly_rate
 from components.leaderboard_view import render_leaderboard
 from components.session import get_catalog
-from playground import rooms
+from playground import arena, rooms
 from playground.i18n import _
 from playground.store import measured_speeds
 
@@ -32,7 +32,13 @@ if typed.strip() and (room is None or store.get_room(room) is None):
 if room:
     st.caption(_("Votes cast in room {code} only.").format(code=room))
 
-speeds = measured_speeds(store.runs(room=room))  # local models are priced at the speed they showed here
+runs = store.runs(room=room)
+speeds = measured_speeds(runs)  # local models are priced at the speed they showed here
 render_leaderboard(
-    catalog, store.votes(room), hourly_rate(), dict(zip(speeds["model_id"], speeds["tokens_per_s"])), rounds=200
+    catalog,
+    store.votes(room),
+    hourly_rate(),
+    dict(zip(speeds["model_id"], speeds["tokens_per_s"])),
+    rounds=200,
+    answers=arena.battle_answers(runs),
 )

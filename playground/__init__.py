@@ -20,6 +20,7 @@ from playground.classify import (
     read_labelled_csv,
 )
 from playground.context import RunContext
+from playground.conversations import Asking, Conversation
 from playground.energy import Energy
 from playground.errors import (
     CatalogError,
@@ -59,10 +60,12 @@ __all__ = [
     "PUBLIC_URL_SETTING",
     "READY",
     "SAMPLE_PHOTOS",
+    "Asking",
     "Availability",
     "CallMetrics",
     "Catalog",
     "CatalogError",
+    "Conversation",
     "Cost",
     "Credentials",
     "Endpoint",

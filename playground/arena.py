@@ -226,6 +226,80 @@ def bradley_terry(votes: pd.DataFrame, rounds: int = BOOTSTRAP_ROUNDS, seed: int
     return table.sort_values("rating", ascending=False, ignore_index=True)[columns]
 
 
+# ---------------------------------------------------------------- style control
+
+STYLE_FEATURES = ("length", "headers", "lists", "bold")
+_STYLE_PATTERNS = {
+    "headers": re.compile(r"^#{1,6}\s", re.MULTILINE),
+    "lists": re.compile(r"^\s*(?:[-*+]|\d+[.)])\s", re.MULTILINE),
+    "bold": re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"),
+}
+
+
+def style_counts(text: str) -> dict[str, int]:
+    """What a voter may reward besides substance: length (characters, so Chinese counts too) and Markdown."""
+    return {"length": len(text), **{name: len(p.findall(text)) for name, p in _STYLE_PATTERNS.items()}}
+
+
+def battle_answers(runs: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Each battle's answers per model from the stored runs, every turn joined (runs without stored text skipped)."""
+    if runs.empty or "battle_id" not in runs:
+        return {}
+    kept = runs[runs["battle_id"].notna() & runs["output"].notna()].sort_values(["turn", "id"], na_position="first")
+    return {key: "\n\n".join(group["output"]) for key, group in kept.groupby(["battle_id", "model_id"])}
+
+
+def with_style(votes: pd.DataFrame, answers: dict[tuple[str, str], str]) -> pd.DataFrame:
+    """The votes whose two answers are known, with one column per style feature: Chatbot Arena's normalised
+    difference (A - B) / (A + B), then standardised over the votes."""
+    rows = []
+    for vote in votes.itertuples(index=False):
+        a, b = answers.get((vote.battle_id, vote.model_a)), answers.get((vote.battle_id, vote.model_b))
+        if a is None or b is None:
+            continue
+        ca, cb = style_counts(a), style_counts(b)
+        diffs = {f: (ca[f] - cb[f]) / (ca[f] + cb[f]) if ca[f] + cb[f] else 0.0 for f in STYLE_FEATURES}
+        rows.append({"model_a": vote.model_a, "model_b": vote.model_b, "choice": vote.choice, **diffs})
+    frame = pd.DataFrame(rows, columns=["model_a", "model_b", "choice", *STYLE_FEATURES])
+    for f in STYLE_FEATURES:
+        spread = frame[f].std(ddof=0) if len(frame) else 0.0
+        frame[f] = (frame[f] - frame[f].mean()) / spread if spread else 0.0
+    return frame
+
+
+def bradley_terry_style(
+    votes: pd.DataFrame, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Ratings with style as covariates (``votes`` from ``with_style``): what a model is worth once length and
+    Markdown are accounted for. Also returns each feature's coefficient in rating points per standard deviation.
+
+    One pair of rows per vote (battles with different styles cannot be merged), resampled whole each round.
+    """
+    columns = ["model_id", "rating", "lower", "upper", "battles", "wins", "ties", "losses"]
+    battles = votes[votes["choice"].isin(CHOICES) & (votes["model_a"] != votes["model_b"])]
+    if battles.empty:
+        return pd.DataFrame(columns=columns), {}
+    models = sorted(set(battles["model_a"]) | set(battles["model_b"]))
+    index = {m: i for i, m in enumerate(models)}
+    n = len(battles)
+    design = np.zeros((2 * n, len(models) + len(STYLE_FEATURES)))
+    outcome = np.tile([1.0, 0.0], n)
+    per_vote = np.zeros((n, 2 * n))
+    for v, vote in enumerate(battles.itertuples(index=False)):
+        for r in (2 * v, 2 * v + 1):
+            design[r, index[vote.model_a]], design[r, index[vote.model_b]] = 1.0, -1.0
+            design[r, len(models) :] = [getattr(vote, f) for f in STYLE_FEATURES]
+        per_vote[v, 2 * v : 2 * v + 2] = {"a": (1.0, 0.0), "b": (0.0, 1.0)}.get(vote.choice, (0.5, 0.5))
+    drawn = np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=rounds)
+    beta = _fit(design, outcome, np.vstack([np.ones(n), drawn]) @ per_vote)
+    ratings = _to_rating(beta[:, : len(models)])
+    lower, upper = np.percentile(ratings[1:], [2.5, 97.5], axis=0)
+    table = pd.DataFrame({"model_id": models, "rating": ratings[0], "lower": lower, "upper": upper})
+    table = table.merge(_record(battles, models), on="model_id")
+    style = {f: float(SCALE / math.log(BASE) * beta[0, len(models) + i]) for i, f in enumerate(STYLE_FEATURES)}
+    return table.sort_values("rating", ascending=False, ignore_index=True)[columns], style
+
+
 def _record(votes: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     """Battles, wins, ties (both-bad included) and losses per model."""
     rows = []
@@ -311,9 +385,14 @@ def leaderboard(
     hourly_usd: float = 0.0,
     speeds: dict[str, float] | None = None,
     rounds: int = BOOTSTRAP_ROUNDS,
+    answers: dict[tuple[str, str], str] | None = None,
 ) -> pd.DataFrame:
-    """The ratings of the anonymous votes, with each model's name, openness and price per 1M tokens."""
-    table = bradley_terry(rated_votes(votes), rounds=rounds)
+    """The ratings of the anonymous votes, with each model's name, openness and price per 1M tokens. With
+    ``answers`` (``battle_answers``), the style-controlled fit over the votes whose answers are known."""
+    if answers is None:
+        table = bradley_terry(rated_votes(votes), rounds=rounds)
+    else:
+        table, _style = bradley_terry_style(with_style(rated_votes(votes), answers), rounds=rounds)
     specs = [catalog.models.get(m) for m in table["model_id"]]
     table.insert(1, "name", [s.name if s else m for s, m in zip(specs, table["model_id"])])
     table.insert(2, "openness", [s.openness if s else "unknown" for s in specs])

@@ -38,14 +38,17 @@ class Request:
     image: Any = None  # caption: a PIL.Image
     arrived: float = field(default_factory=time.perf_counter, compare=False)  # the clock starts here (perf_counter)
     owner: str = ""  # who asked (a session id): a shared local model runs at most one request per owner at a time
+    history: tuple[dict, ...] = ()  # a conversation's earlier turns, oldest first: {"role": "user"|"assistant", ...}
 
 
 def chat_messages(request: Request, user_content: Any = None) -> list[dict]:
-    """The system prompt (when given), then the user's turn: the shape chat APIs and chat templates both take.
+    """The system prompt (when given), the conversation so far, then the user's turn: the shape chat APIs and chat
+    templates both take. Every backend builds its messages here, so every one of them sends the whole thread.
 
     ``user_content`` replaces the prompt text, e.g. with a list of text and image parts for a vision model.
     """
     messages = [{"role": "system", "content": request.system}] if request.system else []
+    messages += [{"role": m["role"], "content": m["content"]} for m in request.history]
     return [*messages, {"role": "user", "content": request.prompt if user_content is None else user_content}]
 
 

@@ -81,6 +81,7 @@ LAYERS = {
         "playground.endpoints",
         "playground.credentials",
         "playground.budget",
+        "playground.conversations",
         "playground.prompt_set_report",
         "playground.prompt_sets",
         "playground.checks",
@@ -136,14 +137,14 @@ def test_pages_and_components_never_reach_a_backend():
 
 
 PUBLIC = """
-Availability CallMetrics Catalog CatalogError Cost Credentials DEFAULT_CAPTION_INSTRUCTION Endpoint Energy
-Event Failure Gate GenParams ImageError InputError JoinAddress LabelledSet Lens LockedOut Lockout MAX_ROWS
-MissingKeyError ModelEvaluation ModelSpec Notice OverBudget PRESETS PUBLIC_URL_SETTING Playground
-PlaygroundError PromptRow PromptSet PromptSetRun ProviderError ProviderSpec READY RateLimiter Request Result
-RunContext RunSettings SAMPLE_PHOTOS Scope ServerSettings Token Waiting availability built_in_sets
-caption_samples check_labels check_text fit_within format_usd join_root latency_rows live_run load_built_in
-load_catalog load_sample look_all open_image parse_labels prediction_rows read_labelled_csv read_upload
-sample_photo start_prompt_set
+Asking Availability CallMetrics Catalog CatalogError Conversation Cost Credentials DEFAULT_CAPTION_INSTRUCTION
+Endpoint Energy Event Failure Gate GenParams ImageError InputError JoinAddress LabelledSet Lens LockedOut
+Lockout MAX_ROWS MissingKeyError ModelEvaluation ModelSpec Notice OverBudget PRESETS PUBLIC_URL_SETTING
+Playground PlaygroundError PromptRow PromptSet PromptSetRun ProviderError ProviderSpec READY RateLimiter
+Request Result RunContext RunSettings SAMPLE_PHOTOS Scope ServerSettings Token Waiting availability
+built_in_sets caption_samples check_labels check_text fit_within format_usd join_root latency_rows live_run
+load_built_in load_catalog load_sample look_all open_image parse_labels prediction_rows read_labelled_csv
+read_upload sample_photo start_prompt_set
 """.split()  # noqa: SIM905 (a pin reads better as words than as 50 quoted strings)
 
 

@@ -53,9 +53,13 @@ runs = sa.Table(
     sa.Column("gwp_g", sa.Float),  # grams CO2-eq
     sa.Column("energy_source", sa.Text),  # "rapl", "nvml", "cpu-time" or "ecologits"
     sa.Column("energy_zone", sa.Text),  # the electricity mix (EcoLogits' zone code)
+    # added by migration 0004
+    sa.Column("conversation_id", sa.Text),  # the conversation a turn belongs to (conversations.Conversation.id)
+    sa.Column("turn", sa.Integer),  # 1 = its first message; a regenerated answer repeats its turn
     sa.Index("runs_ts", "ts"),
     sa.Index("runs_room_ts", "room", "ts"),
     sa.Index("runs_battle", "battle_id"),
+    sa.Index("runs_conversation", "conversation_id"),
 )
 
 settings = sa.Table(
@@ -111,6 +115,7 @@ votes = sa.Table(
     sa.Column("choice", sa.Text, nullable=False),
     sa.Column("anonymous", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("turns", sa.Integer),  # added by migration 0004: how many turns the battle had when voted on
     sa.UniqueConstraint("battle_id", name="votes_one_per_battle"),  # a battle is never counted twice
     sa.CheckConstraint("choice IN ('a', 'b', 'tie', 'both_bad')", name="votes_choice"),
     sa.Index("votes_room_created", "room", "created_at"),

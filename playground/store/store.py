@@ -59,6 +59,8 @@ def bounded(text: str, limit: int, what: str) -> str:
 
 def _describe_input(request: Request) -> str:
     parts = [f"[system] {request.system}"] if request.system else []
+    if request.history:  # a follow-up: the turns it re-sent are stored as their own runs
+        parts.append(f"[{len(request.history) // 2} earlier turns re-sent]")
     if request.prompt:
         parts.append(request.prompt)
     if request.image is not None and hasattr(request.image, "size"):
@@ -167,6 +169,8 @@ class Store(TrustStore, PromptSetStore):
             "session_id": context.session_id or None,
             "room": context.room,
             "battle_id": context.battle_id,
+            "conversation_id": context.conversation_id,
+            "turn": context.turn,
             "model_id": spec.id,
             "model_name": spec.name,
             "openness": spec.openness,
@@ -207,6 +211,7 @@ class Store(TrustStore, PromptSetStore):
         since: float | None = None,
         room: str | None = None,
         scope: Scope | None = None,
+        conversation_id: str | None = None,
     ):
         """Runs as a pandas DataFrame, oldest first, with a ``time`` column; empty filters mean everything.
 
@@ -225,6 +230,8 @@ class Store(TrustStore, PromptSetStore):
             query = query.where(runs.c.room == room)
         if scope is not None and not scope.is_admin:
             query = query.where(sa.or_(runs.c.session_id == scope.session_id, runs.c.room.in_(sorted(scope.rooms))))
+        if conversation_id is not None:
+            query = query.where(runs.c.conversation_id == conversation_id)
         with self._connect() as conn:
             frame = pd.read_sql_query(query, conn)
         frame.insert(1, "time", pd.to_datetime(frame["ts"], unit="s", utc=True))
@@ -315,8 +322,11 @@ class Store(TrustStore, PromptSetStore):
             row = conn.execute(sa.select(battles).where(battles.c.id == battle_id)).mappings().first()
         return dict(row) if row else None
 
-    def record_vote(self, battle_id: str, session_id: str, room: str | None, choice: str, anonymous: bool) -> bool:
+    def record_vote(
+        self, battle_id: str, session_id: str, room: str | None, choice: str, anonymous: bool, turns: int = 1
+    ) -> bool:
         """Count one vote; False when this battle already has one (a UNIQUE constraint, so replicas agree too).
+        ``turns``: how many turns the battle ran before the vote (follow-ups included).
 
         Only the session the battle was shown to may vote on it: any other raises ``InputError``, whatever a page
         checked before."""
@@ -327,7 +337,7 @@ class Store(TrustStore, PromptSetStore):
             raise InputError(f"There is no battle {battle_id}.")
         if battle["session_id"] != session_id:
             raise InputError("This battle was not shown to this session, so its vote cannot count.")
-        row = {"battle_id": battle_id, "session_id": session_id, "room": room, "choice": choice}
+        row = {"battle_id": battle_id, "session_id": session_id, "room": room, "choice": choice, "turns": turns}
         try:
             with self._begin() as conn:
                 conn.execute(sa.insert(votes).values(**row, anonymous=bool(anonymous), created_at=time.time()))

@@ -2,14 +2,14 @@
 from (measured by RAPL or NVML, estimated from CPU time, or EcoLogits) and the electricity mix zone.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
