@@ -10,9 +10,8 @@ import time
 
 import streamlit as st
 
-from components.costs import get_store, server_settings
 from components.language import fixed_labels
-from components.session import ADMIN_SIGNED_IN, scope
+from components.session import ADMIN_SIGNED_IN, get_store, scope, server_settings
 from playground.access import (
     ADMIN_TARGET,
     ROOM_CREATION_CHOICES,

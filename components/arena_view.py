@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 import streamlit as st
 
 from components.answer import safe_markdown, show_answer
-from components.costs import cost_caption, get_store, run_settings
-from components.result_card import energy_caption, metrics_line, openness_badge, waiting_line
-from components.session import get_playground, run_context, session_id
+from components.result_card import cost_caption, energy_caption, metrics_line, openness_badge, waiting_line
+from components.session import get_playground, get_store, run_context, session_id
+from components.settings import run_settings
 from playground import Catalog, Credentials, Failure, InputError, ModelSpec, Request, Result, Token, Waiting, arena
 from playground.i18n import _
 

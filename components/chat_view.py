@@ -14,9 +14,9 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from components.answer import safe_markdown
-from components.costs import run_settings
 from components.result_card import Card, openness_badge, show_text
 from components.session import get_playground, run_context
+from components.settings import run_settings
 from playground import Asking, Catalog, CatalogError, Conversation, Credentials, GenParams, ModelSpec
 from playground.conversations import Thread, Totals, Turn, export_json, export_markdown
 from playground.formatting import format_count, format_usd

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.charts import LEGEND_BELOW
-from components.costs import hourly_rate
+from components.settings import hourly_rate
 from playground import Catalog, LabelledSet, ModelEvaluation, Result, format_usd, prediction_rows
 from playground.classify import agreement, same_labels
 from playground.formatting import format_percent_value, format_seconds

@@ -14,8 +14,8 @@ import streamlit as st
 
 from components import charts
 from components.clock import time_title, visitor_times
-from components.costs import get_store
 from components.language import fixed_labels
+from components.session import get_store
 from playground import Catalog
 from playground.access import Scope
 from playground.formatting import format_count, format_usd

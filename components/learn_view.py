@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components.costs import get_store
 from components.language import fixed_labels
 from components.openness_card import POSITION_COLOUR, card_popover
+from components.session import get_store
 from playground import Credentials, availability
 from playground.catalog import Catalog
 from playground.energy import api_energy, format_wh, format_wh_range, zone_of

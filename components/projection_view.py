@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from components import charts
-from components.costs import hourly_rate
 from components.language import fixed_labels
+from components.settings import hourly_rate
 from playground import Catalog
 from playground.formatting import format_count, format_usd
 from playground.i18n import N_, _

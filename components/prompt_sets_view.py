@@ -14,9 +14,9 @@ import streamlit as st
 
 import playground.prompt_set_report as report
 from components.classify_view import accuracy_scatter
-from components.costs import get_store, run_settings
 from components.language import fixed_labels
-from components.session import get_playground, run_context, session_id
+from components.session import get_playground, get_store, run_context, session_id
+from components.settings import run_settings
 from playground import (
     Catalog,
     Credentials,

@@ -9,9 +9,8 @@ from typing import Callable
 import streamlit as st
 
 from components.answer import safe_markdown, show_answer
-from components.costs import cost_caption
 from components.session import get_catalog
-from playground import CallMetrics, Failure, ModelSpec, Result, Waiting
+from playground import CallMetrics, Cost, Failure, ModelSpec, Result, Waiting
 from playground.formatting import format_bytes
 from playground.hardware import display_name as display_hardware
 from playground.i18n import _, current_language
@@ -169,3 +168,11 @@ def _footprint(extra: dict) -> str:
 
 def show_text(result: Result) -> None:
     show_answer(result.text)
+
+
+def cost_caption(cost: Cost | None) -> None:
+    """The cost slot under an answer: the amount, where the price comes from, and the rates in a tooltip."""
+    if cost is not None:
+        st.caption(
+            _("Cost {amount} · {source}").format(amount=cost.label, source=cost.source), help=cost.detail or None
+        )

@@ -14,11 +14,11 @@ import streamlit as st
 from components.answer import safe_markdown
 from components.arena_view import show_battle, start_battle, vote_or_outcome
 from components.charts import LEGEND_BELOW
-from components.costs import get_store, hourly_rate, server_settings
 from components.language import fixed_labels
 from components.leaderboard_view import render_leaderboard
 from components.run_view import render_finished, render_side_by_side
-from components.session import configured_setting, scope
+from components.session import configured_setting, get_store, scope, server_settings
+from components.settings import hourly_rate
 from playground import (
     DEFAULT_CAPTION_INSTRUCTION,
     PUBLIC_URL_SETTING,

@@ -11,9 +11,9 @@ from typing import Callable, Mapping
 
 import streamlit as st
 
-from components.costs import run_settings
 from components.result_card import Card, show_text
 from components.session import get_playground, run_context
+from components.settings import run_settings
 from playground import (
     Catalog,
     CatalogError,

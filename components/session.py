@@ -11,14 +11,29 @@ import uuid
 
 import streamlit as st
 
-from components.costs import get_store
 from playground import Catalog, Credentials, Endpoint, Playground, RunContext, load_catalog
-from playground.access import ADMIN, INSTRUCTOR, STUDENT, Scope
+from playground.access import ADMIN, INSTRUCTOR, STUDENT, Scope, ServerSettings
 from playground.credentials import SELF_HOSTED_URL, self_hosted_key
+from playground.store import Store, default_url
 
 KEYS = "api_keys"  # session_state: provider id -> key typed in the sidebar
 UNLOCKED = "instructor_rooms"  # session_state: codes whose controls this session unlocked with the PIN
 ADMIN_SIGNED_IN = "admin_signed_in"  # session_state: True once the admin password was given in this session
+
+
+@st.cache_resource
+def _open_store(url: str) -> Store:
+    return Store(url)
+
+
+def get_store() -> Store:
+    """One shared, thread-safe Store per database URL (PLAYGROUND_DB_URL, PLAYGROUND_DB, or the data folder)."""
+    return _open_store(default_url())
+
+
+def server_settings() -> dict:
+    """The server-wide settings (the admin's, else the environment's, else the defaults): one store read."""
+    return ServerSettings(get_store()).all()
 
 
 def _use_app_navigation() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from components.access_view import render_admin, render_spending
-from components.costs import render_settings
 from components.language import language_switch
 from components.session import session_keys
+from components.settings import render_settings
 from playground import Catalog
 from playground.i18n import _
 

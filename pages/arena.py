@@ -3,9 +3,8 @@
 import streamlit as st
 
 from components.arena_view import can_follow_up, follow_up, show_battle, start_battle, vote_or_outcome
-from components.costs import get_store
 from components.language import fixed_labels
-from components.session import credentials, get_catalog
+from components.session import credentials, get_catalog, get_store
 from playground import (
     DEFAULT_CAPTION_INSTRUCTION,
     READY,

@@ -4,12 +4,12 @@ the embedded image models: an ImageNet classifier, OCR and a pipeline that phras
 import streamlit as st
 
 from components.caption_view import show_caption, show_sample_latencies
-from components.costs import run_settings
 from components.language import fixed_labels
 from components.links import linked_index
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog, get_playground, run_context
+from components.settings import run_settings
 from playground import (
     DEFAULT_CAPTION_INSTRUCTION,
     SAMPLE_PHOTOS,

@@ -8,12 +8,12 @@ from components.classify_view import (
     show_batch_report,
     show_label,
 )
-from components.costs import run_settings
 from components.language import fixed_labels
 from components.links import linked, linked_index
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
 from components.session import credentials, get_catalog, get_playground, run_context
+from components.settings import run_settings
 from playground import (
     PRESETS,
     InputError,

@@ -4,10 +4,9 @@ API. Whose runs are shown is decided by the store's query (the session's scope),
 import streamlit as st
 
 from components import energy_view
-from components.costs import get_store
 from components.history_view import filters, render_charts, render_runs, whose_runs
 from components.projection_view import render_projection
-from components.session import get_catalog, scope
+from components.session import get_catalog, get_store, scope
 from playground.i18n import _
 
 st.title(_("Latency & cost"))

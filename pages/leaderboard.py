@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from components.costs import get_store, hourly_rate
 from components.leaderboard_view import render_leaderboard
-from components.session import get_catalog
+from components.session import get_catalog, get_store
+from components.settings import hourly_rate
 from playground import arena, rooms
 from playground.i18n import _
 from playground.store import measured_speeds

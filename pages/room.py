@@ -4,8 +4,7 @@ import streamlit as st
 
 from components import room_view
 from components.answer import safe_markdown
-from components.costs import get_store, server_settings
-from components.session import credentials, get_catalog, scope, session_id, unlocked_rooms
+from components.session import credentials, get_catalog, get_store, scope, server_settings, session_id, unlocked_rooms
 from playground import InputError, rooms
 from playground.access import LockedOut, Lockout, may_create_rooms, room_target
 from playground.i18n import _

@@ -3,8 +3,7 @@
 import streamlit as st
 
 from components import tokens_view
-from components.costs import get_store
-from components.session import get_catalog
+from components.session import get_catalog, get_store
 from playground import look_all
 from playground.i18n import _
 

@@ -37,7 +37,7 @@ def test_three_turns_side_by_side_then_regenerate_one_column(monkeypatch, tmp_pa
         assert [u.markdown[0].value for u in users] == ["Name a fruit.", *FOLLOW_UPS] * 2  # column by column
         assert len([c for c in at.caption if "tokens out" in c.value]) == 6
         conversation = at.session_state[STATE]
-        from components.costs import get_store
+        from components.session import get_store
 
         runs = get_store().runs(conversation_id=conversation.id)
         sent = {m: int(runs[runs["model_id"] == m]["tokens_in"].sum()) for m in LOCAL}

@@ -1,7 +1,8 @@
-"""The sidebar settings behind pricing and history (hardware rate, whether prompts are stored), and the cost slot.
+"""The sidebar's settings: the hardware rate that prices local models and whether prompts are stored, this
+session's own choices beside the admin's server-wide defaults.
 
 Pricing and recording themselves happen in the engine (``playground.Playground``); this module only keeps the
-session's choices and renders.
+session's choices and renders them.
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 import streamlit as st
 
 from components.language import fixed_labels
-from playground import Cost, RunSettings
-from playground.access import ServerSettings
+from components.session import server_settings
+from playground import RunSettings
 from playground.formatting import format_usd
 from playground.hardware import PRESETS, RATES, detect
 from playground.i18n import N_, _
-from playground.store import STORE_IO, Store, default_url
+from playground.store import STORE_IO
 
 PRESET = "hardware_preset"  # session_state: this session's own choices (server-wide ones are the admin's)
 RATE = "hardware_usd_per_hour"
@@ -29,21 +30,6 @@ def presets() -> dict[str, float]:
         THIS_MACHINE: detect().default_usd_per_hour,
         **{RATES[key].label: RATES[key].usd_per_hour for key in PRESETS},
     }
-
-
-@st.cache_resource
-def _open_store(url: str) -> Store:
-    return Store(url)
-
-
-def get_store() -> Store:
-    """One shared, thread-safe Store per database URL (PLAYGROUND_DB_URL, PLAYGROUND_DB, or the data folder)."""
-    return _open_store(default_url())
-
-
-def server_settings() -> dict:
-    """The server-wide settings (the admin's, else the environment's, else the defaults): one store read."""
-    return ServerSettings(get_store()).all()
 
 
 def _server_rate() -> float:
@@ -138,11 +124,3 @@ def render_settings() -> None:
 def run_settings() -> RunSettings:
     """This session's pricing and storage choices, handed to every run."""
     return RunSettings(hourly_usd=hourly_rate(), store_io=store_io())
-
-
-def cost_caption(cost: Cost | None) -> None:
-    """The cost slot under an answer: the amount, where the price comes from, and the rates in a tooltip."""
-    if cost is not None:
-        st.caption(
-            _("Cost {amount} · {source}").format(amount=cost.label, source=cost.source), help=cost.detail or None
-        )
