@@ -1,4 +1,5 @@
-"""What the caption page draws in a model's card, by kind of image model, and the sample-set latency table."""
+"""The caption page's parts: the image to caption, what a model's card draws by kind of image model, and the sample
+set run with its latency table."""
 
 from __future__ import annotations
 
@@ -9,9 +10,26 @@ import streamlit as st
 
 from components.answer import safe_markdown, show_answer
 from components.classify_view import probability_chart
+from components.language import fixed_labels
+from components.links import linked_index
+from components.session import get_playground, run_context
+from components.settings import run_settings
+from playground import (
+    SAMPLE_PHOTOS,
+    Catalog,
+    Credentials,
+    ImageError,
+    Request,
+    caption_samples,
+    latency_rows,
+    sample_photo,
+)
 from playground.events import Result
 from playground.formatting import format_seconds
-from playground.i18n import _, ngettext
+from playground.i18n import N_, _, ngettext
+from playground.images import open_upload
+
+SOURCES = [N_("Sample photo"), N_("Upload"), N_("Camera")]
 
 
 def show_caption(result: Result) -> None:
@@ -86,3 +104,53 @@ def show_sample_latencies(rows: list[dict]) -> None:
     )
     with st.expander(_("What each model said")):
         st.dataframe(table.drop(columns=seconds), hide_index=True, width="stretch")
+
+
+def chosen_image():
+    """The image to caption and a line saying where it came from, or (None, message) when there is none."""
+    source = st.radio(_("Image"), SOURCES, format_func=fixed_labels(SOURCES), horizontal=True, key="caption_source")
+    if source == "Sample photo":
+        name = st.selectbox(
+            _("Sample photo"),
+            list(SAMPLE_PHOTOS),
+            index=linked_index("sample", list(SAMPLE_PHOTOS)),
+            format_func=fixed_labels(SAMPLE_PHOTOS, lambda name: _(SAMPLE_PHOTOS[name])),
+            key="caption_sample",
+        )
+        return sample_photo(name), _("{photo} (scikit-image sample)").format(photo=_(SAMPLE_PHOTOS[name]))
+    if source == "Upload":
+        upload = st.file_uploader(
+            _("Upload an image"), type=["png", "jpg", "jpeg", "webp", "gif"], key="caption_upload"
+        )
+    else:
+        upload = st.camera_input(_("Take a photo"), key="caption_camera")
+    if upload is None:
+        return None, _("Upload an image or take a photo to caption.")
+    try:
+        opened = open_upload(upload.getvalue(), upload.name)  # decoded once, not on every rerun
+    except ImageError as exc:
+        st.error(str(exc))
+        return None, ""
+    return opened.image, "; ".join([upload.name, *opened.notes])
+
+
+def render_sample_set(catalog: Catalog, model_ids: list[str], template: Request, credentials: Credentials) -> None:
+    """Every sample photo, one after the other, with the chosen models side by side on each: latency per photo."""
+    st.subheader(_("Caption the sample set"))
+    st.caption(
+        _("Every sample photo, one after the other, with the models above side by side on each: latency per photo.")
+    )
+    batch_label = _("Caption all {n} sample photos").format(n=len(SAMPLE_PHOTOS))
+    if st.button(batch_label, disabled=not model_ids, key="caption_batch"):
+        bar = st.progress(0.0, text=_("Starting..."))
+        done = []
+        runs = caption_samples(
+            get_playground(), model_ids, template, credentials, run_context("caption"), run_settings()
+        )
+        for item in runs:
+            done.append(item)
+            bar.progress(len(done) / (len(SAMPLE_PHOTOS) * len(model_ids)), text=_(SAMPLE_PHOTOS[item.photo]))
+        bar.empty()
+        st.session_state["caption_batch_rows"] = latency_rows(catalog, done, model_ids)
+    if rows := st.session_state.get("caption_batch_rows"):
+        show_sample_latencies(rows)

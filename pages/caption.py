@@ -3,28 +3,17 @@ the embedded image models: an ImageNet classifier, OCR and a pipeline that phras
 
 import streamlit as st
 
-from components.caption_view import show_caption, show_sample_latencies
-from components.language import fixed_labels
-from components.links import linked_index
+from components.caption_view import chosen_image, render_sample_set, show_caption
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
-from components.session import credentials, get_catalog, get_playground, run_context
-from components.settings import run_settings
+from components.session import credentials, get_catalog
 from playground import (
     DEFAULT_CAPTION_INSTRUCTION,
-    SAMPLE_PHOTOS,
     GenParams,
-    ImageError,
     Request,
-    caption_samples,
     fit_within,
-    latency_rows,
-    sample_photo,
 )
-from playground.i18n import N_, _, pgettext
-from playground.images import open_upload
-
-SOURCES = [N_("Sample photo"), N_("Upload"), N_("Camera")]
+from playground.i18n import _, pgettext
 
 st.title(_("Caption side by side"))
 catalog = get_catalog()
@@ -40,34 +29,6 @@ model_ids = pick_models(
     key="caption_models",
     fallback=EMBEDDED_IMAGE_MODELS,
 )
-
-
-def chosen_image():
-    """The image to caption and a line saying where it came from, or (None, message) when there is none."""
-    source = st.radio(_("Image"), SOURCES, format_func=fixed_labels(SOURCES), horizontal=True, key="caption_source")
-    if source == "Sample photo":
-        name = st.selectbox(
-            _("Sample photo"),
-            list(SAMPLE_PHOTOS),
-            index=linked_index("sample", list(SAMPLE_PHOTOS)),
-            format_func=fixed_labels(SAMPLE_PHOTOS, lambda name: _(SAMPLE_PHOTOS[name])),
-            key="caption_sample",
-        )
-        return sample_photo(name), _("{photo} (scikit-image sample)").format(photo=_(SAMPLE_PHOTOS[name]))
-    if source == "Upload":
-        upload = st.file_uploader(
-            _("Upload an image"), type=["png", "jpg", "jpeg", "webp", "gif"], key="caption_upload"
-        )
-    else:
-        upload = st.camera_input(_("Take a photo"), key="caption_camera")
-    if upload is None:
-        return None, _("Upload an image or take a photo to caption.")
-    try:
-        opened = open_upload(upload.getvalue(), upload.name)  # decoded once, not on every rerun
-    except ImageError as exc:
-        st.error(str(exc))
-        return None, ""
-    return opened.image, "; ".join([upload.name, *opened.notes])
 
 
 left, right = st.columns([3, 2])
@@ -112,20 +73,4 @@ elif outcome := st.session_state.get("caption_outcome"):
     render_finished(catalog, outcome, show_caption)
 
 st.divider()
-st.subheader(_("Caption the sample set"))
-st.caption(_("Every sample photo, one after the other, with the models above side by side on each: latency per photo."))
-batch_label = _("Caption all {n} sample photos").format(n=len(SAMPLE_PHOTOS))
-if st.button(batch_label, disabled=not model_ids, key="caption_batch"):
-    template = Request("caption", prompt=instruction, params=params)
-    bar = st.progress(0.0, text=_("Starting..."))
-    done = []
-    runs = caption_samples(
-        get_playground(), model_ids, template, session_credentials, run_context("caption"), run_settings()
-    )
-    for item in runs:
-        done.append(item)
-        bar.progress(len(done) / (len(SAMPLE_PHOTOS) * len(model_ids)), text=SAMPLE_PHOTOS[item.photo])
-    bar.empty()
-    st.session_state["caption_batch_rows"] = latency_rows(catalog, done, model_ids)
-if rows := st.session_state.get("caption_batch_rows"):
-    show_sample_latencies(rows)
+render_sample_set(catalog, model_ids, Request("caption", prompt=instruction, params=params), session_credentials)

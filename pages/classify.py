@@ -2,32 +2,22 @@
 
 import streamlit as st
 
-from components.classify_view import (
-    fixed_label_notes,
-    show_agreement,
-    show_batch_report,
-    show_label,
-)
+from components.classify_batch import CUSTOM, render_batch
+from components.classify_view import fixed_label_notes, show_agreement, show_label
 from components.language import fixed_labels
 from components.links import linked, linked_index
 from components.model_picker import pick_models
 from components.run_view import render_finished, render_side_by_side
-from components.session import credentials, get_catalog, get_playground, run_context
-from components.settings import run_settings
+from components.session import credentials, get_catalog
 from playground import (
     PRESETS,
     InputError,
     Request,
     check_labels,
     check_text,
-    load_sample,
     parse_labels,
-    read_labelled_csv,
 )
-from playground.i18n import N_, _
-
-CUSTOM = "custom"
-BATCH_SOURCES = [N_("Built-in sample"), N_("Upload a CSV")]
+from playground.i18n import _
 
 st.title(_("Classify side by side"))
 catalog = get_catalog()
@@ -93,59 +83,5 @@ with one_text:
         show_agreement(catalog, stored[0].finals, stored[1])
 
 
-def labelled_set():
-    """The texts to evaluate on, or None (having said why)."""
-    source = st.radio(
-        _("Labelled texts"),
-        BATCH_SOURCES,
-        format_func=fixed_labels(BATCH_SOURCES),
-        horizontal=True,
-        key="classify_batch_source",
-    )
-    if source == "Built-in sample":
-        if preset == CUSTOM:
-            st.info(_("Built-in samples go with the Sentiment and AG-News presets. For your own labels, upload a CSV."))
-            return None
-        data = load_sample(preset)
-        st.caption(
-            _("{n} short texts written for this playground, labelled {labels}.").format(
-                n=len(data.texts), labels=", ".join(labels)
-            )
-        )
-        return data
-    upload = st.file_uploader(_("CSV with a header row: text,label (UTF-8)"), type=["csv"], key="classify_upload")
-    if upload is None or labels is None:
-        return None
-    try:
-        data = read_labelled_csv(upload.getvalue(), labels)
-    except InputError as exc:
-        st.error(f"{upload.name}: {exc}")
-        return None
-    for warning in data.warnings:
-        st.warning(warning)
-    st.caption(_("{file}: {n} labelled texts.").format(file=upload.name, n=len(data.texts)))
-    return data
-
-
 with batch:
-    data = labelled_set()
-    if st.button(_("Evaluate"), type="primary", disabled=not model_ids or data is None, key="classify_evaluate"):
-        bar = st.progress(0.0, text=_("Starting..."))
-        order = {model_id: i for i, model_id in enumerate(dict.fromkeys(model_ids))}
-
-        def progress(model_id: str, done: int, total: int) -> None:
-            overall = (order[model_id] + done / total) / len(order)
-            bar.progress(
-                overall,
-                text=_("{model}: {done} / {total} texts").format(
-                    model=catalog.get(model_id).display_name, done=done, total=total
-                ),
-            )
-
-        evaluations = get_playground().evaluate(
-            model_ids, data, labels, session_credentials, run_context("evaluate"), run_settings(), progress
-        )
-        bar.empty()
-        st.session_state["classify_batch"] = (data, evaluations)
-    if stored := st.session_state.get("classify_batch"):
-        show_batch_report(catalog, *stored)
+    render_batch(catalog, model_ids, labels, preset, session_credentials)
