@@ -252,16 +252,6 @@ def live_run(run_id: str) -> PromptSetRun | None:
         return _LIVE.get(run_id)
 
 
-def start_prompt_set(
-    playground: Playground,
-    prompt_set: PromptSet,
-    model_ids: list[str],
-    params: GenParams,
-    credentials: Credentials | None = None,
-    context: RunContext = RunContext("prompt_sets"),
-    settings: RunSettings | None = None,
-    rerun_of: str | None = None,
-) -> PromptSetRun:
-    """Validate, store the run, and start it on its own thread; returns at once."""
-    run = PromptSetRun(playground, prompt_set, model_ids, params, credentials, context, settings, rerun_of)
-    return run.start()
+def start_prompt_set(playground: Playground, prompt_set: PromptSet, *args, **kwargs) -> PromptSetRun:
+    """Validate, store the run, and start it on its own thread; returns at once (``PromptSetRun``'s arguments)."""
+    return PromptSetRun(playground, prompt_set, *args, **kwargs).start()
