@@ -20,9 +20,8 @@ from typing import Any
 
 import playground.hardware as hardware
 import playground.models_cache as models_cache
-from playground.events import Failure, Notice, Result
 from playground.catalog import ModelSpec
-from playground.errors import ProviderError
+from playground.events import Failure, Notice, Result
 from playground.i18n import _
 from playground.serving import admission, limits
 
@@ -142,13 +141,8 @@ class LocalBackend:
                 return
         key = (spec.id, location)
         line = admission.line_for((*key, type(self).__name__), spec.id, self.slots(), limits.max_queue())
-        try:  # admission first: a full line or a second run of the same session costs no work at all
-            ticket = line.enter(getattr(request, "owner", ""), request.arrived)
-        except ProviderError as exc:
-            yield Failure.of(spec.id, exc)
-            return
-        completed = False
-        try:
+
+        def work(ticket: admission.Ticket) -> Iterator:
             if not POOL.is_loaded(key):
                 yield Notice(spec.id, f"Loading {spec.name} (first use in this server process)...", progress=True)
             try:
@@ -156,16 +150,9 @@ class LocalBackend:
             except Exception as exc:  # a broken folder or an incompatible checkpoint
                 yield Failure(spec.id, f"Could not load {spec.name}: {exc}", hint=f"Check the source '{spec.source}'.")
                 return
-            try:
-                yield from line.wait_turn(ticket)
-            except ProviderError as exc:  # the session's newer run took this place
-                yield Failure.of(spec.id, exc)
-                return
+            yield from line.wait_turn(ticket)
             queue_s = max(0.0, ticket.admitted - request.arrived - load_s)  # in line, not loading
             for event in self.serve(loaded, spec, request):
-                if ticket.superseded:  # the session asked again: nobody is waiting for this answer any more
-                    yield Failure.of(spec.id, admission.superseded())
-                    return
                 if getattr(event, "metrics", None) is not None:
                     # a batched service may know a longer wait (for its shared pass) than the line's
                     event.metrics.queue_s = max(event.metrics.queue_s, queue_s)
@@ -174,9 +161,8 @@ class LocalBackend:
                     facts = card_facts(spec, loaded, location, "fp32") | {"hardware": hardware.detect().name}
                     event.extra = facts | event.extra
                 yield event
-            completed = True
-        finally:
-            line.leave(ticket, completed)
+
+        yield from admission.serve_in_line(line, spec.id, request, work)
 
 
 def _download_with_progress(spec: ModelSpec, repo_id: str):
