@@ -24,7 +24,7 @@ LOCAL_BACKENDS = (
     "image-pipeline",
 )
 BACKENDS = LOCAL_BACKENDS + ("openai-compat",)
-RUNTIMES = ("transformers", "onnxruntime-genai")  # what runs a local model's weights
+RUNTIMES = ("transformers", "onnxruntime-genai", "openvino")  # what runs a local model's weights
 
 
 from playground.errors import CatalogError  # noqa: E402  (re-exported: the catalog's own error)
@@ -110,7 +110,7 @@ class ModelSpec:
     context: int | None = None
     labels: tuple[str, ...] = ()
     stages: tuple[str, ...] = ()  # a pipeline's models, by catalog id, in the order they run
-    runtime: str = "transformers"  # local models only: "transformers" or "onnxruntime-genai"
+    runtime: str = "transformers"  # local models only: "transformers", "onnxruntime-genai" or "openvino"
     precision: str = ""  # the weights as they run, e.g. "fp32" or "int4"; "" when unknown (API models)
     facts: OpennessFacts = OpennessFacts()
 
