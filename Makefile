@@ -34,8 +34,8 @@ $(SMOLLM2_INT4): $(SMOLLM2)
 
 # The OpenVINO exporter (optimum-intel) pins an older transformers than the app, so it gets its own small venv, kept
 # under PLAYGROUND_HOME: its few packages (requirements-build.txt, --no-deps) shadow the app's, and the rest (torch,
-# openvino, numpy) is the app's .venv through a .pth file. The export runs with NNCF_CI=1: NNCF, the only part of it
-# that reports usage (openvino-telemetry), then sends nothing.
+# openvino, numpy) is the app's .venv through a .pth file. The export runs with CI=true: OpenVINO's converter and
+# NNCF report usage (openvino-telemetry, even at import) unless they run "in CI", so they send nothing.
 $(BUILD_VENV)/.installed: requirements-build.txt $(VENV)/.installed
 	python3 -m venv $(BUILD_VENV)
 	echo "$(abspath $(VENV))/$(SITE)" > $(BUILD_VENV)/$(SITE)/app-venv.pth

@@ -59,27 +59,34 @@ def test_greedy_answers_on_the_capital_prompts(ov, prompt, answer):
     assert 30 <= m.input_tokens <= 60 and 3 <= m.output_tokens <= 24
     assert (result.extra["runtime"], result.extra["precision"]) == ("openvino", "int4")
     assert 50e6 < result.extra["disk_bytes"] < 150e6
-    assert "openvino_telemetry" not in sys.modules, "the runtime path imports no telemetry sender"
+    assert "openvino" in sys.modules
+    assert sys.modules.get("openvino_telemetry") is None, "`import openvino` reports usage unless this is blocked"
 
 
-def test_the_same_seed_gives_the_same_sample_alone_and_among_ten(ov):
+def test_the_same_seed_repeats_alone_and_greedy_repeats_among_ten(ov):
     sampled = GenParams(temperature=0.9, top_p=0.95, seed=7, max_new_tokens=24)
-    alone = run(ov, Request("generate", prompt="Tell me a story about a cat.", params=sampled))[-1]
-    outcomes: dict[int, Result] = {}
+    story = "Tell me a story about a cat."
+    alone = [run(ov, Request("generate", prompt=story, params=sampled))[-1] for _ in range(2)]
+    assert alone[0].text == alone[1].text, "alone, a seed repeats"
+    greedy = run(ov, Request("generate", prompt=story, params=GREEDY))[-1]
+    outcomes: dict[int, list] = {}
 
     def student(i: int) -> None:
-        params = sampled if i == 4 else GenParams(temperature=0.9, seed=100 + i, max_new_tokens=24)
-        request = Request("generate", prompt="Tell me a story about a cat.", params=params, owner=f"s{i}")
-        outcomes[i] = run(ov, request)[-1]
+        params = {4: GREEDY, 5: sampled}.get(i, GenParams(temperature=0.9, seed=100 + i, max_new_tokens=24))
+        outcomes[i] = run(ov, Request("generate", prompt=story, params=params, owner=f"s{i}"))
 
     threads = [threading.Thread(target=student, args=(i,)) for i in range(10)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    assert all(isinstance(r, Result) for r in outcomes.values()), outcomes
-    assert outcomes[4].text == alone.text, "a seed repeats whatever else shares the batch"
-    assert len({r.text for r in outcomes.values()}) > 3, "other seeds give other samples"
+    finals = {i: events[-1] for i, events in outcomes.items()}
+    assert all(isinstance(r, Result) for r in finals.values()), finals
+    assert finals[4].text == greedy.text, "greedy answers do not depend on the batch"
+    assert len({r.text for r in finals.values()}) > 3, "other seeds give other samples"
+    notices = [e.message for e in outcomes[5] if isinstance(e, Notice)]
+    if finals[5].text != alone[0].text:  # OpenVINO GenAI 2026.4: a shared batch changes seeded samples; say so
+        assert any("seed repeats only alone" in m for m in notices), notices
 
 
 def test_cancel_during_prefill_frees_the_slot(ov):

@@ -7,6 +7,10 @@ ETAs, owners, busy) and ``limits.cap_prompt``; this module supplies how many req
 whole step; this process only sends requests (token ids, per-request sampling and seed) and reads their tokens,
 so a long prompt never stops the web server. Closing a stream cancels its request in the pipeline.
 
+Seeds: each request carries its own ``rng_seed``, and a seeded sample repeats exactly when it runs alone; among
+other requests (OpenVINO GenAI 2026.4.1, CPU) the same seed gave a different sample in most runs, in bf16 and in
+f32 alike (greedy answers do not change), so such a card says so.
+
 Scheduler settings, measured with ``python -m bench.workshop`` (SmolLM2-135M int4, 2 cores; see the README for
 the figures and the load they were taken under): see ``SCHEDULER``.
 """
@@ -60,14 +64,12 @@ class Stepper:
     """The stepping process of one model and the thread that routes its answers to each request's queue."""
 
     def __init__(self, folder: str, settings: dict) -> None:
-        env = os.environ | {"OPENVINO_TELEMETRY": "0"}
         self._process = subprocess.Popen(
             [sys.executable, str(STEPPER), folder, json.dumps(settings)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             bufsize=1,
-            env=env,
         )
         ready = json.loads(self._process.stdout.readline() or "{}")
         if "ready" not in ready:
@@ -122,6 +124,17 @@ class Stepper:
         self._jobs.clear()
 
 
+def block_telemetry() -> None:
+    """Import OpenVINO without its usage reports: this tool teaches where data goes.
+
+    ``import openvino`` imports its model converter, which at import sends a "general_import" event to Google
+    Analytics (``openvino.tools.ovc.__init__``) unless the ``openvino_telemetry`` package cannot be imported, in
+    which case it falls back to its own stub. A ``None`` in ``sys.modules`` makes that import fail.
+    """
+    if "openvino" not in sys.modules:
+        sys.modules.setdefault("openvino_telemetry", None)
+
+
 @dataclass
 class OvModel:
     tokenizer: Any  # ov_genai.Tokenizer: the model's own, with its chat template
@@ -130,6 +143,7 @@ class OvModel:
 
 
 def load(folder: str) -> OvModel:
+    block_telemetry()
     import openvino_genai as ov_genai
 
     settings = SCHEDULER | {"max_num_seqs": limits.max_batch()}
@@ -226,6 +240,7 @@ class OpenVINOBackend:
         yield from line.wait_turn(ticket)
         watch.started(ticket.admitted)
         job = model.stepper.submit(ids, generation_config(request))
+        shared = model.stepper.in_flight() > 1  # others in the batch: a seeded sample may not repeat (see above)
         text = _Detokenizer(model.tokenizer, model.lock)
         kind, value, finished = "", None, False
         try:
@@ -237,6 +252,7 @@ class OpenVINOBackend:
                         yield Notice(spec.id, _("Reading the prompt ({n} tokens)...").format(n=len(ids)), progress=True)
                     continue
                 finished = kind != "tokens"
+                shared = shared or model.stepper.in_flight() > 1
                 if not finished and (piece := text.add(value)):
                     watch.token()  # when the caller gets it, so the reported TTFT is what it observed
                     yield Token(spec.id, piece)
@@ -254,6 +270,11 @@ class OpenVINOBackend:
         if piece := text.rest():
             watch.token()
             yield Token(spec.id, piece)
+        p = request.params
+        if shared and p.seed is not None and p.temperature and p.temperature > 0:
+            yield Notice(
+                spec.id, _("Other requests shared the batch: on this runtime a fixed seed repeats only alone.")
+            )
         metrics = watch.metrics(input_tokens=len(ids), output_tokens=len(text.ids))
         metrics.queue_s = max(0.0, metrics.queue_s - load_s)  # the load is counted once, in load_s
         yield Result(spec.id, text=text.shown, metrics=metrics)

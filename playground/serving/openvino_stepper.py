@@ -37,7 +37,9 @@ def _read_commands(inbox: queue.Queue) -> None:
 
 def main(folder: str, settings: dict) -> None:
     out = _protocol_out()
-    os.environ.setdefault("OPENVINO_TELEMETRY", "0")  # nothing here sends usage data; this says so to the tools
+    # `import openvino` imports its converter, which sends an "import" event to Google Analytics unless the
+    # openvino_telemetry package cannot be imported (then it uses its own stub): make it so.
+    sys.modules["openvino_telemetry"] = None
     import numpy as np
     import openvino as ov
     import openvino_genai as ov_genai
