@@ -1,5 +1,6 @@
 """Generate: one prompt, 2-4 models, every column streaming at the same time."""
 
+import time
 from dataclasses import replace
 
 import streamlit as st
@@ -11,6 +12,7 @@ from components.session import credentials, get_catalog
 from playground import GenParams, Request
 from playground.i18n import _
 
+arrived = time.perf_counter()  # the click's rerun starts here: drawing the widgets below is part of the wait
 SAME_WEIGHTS_THREE_RUNTIMES = ["smollm2-135m", "smollm2-135m-int4", "smollm2-135m-ov-int4"]
 
 st.title(_("Generate side by side"))
@@ -75,7 +77,8 @@ if st.button(_("Run"), type="primary", disabled=not model_ids, key="generate_run
         st.warning(_("Write a prompt first: the models have nothing to answer."))
     else:
         requests = {
-            m: Request("generate", prompt=prompt, system=system, params=overrides.get(m, shared)) for m in model_ids
+            m: Request("generate", prompt=prompt, system=system, params=overrides.get(m, shared), arrived=arrived)
+            for m in model_ids
         }
         st.session_state["generate_outcome"] = render_side_by_side(catalog, model_ids, requests, session_credentials)
 elif outcome := st.session_state.get("generate_outcome"):
