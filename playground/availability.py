@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import playground.models_cache as models_cache
-from playground.events import Credentials
 from playground.backends.openai_compat import MissingKey, resolve_endpoint
 from playground.catalog import Catalog, ModelSpec
+from playground.events import Credentials
 from playground.i18n import _
 
 
@@ -19,7 +19,7 @@ class Availability:
 
 def availability(catalog: Catalog, spec: ModelSpec, credentials: Credentials) -> Availability:
     if spec.is_local:
-        source = models_cache.resolve(spec)
+        source = models_cache.resolve_runtime(spec)
         if source.needs_download:
             return Availability(True, _("downloads on first use"))
         return Availability(source.ready, _("ready") if source.ready else source.missing_hint)

@@ -315,6 +315,15 @@ def resolve_openvino(spec: ModelSpec) -> LocalSource:
     return LocalSource(str(folder), (folder / "openvino_model.xml").exists(), hint)
 
 
+def resolve_runtime(spec: ModelSpec) -> LocalSource:
+    """What a local model's runtime loads: its int4 build for ONNX Runtime GenAI and OpenVINO, else its weights."""
+    if spec.runtime == "openvino":
+        return resolve_openvino(spec)
+    if spec.runtime == "onnxruntime-genai" and resolve(spec).ready and not resolve(spec).needs_download:
+        return resolve_onnx(spec)
+    return resolve(spec)
+
+
 def build_openvino(weights: Path, target: Path, exporter: str, progress: Callable[[str], None] = print) -> Path:
     """Export a safetensors folder to int4 OpenVINO with optimum-intel's ``optimum-cli``, offline.
 
