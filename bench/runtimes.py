@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -48,16 +47,19 @@ def hardware() -> str:
     return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, load average {load}"
 
 
+def high_water_bytes(pid: int | str = "self") -> int:
+    """A process's peak RSS (VmHWM). Not getrusage: its ru_maxrss survives exec, so a child started by a big
+    process would report its parent's peak."""
+    status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) * 1024
+
+
 def peak_rss_bytes() -> int:
     """This process's peak RSS, plus the peak of each local model's own process still running (OpenVINO's)."""
     from playground.backends.local_pool import POOL
 
-    mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-    for loaded in list(POOL._models.values()):
-        if (stepper := getattr(loaded.parts, "stepper", None)) is not None:
-            status = Path(f"/proc/{stepper.pid}/status").read_text(encoding="utf-8")
-            mine += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) * 1024
-    return mine
+    steppers = [loaded.parts.stepper for loaded in list(POOL._models.values()) if hasattr(loaded.parts, "stepper")]
+    return high_water_bytes() + sum(high_water_bytes(stepper.pid) for stepper in steppers)
 
 
 def one_runtime(runtime: str) -> dict:

@@ -37,7 +37,6 @@ def _read_commands(inbox: queue.Queue) -> None:
 
 def main(folder: str, settings: dict) -> None:
     out = _protocol_out()
-    os.nice(5)  # the web server comes first: a student's click must not wait for a core behind a long prefill
     # `import openvino` imports its converter, which sends an "import" event to Google Analytics unless the
     # openvino_telemetry package cannot be imported (then it uses its own stub): make it so.
     sys.modules["openvino_telemetry"] = None
