@@ -35,7 +35,7 @@ def _read_commands(inbox: queue.Queue) -> None:
     inbox.put(None)  # the server process went away: stop
 
 
-def main(folder: str, settings: dict) -> None:
+def main(folder: str, settings: dict, properties: dict) -> None:
     out = _protocol_out()
     # `import openvino` imports its converter, which sends an "import" event to Google Analytics unless the
     # openvino_telemetry package cannot be imported (then it uses its own stub): make it so.
@@ -47,7 +47,7 @@ def main(folder: str, settings: dict) -> None:
     scheduler = ov_genai.SchedulerConfig()
     for name, value in settings.items():
         setattr(scheduler, name, value)
-    pipeline = ov_genai.ContinuousBatchingPipeline(folder, scheduler, "CPU")
+    pipeline = ov_genai.ContinuousBatchingPipeline(folder, scheduler, "CPU", properties)
     warm_up = ov_genai.GenerationConfig()
     warm_up.max_new_tokens = 1
     pipeline.generate([ov.Tensor(np.array([[1, 2]], dtype=np.int64))], [warm_up])  # compiles now: counted as load
@@ -89,4 +89,4 @@ def main(folder: str, settings: dict) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], json.loads(sys.argv[2]))
+    main(sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]))
