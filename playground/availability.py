@@ -26,7 +26,7 @@ class Availability:
 
 def availability(catalog: Catalog, spec: ModelSpec, credentials: Credentials) -> Availability:
     if spec.is_local:
-        source = models_cache.resolve(spec)
+        source = models_cache.resolve_runtime(spec)
         if source.needs_download:
             return Availability(True, DOWNLOADS, _("downloads on first use"))
         if source.ready:

@@ -25,7 +25,13 @@ LOCAL_BACKENDS = (
     "image-pipeline",
 )
 BACKENDS = (*LOCAL_BACKENDS, "openai-compat")
-RUNTIMES = ("transformers", "onnxruntime-genai", "pytorch", "onnxruntime")  # what runs a local model's weights
+RUNTIMES = (
+    "transformers",
+    "onnxruntime-genai",
+    "openvino",
+    "pytorch",
+    "onnxruntime",
+)  # what runs a local model's weights
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")  # ISO 639-1 (or -3) codes: "en", "zh", "yue"
 
 
@@ -112,7 +118,7 @@ class ModelSpec:
     context: int | None = None
     labels: tuple[str, ...] = ()
     stages: tuple[str, ...] = ()  # a pipeline's models, by catalog id, in the order they run
-    runtime: str = "transformers"  # local models only: "transformers" or "onnxruntime-genai"
+    runtime: str = "transformers"  # local models only: "transformers", "onnxruntime-genai" or "openvino"
     precision: str = ""  # the weights as they run, e.g. "fp32" or "int4"; "" when unknown (API models)
     tokenizer: str = ""  # API models whose tokenizer is public: "tiktoken:<encoding>" or "hub:<org/name>"
     impacts_ref: str = ""  # "<provider>:<model>" as EcoLogits names it, for an API model's energy estimate

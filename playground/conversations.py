@@ -208,11 +208,18 @@ class Conversation:
     def running(self) -> bool:
         return any(t.running for t in self.threads.values())
 
-    def send(self, text: str, asking: Asking, counters: Mapping[str, Counter | None] | None = None) -> None:
-        """Ask every model ``text`` as the next turn of its own thread."""
+    def send(
+        self,
+        text: str,
+        asking: Asking,
+        counters: Mapping[str, Counter | None] | None = None,
+        arrived: float | None = None,
+    ) -> None:
+        """Ask every model ``text`` as the next turn of its own thread. ``arrived`` (perf_counter) is when the user's
+        request reached the server, e.g. the start of the page's rerun; by default, now."""
         for thread in self.threads.values():
             thread.turns.append(Turn(text))
-            self._answer(thread, asking, counters)
+            self._answer(thread, asking, counters, arrived=arrived)
 
     def regenerate(self, model_id: str, asking: Asking, counters: Mapping[str, Counter | None] | None = None) -> None:
         """A new answer to one model's last message, with a fresh seed (the same seed would give the same answer);
@@ -249,9 +256,15 @@ class Conversation:
         return True
 
     def _answer(
-        self, thread: Thread, asking: Asking, counters: Mapping[str, Counter | None] | None, reseed: bool = False
+        self,
+        thread: Thread,
+        asking: Asking,
+        counters: Mapping[str, Counter | None] | None,
+        reseed: bool = False,
+        arrived: float | None = None,
     ) -> None:
-        """Start the last turn's answer on its own thread. The clock starts now, when the message arrived."""
+        """Start the last turn's answer on its own thread. The clock starts when the message arrived (now, unless
+        the caller knows it arrived earlier)."""
         index = len(thread.turns) - 1
         params = asking.params.get(thread.model_id, GenParams())
         if reseed:
@@ -260,7 +273,7 @@ class Conversation:
         count = None
         if spec is not None:
             count = (counters or {}).get(thread.model_id) if counters is not None else token_counter(spec)
-        ask = _TurnAsk(thread, thread.turns[index], index, params, time.perf_counter(), spec, count)
+        ask = _TurnAsk(thread, thread.turns[index], index, params, arrived or time.perf_counter(), spec, count)
         context = replace(asking.context, conversation_id=self.id, turn=index + 1)
         worker = threading.Thread(
             target=contextvars.copy_context().run,  # the asking session's language, for messages made there

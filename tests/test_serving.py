@@ -11,7 +11,7 @@ import torch
 
 from playground import hardware
 from playground.backends.local_classify import EmbeddingZeroShot
-from playground.backends.local_generate import CausalLMBackend, fit_prompt
+from playground.backends.local_generate import CausalLMBackend
 from playground.backends.local_pool import POOL
 from playground.errors import BUSY, CANCELLED, ProviderError
 from playground.events import (
@@ -25,7 +25,7 @@ from playground.events import (
     Waiting,
 )
 from playground.models_cache import converted_smollm2, resolve
-from playground.serving import batched_lm
+from playground.serving import batched_lm, limits
 from playground.serving.admission import ModelLine
 
 BACKEND = CausalLMBackend()
@@ -254,16 +254,13 @@ def test_a_queued_request_waits_in_line_and_reports_its_wait(smollm2, monkeypatc
     assert abs(m.ttft_s - observed) <= 0.05 * observed + 0.01  # what the card says is what the caller saw
 
 
-def test_prompts_are_capped_by_the_server_setting_and_the_notice_says_so(smollm2, monkeypatch):
-    inputs = {
-        "input_ids": torch.ones(1, 3000, dtype=torch.long),
-        "attention_mask": torch.ones(1, 3000, dtype=torch.long),
-    }
-    cut, notice = fit_prompt(inputs, 2048, 8000, smollm2)
-    assert cut["input_ids"].shape[1] == 2048 and "PLAYGROUND_MAX_PROMPT_TOKENS" in notice.message
-    cut, notice = fit_prompt(inputs, 1000, 1000, smollm2)
-    assert cut["input_ids"].shape[1] == 1000 and "context window" in notice.message
-    assert fit_prompt(inputs, 4000, 4000, smollm2) == (inputs, None)
+def test_prompts_are_capped_by_the_server_setting_and_the_notice_says_so(monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_MAX_PROMPT_TOKENS", "2048")
+    kept, notice = limits.cap_prompt(3000, 8000, "m")
+    assert kept == 2048 and "PLAYGROUND_MAX_PROMPT_TOKENS" in notice.message and "beside it" in notice.message
+    kept, notice = limits.cap_prompt(3000, 1000, "m")
+    assert kept == 1000 and "context window" in notice.message
+    assert limits.cap_prompt(2000, 4000, "m") == (2000, None)
 
 
 # --- micro-batched classification -------------------------------------------------------------------------------

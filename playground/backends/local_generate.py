@@ -2,7 +2,7 @@
 
 Causal LMs serve many sessions at once in one continuous batch (playground.serving.batched_lm); encoder-decoder
 models, which CB does not run, generate one request at a time through TextIteratorStreamer, behind the same
-honest line. Prompts are capped at ``PLAYGROUND_MAX_PROMPT_TOKENS`` tokens, and a notice says so.
+honest line. Prompts are capped the same way on every local runtime (``serving.limits.cap_prompt``).
 """
 
 from __future__ import annotations
@@ -38,22 +38,6 @@ def chat_input_ids(tokenizer, request: Request):
     else:
         text = f"{request.system}\n\n{request.prompt}" if request.system else request.prompt
     return tokenizer(text, return_tensors="pt", add_special_tokens=not getattr(tokenizer, "chat_template", None))
-
-
-def fit_prompt(inputs: dict, budget: int, context_budget: int, spec: ModelSpec) -> tuple[dict, Notice | None]:
-    """Keep the end of the prompt (the question and the generation prompt) within ``budget`` tokens; the notice
-    says whether the context window or this server's prompt cap (``PLAYGROUND_MAX_PROMPT_TOKENS``) cut it."""
-    n_prompt = inputs["input_ids"].shape[1]
-    if n_prompt <= budget:
-        return inputs, None
-    if budget < context_budget:
-        message = _(
-            "Prompt truncated from {n} to {kept} tokens: this server reads at most {kept} tokens of a prompt "
-            "for local models (PLAYGROUND_MAX_PROMPT_TOKENS)."
-        )
-    else:
-        message = _("Prompt truncated from {n} to {kept} tokens to fit the context window.")
-    return {k: v[:, -budget:] for k, v in inputs.items()}, Notice(spec.id, message.format(n=n_prompt, kept=budget))
 
 
 def generate_kwargs(request: Request, tokenizer) -> dict:
@@ -142,8 +126,8 @@ class _StreamingGenerator(LocalBackend):
         context_budget = self.prompt_budget(spec, model, request)
         if context_budget <= 0:
             return None, [Failure(spec.id, f"Max new tokens exceeds {spec.name}'s context window.", hint="Lower it.")]
-        inputs, notice = fit_prompt(inputs, min(context_budget, limits.max_prompt_tokens()), context_budget, spec)
-        return {k: v.to(model.device) for k, v in inputs.items()}, [notice] if notice else []
+        kept, notice = limits.cap_prompt(inputs["input_ids"].shape[1], context_budget, spec.id)
+        return {k: v[:, -kept:].to(model.device) for k, v in inputs.items()}, [notice] if notice else []
 
     def run(self, parts, spec: ModelSpec, request: Request) -> Iterator[Event]:
         import torch

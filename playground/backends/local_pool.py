@@ -21,7 +21,6 @@ from typing import Any
 import playground.hardware as hardware
 import playground.models_cache as models_cache
 from playground.catalog import ModelSpec
-from playground.errors import ProviderError
 from playground.events import Failure, Notice, Result
 from playground.i18n import _
 from playground.serving import admission, limits
@@ -126,13 +125,8 @@ class LocalBackend:
             return
         key = (spec.id, location)
         line = admission.line_for((*key, type(self).__name__), spec.id, self.slots(), limits.max_queue())
-        try:  # admission first: a full line or a second run of the same session costs no work at all
-            ticket = line.enter(getattr(request, "owner", ""), request.arrived)
-        except ProviderError as exc:
-            yield Failure.of(spec.id, exc)
-            return
-        completed = False
-        try:
+
+        def work(ticket: admission.Ticket) -> Iterator:
             if not POOL.is_loaded(key):
                 yield Notice(
                     spec.id,
@@ -148,16 +142,9 @@ class LocalBackend:
                     hint=_("Check the source '{source}'.").format(source=spec.source),
                 )
                 return
-            try:
-                yield from line.wait_turn(ticket)
-            except ProviderError as exc:  # the session's newer run took this place
-                yield Failure.of(spec.id, exc)
-                return
+            yield from line.wait_turn(ticket)
             queue_s = max(0.0, ticket.admitted - request.arrived - load_s)  # in line, not loading
             for event in self.serve(loaded, spec, request):
-                if ticket.superseded:  # the session asked again: nobody is waiting for this answer any more
-                    yield Failure.of(spec.id, admission.superseded())
-                    return
                 if getattr(event, "metrics", None) is not None:
                     # a batched service may know a longer wait (for its shared pass) than the line's
                     event.metrics.queue_s = max(event.metrics.queue_s, queue_s)
@@ -166,9 +153,8 @@ class LocalBackend:
                     facts = card_facts(spec, loaded, location, "fp32") | {"hardware": hardware.detect().name}
                     event.extra = facts | event.extra
                 yield event
-            completed = True
-        finally:
-            line.leave(ticket, completed)
+
+        yield from admission.serve_in_line(line, spec.id, request, work)
 
 
 def _weights_location(spec: ModelSpec):

@@ -1,29 +1,31 @@
 """Text generation with ONNX Runtime GenAI: the same open weights, quantized to int4, about 7x faster on a CPU.
 
-One engine thread per model owns everything ONNX Runtime GenAI does (an ``og.Engine`` answers only the thread that
-made it). Requests arrive from any number of threads; the thread admits up to the engine's batch, runs one step
-of all of them at a time and routes each token back to its own request. Requests beyond the batch wait in line,
-in order, and hear their place and an estimated wait (``Waiting``) whenever it changes.
+It serves through the one serving contract (``playground.serving``): the model's ``ModelLine`` holds the line
+(bound, places, ETAs, one place per session, busy answers) and ``limits.cap_prompt`` the prompt cap; this module
+supplies only how many requests the engine holds at once (its batch) and how to step them. One engine thread per
+model owns everything ONNX Runtime GenAI does (an ``og.Engine`` answers only the thread that made it): it starts
+the requests the line admitted, runs one step of all of them at a time and routes each token back to its request.
 
 How requests are batched, per device, measured with ``python -m bench.runtimes`` (30 requests x 64 tokens, greedy,
 SmolLM2 int4, on the shared 2-core CPU at a load average of about 14):
 - CPU: ``og.Engine`` batches at most 4 requests (``configured_max_batch_size``). It served the 30 in 27.6 s against
   59.8 s for one ``og.Generator`` after the other (0.46), and first tokens came far sooner (p50 9.6 s against 38.2 s,
-  p95 20.0 s against 56.1 s), so the engine is used. It refuses a per-request seed on CPU ("requires an Engine configured for dynamic batching"),
-  so a *seeded sampled* request runs as its own ``og.Generator`` (``random_seed``) stepped in the same loop, in the
-  same in-flight budget: it repeats exactly, at the cost of not sharing the batch. Greedy and unseeded requests
-  share it.
+  p95 20.0 s against 56.1 s), so the engine is used.
+- Seeds: a CPU engine refuses a per-request seed ("requires an Engine configured for dynamic batching"). The only
+  other way, an ``og.Generator`` per seeded request, holds the interpreter lock through ``append_tokens``: a
+  2,000-token prompt froze every other thread of the process (the web server included) for 11.2 s whole, and still
+  for 0.94 s at a time when fed in 64-token chunks. So every request goes to the engine (which stalled no other
+  thread more than 5 ms), and a seeded sample on a CPU says that its seed will not repeat on this runtime.
 - CUDA / WebGPU: the engine's dynamic batching (a paged-attention export) takes larger batches and per-request
-  seeds; the same loop then sends every request to the engine (the first refused seed is what switches it off).
+  seeds; the same loop then sends them with the seed (the first refused seed is what switches seeds off).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import queue
 import threading
-import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -31,6 +33,7 @@ from typing import Any, Iterator
 import playground.models_cache as models_cache
 from playground.backends.local_pool import POOL, card_facts
 from playground.catalog import ModelSpec
+from playground.errors import INPUT
 from playground.events import (
     Event,
     Failure,
@@ -38,15 +41,13 @@ from playground.events import (
     Request,
     Result,
     Token,
-    Waiting,
     chat_messages,
 )
 from playground.i18n import _
 from playground.metrics import Stopwatch
+from playground.serving import admission, limits
 
 CPU_BATCH = 4  # what og.Engine takes at once on a CPU when it does not say
-FIRST_GUESS_S = 3.0  # the wait per request a fresh engine assumes before it has finished one
-MAX_WAITING = 32  # beyond the batch: a longer line is answered "busy" at once rather than after minutes
 
 
 def _og():
@@ -58,7 +59,7 @@ def _og():
 
 @dataclass
 class _Job:
-    """One request on its way through the engine thread; ``events`` carries what happens back to its caller."""
+    """One admitted request on its way through the engine thread; ``events`` carries what happens back."""
 
     ids: list[int]
     max_new_tokens: int
@@ -69,9 +70,8 @@ class _Job:
     events: queue.Queue = field(default_factory=queue.Queue)
     cancelled: bool = False
     cancel_sent: bool = False
-    started: float | None = None
     stream: Any = None  # og.TokenizerStream: decodes token by token, whole characters only
-    handle: Any = None  # og.Request (engine) or og.Generator
+    handle: Any = None  # og.Request
     turn: int = 0
     generated: int = 0
 
@@ -81,17 +81,14 @@ class _Job:
 
 
 class EngineWorker:
-    """One thread per model that batches requests through ``og.Engine`` and streams their tokens back."""
+    """One thread per model that steps ``og.Engine`` for the requests its line admitted."""
 
     def __init__(self, og, model, tokenizer) -> None:
         self._og, self._model, self._tokenizer = og, model, tokenizer
-        self._engine_takes_seeds = True  # until the engine refuses one (CPU engines do)
+        self.takes_seeds = True  # until the engine refuses one (CPU engines do)
         self._inbox: queue.Queue = queue.Queue()
-        self._waiting: deque[_Job] = deque()
         self._active: list[_Job] = []
         self._by_request: dict[int, _Job] = {}
-        self._service_s: float | None = None  # moving average of one request's time in the batch, for the ETA
-        self._line_moved = False  # the waiting line changed: tell everyone in it their new place
         self.batch = CPU_BATCH
         ready: queue.Queue = queue.Queue()
         threading.Thread(target=self._loop, args=(ready,), name="ort-genai-engine", daemon=True).start()
@@ -102,20 +99,12 @@ class EngineWorker:
         self._inbox.put(job)
 
     def in_flight(self) -> int:
-        """Requests generating or waiting for this model now."""
-        return len(self._active) + len(self._waiting) + self._inbox.qsize()
-
-    def full(self) -> bool:
-        return self.in_flight() >= self.batch + MAX_WAITING
-
-    def wait_estimate_s(self) -> float:
-        """Roughly how long until a slot frees up for a request arriving now."""
-        rounds = max(1, (self.in_flight() - self.batch) // self.batch + 1)
-        return round(rounds * (self._service_s or FIRST_GUESS_S), 1)
+        """Requests the engine holds now (for tests and the bench)."""
+        return len(self._active) + self._inbox.qsize()
 
     def cancel(self, job: _Job) -> None:
         job.cancelled = True
-        self._inbox.put(None)  # wake the loop: it drops or cancels the job before its next step
+        self._inbox.put(None)  # wake the loop: it cancels the job before its next step
 
     # ---------------------------------------------------------------- the engine thread
 
@@ -130,64 +119,62 @@ class EngineWorker:
         ready.put(None)
         while True:
             try:
-                item = self._inbox.get(block=not (self._active or self._waiting))
+                item = self._inbox.get(block=not self._active)
                 while True:
                     if item is not None:
-                        self._waiting.append(item)
-                        self._line_moved = True
+                        self._admit(item)
                     item = self._inbox.get_nowait()
             except queue.Empty:
                 pass
             try:
                 self._drop_cancelled()
-                self._admit()
                 self._step()
             except Exception as exc:  # a broken step fails the requests in it, never the thread
                 for job in self._active:
                     job.events.put(("error", exc))
                     self._by_request.pop(id(job.handle), None)
                 self._active.clear()
-            if self._line_moved:
-                self._announce_places()
+
+    def _admit(self, job: _Job) -> None:
+        if job.cancelled:
+            return
+        job.stream = self._tokenizer.create_stream()
+        try:
+            self._start(job)
+        except Exception as exc:  # this request cannot start (a bad option, no memory): tell it, go on
+            job.events.put(("error", exc))
+            return
+        self._active.append(job)
 
     def _drop_cancelled(self) -> None:
-        for job in [j for j in self._waiting if j.cancelled]:
-            self._waiting.remove(job)
-            self._line_moved = True
         for job in [j for j in self._active if j.cancelled and not j.cancel_sent]:
             job.cancel_sent = True
-            if id(job.handle) in self._by_request:
-                job.handle.cancel_turn(job.turn)  # stops at the next step; its finish event then frees the slot
-            else:
-                self._finish(job)
-
-    def _admit(self) -> None:
-        while self._waiting and len(self._active) < self.batch:
-            job = self._waiting.popleft()
-            job.started = time.perf_counter()
-            job.stream = self._tokenizer.create_stream()
-            try:
-                self._start(job)
-            except Exception as exc:  # this request cannot start (a bad option, no memory): tell it, go on
-                job.events.put(("error", exc))
-                continue
-            self._active.append(job)
-            job.events.put(("started", job.started))
-            self._line_moved = True
+            job.handle.cancel_turn(job.turn)  # stops at the next step; its finish event then frees the slot
 
     def _start(self, job: _Job) -> None:
         import numpy as np
 
         og = self._og
-        if job.sampled and job.seed is not None and not self._engine_takes_seeds:
-            self._start_generator(job)
-            return
         # Without a session cap the engine sizes each request's KV cache for the whole context (8192 tokens for
         # SmolLM2): 360 MB more RSS for one short request. Capping it at what this turn can reach avoids that.
         limits = og.RequestOptions()
         limits.set_max_session_tokens(len(job.ids) + job.max_new_tokens)
         request = self._engine.create_request(options=limits)
-        options = og.TurnOptions(request)
+        seeded = job.sampled and job.seed is not None and self.takes_seeds
+        try:
+            job.turn = request.begin_turn(np.array(job.ids, dtype=np.int32), self._options(request, job, seeded))
+        except RuntimeError:
+            if not seeded:
+                raise
+            self.takes_seeds = False  # "a per-turn seed requires an Engine configured for dynamic batching"
+            job.turn = request.begin_turn(np.array(job.ids, dtype=np.int32), self._options(request, job, False))
+        if job.sampled and job.seed is not None and not self.takes_seeds:
+            job.events.put(("unseeded", None))
+        job.handle = request
+        self._by_request[id(request)] = job
+
+    def _options(self, request, job: _Job, seeded: bool):
+        options = self._og.TurnOptions(request)
         options.set_max_generated_tokens(job.max_new_tokens)
         if job.ignore_eos:
             options.set_min_generated_tokens(job.max_new_tokens)
@@ -195,66 +182,26 @@ class EngineWorker:
         if job.sampled:
             options.set_temperature(job.temperature)
             options.set_top_p(job.top_p)
-            if job.seed is not None:
+            if seeded:
                 options.set_seed(job.seed)
-        try:
-            job.turn = request.begin_turn(np.array(job.ids, dtype=np.int32), options)
-        except RuntimeError:
-            if not (job.sampled and job.seed is not None):
-                raise
-            request.close()
-            self._engine_takes_seeds = False  # "a per-turn seed requires an Engine configured for dynamic batching"
-            self._start_generator(job)
-            return
-        job.handle = request
-        self._by_request[id(request)] = job
-
-    def _start_generator(self, job: _Job) -> None:
-        og = self._og
-        params = og.GeneratorParams(self._model)
-        params.set_search_options(
-            max_length=len(job.ids) + job.max_new_tokens,
-            min_length=len(job.ids) + job.max_new_tokens if job.ignore_eos else 0,
-            do_sample=True,
-            temperature=job.temperature,
-            top_p=job.top_p,
-            random_seed=job.seed,
-        )
-        job.handle = og.Generator(self._model, params)
-        job.handle.append_tokens(job.ids)  # the prefill
-
-    def _announce_places(self) -> None:
-        self._line_moved = False
-        per_request = self._service_s or FIRST_GUESS_S
-        waiting = len(self._waiting)
-        for place, job in enumerate(self._waiting, start=1):
-            rounds = (place - 1) // self.batch + 1  # the batch frees a slot per finished request
-            job.events.put(("waiting", Waiting("", place, waiting, round(rounds * per_request, 1))))
+        return options
 
     def _step(self) -> None:
-        if not self._active:
+        if not self._active or not self._engine.has_pending_requests():
             return
-        if self._engine.has_pending_requests():
-            for event in self._engine.run(self._buffer):
-                job = self._by_request.get(id(event.request))
-                if job is None:
-                    continue  # a cancelled request's last word
-                if event.token is not None and event.token >= 0:
-                    self._emit(job, event.token)
-                if event.finish_reason != self._og.FinishReason.NONE:
-                    usage = event.usage
-                    generated = usage.generated_tokens if usage is not None else job.generated
-                    if event.finish_reason == self._og.FinishReason.FAILED:
-                        job.events.put(("error", RuntimeError(f"engine error {event.error_code.name}")))
-                    else:
-                        job.events.put(("done", generated))
-                    self._finish(job)
-        for job in [j for j in self._active if j.handle is not None and id(j.handle) not in self._by_request]:
-            generator = job.handle
-            generator.generate_next_token()
-            self._emit(job, int(generator.get_next_tokens()[0]))
-            if generator.is_done() or job.generated >= job.max_new_tokens:
-                job.events.put(("done", job.generated))
+        for event in self._engine.run(self._buffer):
+            job = self._by_request.get(id(event.request))
+            if job is None:
+                continue  # a finished request's last word
+            if event.token is not None and event.token >= 0:
+                self._emit(job, event.token)
+            if event.finish_reason != self._og.FinishReason.NONE:
+                usage = event.usage
+                generated = usage.generated_tokens if usage is not None else job.generated
+                if event.finish_reason == self._og.FinishReason.FAILED:
+                    job.events.put(("error", RuntimeError(f"engine error {event.error_code.name}")))
+                else:
+                    job.events.put(("done", generated))
                 self._finish(job)
 
     def _emit(self, job: _Job, token: int) -> None:
@@ -274,11 +221,7 @@ class EngineWorker:
             self._active.remove(job)
         if self._by_request.pop(id(job.handle), None) is not None:
             job.handle.close()
-        if job.started is not None and not job.cancelled:
-            spent = time.perf_counter() - job.started
-            self._service_s = spent if self._service_s is None else 0.7 * self._service_s + 0.3 * spent
         job.handle = None
-        self._line_moved = True
 
 
 @dataclass
@@ -336,66 +279,49 @@ class OrtGenAIBackend:
                 hint=source.missing_hint,
             )
             return
-        for event in self._generate(spec, request, shared.parts, load_s):
+        loaded: OrtModel = shared.parts
+        line = admission.line_for((*key, "ort-genai"), spec.id, loaded.worker.batch, limits.max_queue())
+        work = functools.partial(self._generate, spec, request, loaded, load_s, line)
+        for event in admission.serve_in_line(line, spec.id, request, work):
             if isinstance(event, Result):
                 event.extra = card_facts(spec, shared, source.location, "int4")
             yield event
 
-    def _generate(self, spec: ModelSpec, request: Request, loaded: OrtModel, load_s: float) -> Iterator[Event]:
+    def _generate(
+        self, spec: ModelSpec, request: Request, loaded: OrtModel, load_s: float, line, ticket
+    ) -> Iterator[Event]:
         params = request.params
         watch = Stopwatch(request.arrived)
         watch.load_s = load_s
         ids = prompt_ids(loaded, request)
-        n_prompt = len(ids)
-        budget = min(spec.context or loaded.context, loaded.context) - params.max_new_tokens
-        if budget <= 0:
+        context_budget = min(spec.context or loaded.context, loaded.context) - params.max_new_tokens
+        if context_budget <= 0:
             yield Failure(
                 spec.id,
                 _("Max new tokens exceeds {name}'s context window.").format(name=spec.display_name),
                 hint=_("Lower it."),
-                code="input",
+                code=INPUT,
             )
             return
-        if n_prompt > budget:
-            ids = ids[-budget:]  # keep the end, where the question and the generation prompt are
-            yield Notice(
-                spec.id,
-                _("Prompt truncated from {before} to {after} tokens to fit the context window.").format(
-                    before=n_prompt, after=budget
-                ),
-            )
-        if loaded.worker.full():
-            wait = loaded.worker.wait_estimate_s()
-            yield Failure(
-                spec.id,
-                _("{name} is busy: too many requests are waiting.").format(name=spec.name),
-                hint=_("Try again in about {s} s.").format(s=wait),
-                code="busy",
-                retry_after_s=wait,
-            )
-            return
-        job = _Job(
-            ids,
-            params.max_new_tokens,
-            max(0.0, params.temperature or 0.0),
-            params.top_p,
-            params.seed,
-            params.ignore_eos,
-        )
+        kept, notice = limits.cap_prompt(len(ids), context_budget, spec.id)
+        ids = ids[-kept:]  # keep the end, where the question and the generation prompt are
+        if notice is not None:
+            yield notice
+        yield from line.wait_turn(ticket)
+        watch.started(ticket.admitted)
+        job = _Job(ids, params.max_new_tokens, max(0.0, params.temperature or 0.0), params.top_p, params.seed)
+        job.ignore_eos = params.ignore_eos
         loaded.worker.submit(job)
         pieces: list[str] = []
         finished = False
         try:
             while True:
                 kind, value = job.events.get()
-                if kind == "waiting":
-                    value.model_id = spec.id
-                    yield value
-                elif kind == "started":
-                    watch.started(value)
+                if kind == "unseeded":
+                    yield Notice(spec.id, _("This runtime cannot repeat a seed on a CPU: this sample will differ."))
                 elif kind == "token":
                     if value:
-                        watch.token()
+                        watch.token()  # when the caller gets it, so the reported TTFT is what it observed
                         pieces.append(value)
                         yield Token(spec.id, value)
                 else:

@@ -51,7 +51,16 @@ def backend_for(catalog: Catalog, spec: ModelSpec, task: str) -> Backend | None:
         return ImagePipelineBackend(catalog, backend_for)  # built per call: it looks its stages up in this catalog
     if spec.runtime == "onnxruntime-genai":
         return _onnx(task)
+    if spec.runtime == "openvino":
+        return _openvino(task)
     return _local(spec.backend, task)
+
+
+@cache
+def _openvino(task: str) -> Backend | None:
+    from playground.backends import openvino_genai
+
+    return openvino_genai.OpenVINOBackend() if task == "generate" else None
 
 
 @cache

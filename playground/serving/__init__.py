@@ -1,17 +1,20 @@
-"""Serving local models to many sessions at once: admission, batching, and honest times.
+"""Serving local models to many sessions at once: one contract for every local runtime.
 
-The contract a local backend follows (``playground.backends.local_pool.LocalBackend`` does it for transformers
-models; another runtime, e.g. ONNX Runtime GenAI, plugs in the same way):
+Every local runtime (transformers continuous batching, ONNX Runtime GenAI, OpenVINO GenAI) serves the same way:
 
 1. ``line = admission.line_for(key, model_id, slots, limits.max_queue())`` once per model and service, where
-   ``slots`` is how many requests the model works on at once (1, or the batch size).
-2. ``ticket = line.enter(owner, request.arrived)``: raises a ``ProviderError`` with code "busy" (and
-   ``retry_after_s``) when the line is full or the owner (a session id) already holds a place; no work is done.
-3. ``yield from line.wait_turn(ticket)``: ``Waiting`` events while in line; closing the generator leaves the line.
-4. Work on the request; ``CallMetrics.queue_s = ticket.admitted - request.arrived`` (less any load time), and
-   TTFT and total are counted from ``request.arrived``.
-5. ``line.leave(ticket, completed)`` in a ``finally``: frees the slot; completed runs feed the ETA.
+   ``slots`` is how many requests the runtime works on at once (1, or its batch). This is all a runtime supplies,
+   besides how to step its requests.
+2. ``admission.serve_in_line(line, model_id, request, work)`` admits the request (a full line, or more than
+   ``PLAYGROUND_MAX_QUEUE`` waiting, answers "busy" with ``retry_after_s`` and no work; a session's newer run
+   replaces its older one), then runs ``work(ticket)``, stops it when superseded and frees the slot at the end.
+3. ``work`` caps the prompt with ``limits.cap_prompt`` (the same cap and notice everywhere), loads what it needs,
+   ``yield from line.wait_turn(ticket)`` (``Waiting`` events with places and ETAs; closing leaves the line), then
+   streams. ``CallMetrics.queue_s = ticket.admitted - request.arrived`` (less any load time); TTFT and total are
+   counted from ``request.arrived``, when the caller receives the token; closing the stream cancels the request in
+   the runtime.
 
-``batched_lm.BatchedLM`` runs many generations of one causal LM in one continuous batch, and
-``micro_batch.MicroBatcher`` gathers single classifications from many sessions into one forward pass.
+``batched_lm.BatchedLM`` runs many generations of one causal LM in one continuous batch (transformers),
+``backends.ort_genai`` steps ONNX Runtime GenAI's engine, ``backends.openvino_genai`` OpenVINO GenAI's continuous
+batching pipeline, and ``micro_batch.MicroBatcher`` gathers single classifications into one forward pass.
 """

@@ -17,11 +17,11 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
 from playground.errors import BUSY, CANCELLED, ProviderError
-from playground.events import Waiting
+from playground.events import Event, Failure, Request, Waiting
 from playground.i18n import _
 
 REFRESH_S = 1.0
@@ -155,3 +155,34 @@ def line_for(key: tuple, model_id: str, slots: int, max_waiting: int) -> ModelLi
         if key not in _LINES:
             _LINES[key] = ModelLine(model_id, slots, max_waiting)
         return _LINES[key]
+
+
+def serve_in_line(
+    line: ModelLine, model_id: str, request: Request, work: Callable[[Ticket], Iterator[Event]]
+) -> Iterator[Event]:
+    """Run ``work(ticket)`` in the model's line, the same way for every local runtime.
+
+    ``work`` loads what it needs, then ``yield from line.wait_turn(ticket)`` (so a load is not counted as a turn),
+    then runs. A full line answers with a Failure and no work; once the session's newer run replaces this one,
+    the answer stops at its next event (closing ``work``, which cancels it in the runtime); the slot is freed
+    however the run ends.
+    """
+    try:  # admission first: a full line or a second run of the same session costs no work at all
+        ticket = line.enter(request.owner, request.arrived)
+    except ProviderError as exc:
+        yield Failure.of(model_id, exc)
+        return
+    completed = False
+    events = work(ticket)
+    try:
+        for event in events:
+            if ticket.superseded and ticket.admitted is not None:  # nobody is waiting for this answer any more
+                yield Failure.of(model_id, superseded())
+                return
+            yield event
+        completed = True
+    except ProviderError as exc:  # the session's newer run took this place while it waited
+        yield Failure.of(model_id, exc)
+    finally:
+        events.close()
+        line.leave(ticket, completed)
