@@ -1,15 +1,17 @@
 """Entry point: the navigation and the sidebar every page shares. Run with `make run`."""
 
+import time
 from pathlib import Path
 
 import streamlit as st
 
 from components.language import apply_language
-from components.session import get_catalog
+from components.session import RERUN_STARTED, get_catalog
 from components.sidebar import render_sidebar
 from playground.catalog import CatalogError
 from playground.i18n import _
 
+st.session_state[RERUN_STARTED] = time.perf_counter()  # a click's request arrives here: the clock starts now
 apply_language()  # first: every text below, page titles included, is in the session's language
 # A local favicon: a material icon here (or a page's icon, used when none is set) makes every visitor's browser fetch
 # it from Google's font server, which a tool about where your data goes must not do.

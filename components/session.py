@@ -7,6 +7,7 @@ The catalog is shared by every session (it holds no secrets). Keys live only in 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import streamlit as st
@@ -18,6 +19,7 @@ from playground.store import Store, default_url
 
 KEYS = "api_keys"  # session_state: provider id -> key typed in the sidebar
 UNLOCKED = "instructor_rooms"  # session_state: codes whose controls this session unlocked with the PIN
+RERUN_STARTED = "rerun_started"  # session_state: perf_counter when app.py began this rerun (a click arrived)
 ADMIN_SIGNED_IN = "admin_signed_in"  # session_state: True once the admin password was given in this session
 
 
@@ -124,3 +126,8 @@ def credentials(catalog: Catalog) -> Credentials:
         )
         self_hosted = Endpoint(url, model, key)
     return Credentials(api_keys=keys, self_hosted=self_hosted)
+
+
+def rerun_started() -> float:
+    """When this rerun began in app.py, before the sidebar's store reads: a request made by a click arrived then."""
+    return st.session_state.get(RERUN_STARTED) or time.perf_counter()

@@ -1,6 +1,5 @@
 """Generate: a conversation with 2-4 models at once, each column keeping its own thread and streaming."""
 
-import time
 from dataclasses import replace
 
 import streamlit as st
@@ -8,13 +7,13 @@ import streamlit as st
 from components import chat_view
 from components.links import linked, seed_choice
 from components.model_picker import pick_models
-from components.session import credentials, get_catalog
+from components.session import credentials, get_catalog, rerun_started
 from playground import GenParams
 from playground.i18n import _
 
-arrived = time.perf_counter()  # the click's rerun starts here: drawing the widgets below is part of the wait
 SAME_WEIGHTS_THREE_RUNTIMES = ["smollm2-135m", "smollm2-135m-int4", "smollm2-135m-ov-int4"]
 
+arrived = rerun_started()  # the click's rerun began in app.py: the sidebar and the widgets are part of the wait
 st.title(_("Generate side by side"))
 catalog = get_catalog()
 session_credentials = credentials(catalog)

@@ -13,8 +13,9 @@ from playground.store import Store
 from tests.apptest import app_page
 
 TWIN = "smollm2-twin"
-NAMES = ("SmolLM2-135M-Instruct", "SmolLM2 twin", "smollm2", "Apache-2.0", "ONNX")
+NAMES = ("SmolLM2-135M-Instruct", "SmolLM2 twin", "smollm2", "Apache-2.0", "ONNX", "OpenVINO")
 LOCAL_GENERATORS = {
+    "smollm2-135m-ov-int4": "SmolLM2-135M-Instruct int4 (OpenVINO)",
     "smollm2-135m": "SmolLM2-135M-Instruct",
     "smollm2-135m-int4": "SmolLM2-135M-Instruct int4",
     TWIN: "SmolLM2 twin (path)",
@@ -58,7 +59,9 @@ def texts(at) -> str:
 
 def test_arena_battle_is_blind_until_the_vote(monkeypatch, twin_catalog, db):
     with app_page(monkeypatch, "arena", twin_catalog, PLAYGROUND_DB=db) as at:
-        assert f"{len(LOCAL_GENERATORS)} models are in the draw" in texts(at)  # fp32, int4 and the twin
+        assert f"{len(LOCAL_GENERATORS)} models are in the draw" in texts(
+            at
+        )  # OpenVINO int4, fp32, ONNX int4 and the twin
         at.text_area(key="arena_prompt").input("Name one colour.").run()
         at.slider(key="arena_max_tokens").set_value(8).run()
         at.button[0].click().run()  # New battle

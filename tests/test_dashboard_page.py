@@ -239,7 +239,8 @@ def test_browser_screenshot_of_the_dashboard(page, app_url, artifacts):
     wait_idle(page)
     page.wait_for_selector('[data-testid="stDataFrame"] canvas')
     page.wait_for_timeout(2000)  # the tables paint their canvas after the script ends
-    assert page.locator(".js-plotly-plot").count() == 8  # six for time and money, two for energy
+    # six for time and money, the conversation's cost over its turns (Generate is a chat now), two for energy
+    assert page.locator(".js-plotly-plot").count() == 9
     assert page.get_by_text("Energy per 1,000 output tokens").count() == 1
     assert page.get_by_text("It leaves out operations work", exact=False).count() == 1
     page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)

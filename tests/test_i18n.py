@@ -44,6 +44,8 @@ ALLOWED = [
     "genai-prices",
     "scikit-image",
     "vLLM",
+    "OpenVINO GenAI",
+    "OpenVINO",
     "Ollama",
     "transformers serve",
     "transformers",

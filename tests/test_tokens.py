@@ -127,6 +127,9 @@ def test_the_lens_in_chromium_in_both_languages(tmp_path, browser):
             assert first.evaluate("e => getComputedStyle(e).backgroundColor") != second.evaluate(
                 "e => getComputedStyle(e).backgroundColor"
             )
+            chart = page.get_by_test_id("stPlotlyChart")
+            chart.first.scroll_into_view_if_needed()  # plotly draws a chart once it is on screen
+            page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
             assert page.locator(".js-plotly-plot").count() == 1  # English against Chinese
             height = page.evaluate(
                 "() => document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight"

@@ -70,16 +70,6 @@ def test_six_students_at_once_all_finish_and_a_waiting_one_sees_its_place(browse
             context.close()
 
 
-# Runs in the page: note (page clock, ms) each time an answer that is still streaming (ends with the cursor) changes.
-RECORD_STREAM = """() => {
-  window.__streamed = [];
-  new MutationObserver(() => {
-    for (const e of document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"]'))
-      if (e.innerText.trim().length > 1 && e.innerText.endsWith('▌')) { window.__streamed.push(performance.now()); return; }
-  }).observe(document.body, {subtree: true, childList: true, characterData: true});
-}"""
-
-
 def test_a_long_prompt_freezes_nobody_and_the_other_students_ttft_is_honest(browser, workshop_url):
     """One session sends 20,000 characters (about 4,500 tokens; the server reads the last 2,048) to the OpenVINO
     model; meanwhile another session's card reports the TTFT its student saw, and the health check stays fast."""
@@ -106,11 +96,12 @@ def test_a_long_prompt_freezes_nobody_and_the_other_students_ttft_is_honest(brow
         expect(long_page.get_by_text(re.compile("Reading the prompt|Prompt truncated"))).not_to_have_count(
             0, timeout=60_000
         )
-        page.evaluate(RECORD_STREAM)
-        clicked = page.evaluate("performance.now()")
-        page.get_by_role("button", name="Run", exact=True).click()
-        page.wait_for_function("() => window.__streamed.length > 0", timeout=120_000)
-        observed_s = (page.evaluate("window.__streamed[0]") - clicked) / 1000
+        run = page.get_by_role("button", name="Run", exact=True)
+        run.wait_for()
+        clicked = time.perf_counter()  # what the student waited: from the click to the first streamed token
+        run.click()
+        page.get_by_text("▌").first.wait_for(state="attached", timeout=120_000)  # Playwright looks every frame
+        observed_s = time.perf_counter() - clicked
         wait_idle(page)
         expect(long_page.get_by_text("tokens out")).to_have_count(1, timeout=300_000)
         stop.set()
@@ -119,8 +110,11 @@ def test_a_long_prompt_freezes_nobody_and_the_other_students_ttft_is_honest(brow
         print(
             f"second student: TTFT observed {observed_s:.2f} s, reported {reported_s:.2f} s; health <= {worst[0]:.3f} s"
         )
-        # the server's clock starts when the rerun arrives, a few ms after the click; the card rounds to 0.01 s
-        assert abs(reported_s - observed_s) <= 0.05 * observed_s + 0.02, (reported_s, observed_s)
+        # The card's clock runs from the rerun's start in app.py to the engine's first token; the student also waits
+        # for the click to reach the server and for the page to draw the token, which on the chat page measured
+        # 0.15-0.33 s on this machine. The card must count the wait behind the long prompt (the bug was 0.32 s
+        # reported after 20 s waited) and never claim more than the student saw.
+        assert 0.85 * observed_s <= reported_s <= observed_s + 0.02, (reported_s, observed_s)
         assert worst[0] < 1.0, f"the health check took {worst[0]:.2f} s while the long prompt was read"
         expect(long_page.get_by_text("models beside it may have answered a longer one")).to_have_count(1)
     finally:

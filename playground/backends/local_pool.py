@@ -204,3 +204,30 @@ def _download_with_progress(spec: ModelSpec, repo_id: str):
     if "error" in outcome:
         raise outcome["error"]
     return str(outcome["folder"])
+
+
+def load_shared(spec: ModelSpec, source, load: Callable[[str], Any]):
+    """A runtime's model loaded once per process from ``source`` (a models_cache resolution), with a Notice while it
+    loads the first time; returns ``(shared, load_s)``, or None after a Failure event (not on this machine, or a
+    broken build)."""
+    if not source.ready:
+        yield Failure(
+            spec.id, _("{name} is not on this machine.").format(name=spec.display_name), hint=source.missing_hint
+        )
+        return None
+    key = (spec.id, source.location)
+    if not POOL.is_loaded(key):
+        yield Notice(
+            spec.id,
+            _("Loading {name} (first use in this server process)...").format(name=spec.display_name),
+            progress=True,
+        )
+    try:
+        return POOL.get(key, lambda: load(source.location))
+    except Exception as exc:  # a broken or half-written build
+        yield Failure(
+            spec.id,
+            _("Could not load {name}: {error}").format(name=spec.display_name, error=exc),
+            hint=source.missing_hint,
+        )
+        return None

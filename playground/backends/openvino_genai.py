@@ -43,7 +43,7 @@ from typing import Any, Iterator
 
 import playground.models_cache as models_cache
 from playground.backends.local_generate import _Detokenizer
-from playground.backends.local_pool import POOL, card_facts
+from playground.backends.local_pool import card_facts, load_shared
 from playground.catalog import ModelSpec
 from playground.errors import INPUT
 from playground.events import Event, Failure, Notice, Request, Result, Token, chat_messages
@@ -201,27 +201,10 @@ class OpenVINOBackend:
 
     def execute(self, spec: ModelSpec, request: Request, credentials=None) -> Iterator[Event]:
         source = models_cache.resolve_openvino(spec)
-        if not source.ready:
-            yield Failure(
-                spec.id, _("{name} is not on this machine.").format(name=spec.display_name), hint=source.missing_hint
-            )
+        if (found := (yield from load_shared(spec, source, load))) is None:
             return
+        shared, load_s = found
         key = (spec.id, source.location)
-        if not POOL.is_loaded(key):
-            yield Notice(
-                spec.id,
-                _("Loading {name} (first use in this server process)...").format(name=spec.display_name),
-                progress=True,
-            )
-        try:
-            shared, load_s = POOL.get(key, lambda: load(source.location))
-        except Exception as exc:  # a broken or half-written build
-            yield Failure(
-                spec.id,
-                _("Could not load {name}: {error}").format(name=spec.display_name, error=exc),
-                hint=source.missing_hint,
-            )
-            return
         model: OvModel = shared.parts
         line = admission.line_for((*key, "openvino"), spec.id, model.stepper.slots, limits.max_queue())
         work = functools.partial(self._generate, spec, request, model, load_s, line)
