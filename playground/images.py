@@ -77,7 +77,14 @@ def open_image(data: bytes | BinaryIO, name: str = "The file") -> OpenedImage:
         raise ImageError(
             _("{name} is not an image Pillow can read; upload a PNG, JPEG, WebP or GIF.").format(name=name)
         ) from None
-    except (OSError, SyntaxError, ValueError) as exc:  # Pillow reports truncated or corrupt data as these
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+    ) as exc:  # how Pillow reports corrupt data
         raise ImageError(
             _("{name} is damaged or incomplete (truncated?): {error}").format(name=name, error=exc)
         ) from None

@@ -15,16 +15,18 @@ MAX_RUNS_SETTING = "PLAYGROUND_HISTORY_MAX_RUNS"
 DEFAULT_MAX_CHARS = 20_000  # a long prompt or answer, whole; a pasted book, its start
 DEFAULT_MAX_RUNS = 5_000  # a term of workshops
 MARKER = "\n[… {n} more characters not stored]"
+MIN_CHARS = 64  # the least a text keeps: room for the marker itself (a smaller setting is raised to this)
 
 
 @dataclass(frozen=True)
 class Retention:
-    max_chars: int = DEFAULT_MAX_CHARS  # per stored text field
+    max_chars: int = DEFAULT_MAX_CHARS  # per stored text field, at least MIN_CHARS (the marker must fit)
     max_runs: int = DEFAULT_MAX_RUNS  # the oldest runs beyond this are deleted
 
     @classmethod
     def from_env(cls) -> Retention:
-        return cls(_positive(MAX_CHARS_SETTING, DEFAULT_MAX_CHARS), _positive(MAX_RUNS_SETTING, DEFAULT_MAX_RUNS))
+        chars = max(MIN_CHARS, _positive(MAX_CHARS_SETTING, DEFAULT_MAX_CHARS))
+        return cls(chars, _positive(MAX_RUNS_SETTING, DEFAULT_MAX_RUNS))
 
     def clip(self, text: str | None) -> str | None:
         """``text`` cut so that, with a marker saying how much was left out, it fits ``max_chars``."""

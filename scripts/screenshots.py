@@ -15,7 +15,19 @@ from playwright.sync_api import sync_playwright
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, screenshot_whole_page, streamlit_app, wait_idle
 
-PAGES = ("", "generate", "classify", "caption", "dashboard", "tokens", "arena", "leaderboard", "room", "learn")
+PAGES = (
+    "",
+    "generate",
+    "classify",
+    "prompt_sets",
+    "caption",
+    "dashboard",
+    "tokens",
+    "arena",
+    "leaderboard",
+    "room",
+    "learn",
+)
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "pages"
 
 

@@ -21,7 +21,7 @@ from playground.events import GenParams
 from playground.images import open_image
 from playground.params import MAX_NEW_TOKENS, MAX_SEED, MAX_TEMPERATURE, check_params, trim_broken_tail
 from playground.redact import REDACTED, scrub
-from playground.retention import Retention
+from playground.retention import MIN_CHARS, Retention
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(2**80), 2**80), st.booleans())
@@ -167,7 +167,7 @@ def test_safe_markdown_renders_no_image_and_no_html_element(text, alt):
 
 
 @FAST
-@given(st.text(max_size=3000), st.integers(20, 2000))
+@given(st.text(max_size=3000), st.integers(MIN_CHARS, 2000))
 def test_clipped_history_text_fits_its_bound(text, limit):
     clipped = Retention(max_chars=limit).clip(text)
     assert len(clipped) <= limit and (clipped == text or "more characters not stored" in clipped)
