@@ -159,8 +159,7 @@ def _stream(live: dict[str, _Live | None]) -> None:
             elif turn.waiting is not None:
                 card.waiting(turn.waiting)
             elif turn.progress:
-                card.notice.info(turn.progress)
-                card.in_line = True  # the next token clears the notice slot, as it does a place in line
+                card.progress(turn.progress)  # the first token clears it, as it does a place in line
 
 
 def _toolbar(catalog: Catalog, conversation: Conversation, ask: Asking) -> None:
