@@ -32,6 +32,7 @@ from playground.i18n import _
 STUDENT, INSTRUCTOR, ADMIN = "student", "instructor", "admin"
 ADMIN_PASSWORD = "PLAYGROUND_ADMIN_PASSWORD"
 SECRETS_FILES = (Path(".streamlit/secrets.toml"), Path("~/.streamlit/secrets.toml"))  # where Streamlit reads them
+SECRETS_FILES_ENV = "STREAMLIT_SECRETS_FILES"  # Streamlit's own override of those, space-separated as its CLI reads it
 ADMIN_TARGET = "admin"
 
 Clock = Callable[[], float]
@@ -58,7 +59,7 @@ def server_secret(name: str) -> str:
     file itself, so it works without Streamlit). Empty when neither has it."""
     if value := os.environ.get(name, ""):
         return value
-    for path in SECRETS_FILES:
+    for path in [Path(p) for p in os.environ.get(SECRETS_FILES_ENV, "").split()] or SECRETS_FILES:
         try:
             with open(path.expanduser(), "rb") as file:
                 value = tomllib.load(file).get(name, "")

@@ -16,9 +16,10 @@ import threading
 import time
 from dataclasses import dataclass
 
-from playground.access import RateLimiter, ServerSettings, may_use_server_keys, server_secret
+from playground.access import RateLimiter, ServerSettings, may_use_server_keys
 from playground.catalog import Catalog, ModelSpec
 from playground.context import RunContext
+from playground.credentials import resolve_access
 from playground.errors import AUTH, BUDGET, PlaygroundError
 from playground.events import Credentials, Failure, Request, Result
 from playground.formatting import format_usd
@@ -68,14 +69,10 @@ def uses_server_key(catalog: Catalog, spec: ModelSpec, credentials: Credentials)
     provider = catalog.provider_of(spec)
     if spec.is_local or provider.kind != "openai-compat":
         return False
-    if provider.id == "self-hosted":
-        if credentials.self_hosted is None:
-            return True  # the server's own endpoint (PLAYGROUND_SELF_HOSTED_URL)
-        configured = server_secret(provider.key_env)
-        return bool(configured) and credentials.self_hosted.api_key == configured
-    own = credentials.api_keys.get(provider.id, "")
-    server = server_secret(provider.key_env) if provider.key_env else ""
-    return not own or own == server
+    try:
+        return resolve_access(spec, provider, credentials).on_server
+    except PlaygroundError:  # no key, or a URL that cannot be one: the call fails before it spends anything
+        return False
 
 
 def _day(ts: float) -> str:

@@ -1,6 +1,8 @@
 """Which key goes to which URL: pure functions, no side effects.
 
-A model's access is decided from the session's credentials first, then the server's environment. Deciding it moves
+A model's access is decided from the session's credentials first, then the server's configuration (its environment,
+else ``.streamlit/secrets.toml``: ``access.server_secret``). It also says whether the call spends the server's key
+or endpoint, which ``playground.budget`` caps: one place knows where a key came from. Deciding it moves
 no load balancer and opens no connection, so a model picker may ask on every redraw; the endpoint pool is asked for
 a URL only inside a call (``playground.endpoints.failover``).
 
@@ -10,9 +12,9 @@ who types another base URL sends their own key or none, never the instructor's.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
+from playground.access import server_secret
 from playground.catalog import ModelSpec, ProviderSpec
 from playground.endpoints import check_base_url, split_urls
 from playground.errors import MissingKeyError
@@ -31,6 +33,7 @@ class Access:
     base_urls: tuple[str, ...]
     model: str
     api_key: str = field(default=NO_KEY, repr=False)
+    on_server: bool = False  # the server's own key or endpoint: what the call spends is budgeted
 
 
 def same_endpoint(url: str, other: str) -> bool:
@@ -54,11 +57,10 @@ def self_hosted_key(url: str, typed_key: str, configured_url: str, configured_ke
 
 
 def resolve_access(spec: ModelSpec, provider: ProviderSpec, credentials: Credentials) -> Access:
-    """Session settings first, then the environment. Raises MissingKeyError with how to fix it."""
+    """Session settings first, then the server's configuration. Raises MissingKeyError with how to fix it."""
     if provider.id == "self-hosted":
-        env_url = os.environ.get(SELF_HOSTED_URL, "")
-        env_key = os.environ.get(provider.key_env, "")
-        own = credentials.self_hosted or Endpoint(env_url, os.environ.get(SELF_HOSTED_MODEL, ""))
+        env_url, env_key = server_secret(SELF_HOSTED_URL), server_secret(provider.key_env)
+        own = credentials.self_hosted or Endpoint(env_url, server_secret(SELF_HOSTED_MODEL))
         if not own.base_url or not own.model:
             raise MissingKeyError(
                 _("needs a base URL and model name"),
@@ -66,8 +68,11 @@ def resolve_access(spec: ModelSpec, provider: ProviderSpec, credentials: Credent
             )
         check_base_url(own.base_url)  # a typed URL that cannot be an address: an input error, before any call
         key = self_hosted_key(own.base_url, own.api_key, env_url, env_key)
-        return Access(split_urls(own.base_url), own.model, key or NO_KEY)
-    key = credentials.api_keys.get(provider.id) or os.environ.get(provider.key_env, "")
+        on_server = credentials.self_hosted is None or (bool(env_key) and key == env_key)
+        return Access(split_urls(own.base_url), own.model, key or NO_KEY, on_server)
+    own = credentials.api_keys.get(provider.id, "")
+    server = server_secret(provider.key_env) if provider.key_env else ""
+    key = own or server
     if not key and not provider.key_optional:
         raise MissingKeyError(
             _("needs {env}").format(env=provider.key_env),
@@ -76,4 +81,5 @@ def resolve_access(spec: ModelSpec, provider: ProviderSpec, credentials: Credent
                 ".streamlit/secrets.toml."
             ).format(env=provider.key_env),
         )
-    return Access(split_urls(provider.base_urls or provider.base_url), spec.source, key or NO_KEY)
+    # a key the session typed that is the server's own (the page passes secrets.toml's keys on) spends the server's
+    return Access(split_urls(provider.base_urls or provider.base_url), spec.source, key or NO_KEY, own in ("", server))

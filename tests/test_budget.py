@@ -201,3 +201,24 @@ def test_who_may_use_the_server_keys(server, priced_catalog, tmp_path, monkeypat
     member = playground.run_one(MODEL, ask(5), Credentials(), RunContext("room", "member", room="ROOM8"))
     admin = playground.run_one(MODEL, ask(5), Credentials(), RunContext("generate", "boss", role="admin"))
     assert isinstance(member, Failure) and isinstance(admin, Result)
+
+
+def test_the_budget_knows_a_key_from_a_secrets_file_as_the_servers(priced_catalog, monkeypatch, tmp_path):
+    """One place (``resolve_access``) says where a key came from: the environment, a secrets file Streamlit was told
+    about, or the session; only the server's own is budgeted."""
+    from playground.budget import uses_server_key
+
+    spec = priced_catalog.get(MODEL)
+    typed = Credentials(api_keys={"faulty": "sk-student-own-key"})
+    assert uses_server_key(priced_catalog, spec, Credentials())  # the environment's key
+    assert not uses_server_key(priced_catalog, spec, typed)
+    monkeypatch.delenv("FAULTY_API_KEY")
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('FAULTY_API_KEY = "sk-from-the-secrets-file"\n')
+    monkeypatch.setenv("STREAMLIT_SECRETS_FILES", str(secrets))
+    # the page passes secrets.toml's keys on as the session's: still the server's money
+    passed_on = Credentials(api_keys={"faulty": "sk-from-the-secrets-file"})
+    assert uses_server_key(priced_catalog, spec, passed_on) and uses_server_key(priced_catalog, spec, Credentials())
+    assert not uses_server_key(priced_catalog, spec, typed)
+    monkeypatch.delenv("STREAMLIT_SECRETS_FILES")
+    assert not uses_server_key(priced_catalog, spec, Credentials())  # no key anywhere: it fails before spending
