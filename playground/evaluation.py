@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 from playground.backends.registry import backend_for
 from playground.catalog import Catalog
 from playground.classify import NO_LABEL, BatchRequest, LabelledSet, check_labels
+from playground.energy import LEDGER, Share
 from playground.events import Credentials, Failure, Request, Result
 from playground.i18n import _
 from playground.metrics import CallMetrics
@@ -79,6 +80,7 @@ class ModelEvaluation:
     load_s: float = 0.0
     wall_s: float = 0.0  # the whole set, model load excluded
     cost: Any = None  # a pricing.Cost for the whole pass, set by the session
+    share: Share | None = None  # what a local model's pass used of this process: its energy
 
     @property
     def mean_latency_s(self) -> float | None:
@@ -171,7 +173,7 @@ def evaluate(
         spec = catalog.get(model_id)
         backend = backend_for(catalog, spec, "classify")
         if backend is None:
-            ev.error = f"{spec.name} cannot classify."
+            ev.error = _("{name} cannot classify.").format(name=spec.name)
             continue
         run = _Pass(catalog, model_id, credentials, timeout_s)
         passes = (
@@ -179,28 +181,36 @@ def evaluate(
             if backend.batch_size
             else _api_calls(run, data, labels, progress)
         )
-        started = time.perf_counter()
-        for final in passes:
-            if isinstance(final, Failure):
-                ev.error = final.message + (f" {final.hint}" if final.hint else "")
-                ev.failure = final
-                break
-            ev.predictions.append(_prediction(final))
-            ev.load_s = max(ev.load_s, final.metrics.load_s)  # every result of the first batch carries it
-            if own := final.extra.get("own_labels"):
-                ev.error = (
-                    f"{spec.name} has its own fixed labels ({', '.join(own)}), not this label set: it is not scored."
-                )
-                break
+        started, pass_key = time.perf_counter(), LEDGER.open() if spec.is_local else None
+        try:
+            _score_pass(ev, spec, passes)
+        finally:
+            ev.share = LEDGER.close(pass_key)  # one model at a time: the pass has the process to itself
         ev.wall_s = time.perf_counter() - started - ev.load_s
         if ev.error:
             ev.predictions.clear()
             continue
         if truncated := sum(p.truncated for p in ev.predictions):
-            ev.notes.append(f"{truncated} text(s) were cut to fit the model's input limit.")
+            ev.notes.append(_("{n} text(s) were cut to fit the model's input limit.").format(n=truncated))
         ev.metrics = batch_metrics(data.gold, [p.label for p in ev.predictions], labels)
         ev.notes.append(_("{n} texts in {s} s.").format(n=len(data.texts), s=f"{ev.wall_s:.1f}"))
     return evaluations
+
+
+def _score_pass(ev: ModelEvaluation, spec, passes: Iterable[Result | Failure]) -> None:
+    """Collect one model's predictions until its pass ends, fails, or turns out to use labels of its own."""
+    for final in passes:
+        if isinstance(final, Failure):
+            ev.error = final.message + (f" {final.hint}" if final.hint else "")
+            ev.failure = final
+            return
+        ev.predictions.append(_prediction(final))
+        ev.load_s = max(ev.load_s, final.metrics.load_s)  # every result of the first batch carries it
+        if own := final.extra.get("own_labels"):
+            ev.error = _("{name} has its own fixed labels ({labels}), not this label set: it is not scored.").format(
+                name=spec.name, labels=", ".join(own)
+            )
+            return
 
 
 def prediction_rows(data: LabelledSet, evaluations: dict[str, ModelEvaluation]) -> list[dict]:

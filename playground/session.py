@@ -11,11 +11,11 @@ stored the same way, failures and timeouts included (with their partial output):
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Mapping
 
+from playground.access import server_secret
 from playground.budget import Gate, Ticket, gate_for
 from playground.catalog import Catalog
 from playground.context import RunContext
@@ -192,7 +192,7 @@ class Playground:
             else:
                 score = f"accuracy {ev.metrics.accuracy:.3f}, macro-F1 {ev.metrics.macro_f1:.3f}"
                 final = Result(model_id, text=f"{score} on {len(ev.predictions)} texts", metrics=metrics)
-            self.settle(final, summary, credentials, context, settings)
+            self.settle(final, summary, credentials, context, settings, share=ev.share)
             self._close_ticket(tickets.get(model_id), final)
             ev.cost = final.cost
         return evaluations
@@ -239,7 +239,7 @@ class Playground:
         keys = list(credentials.api_keys.values())
         if credentials.self_hosted is not None:
             keys.append(credentials.self_hosted.api_key)
-        keys += [os.environ.get(p.key_env, "") for p in self.catalog.providers.values() if p.key_env]
+        keys += [server_secret(p.key_env) for p in self.catalog.providers.values() if p.key_env]
         return [k for k in keys if k]
 
 

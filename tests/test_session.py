@@ -102,6 +102,8 @@ def test_a_batch_evaluation_reaches_history_with_its_metrics(playground, store):
     assert row["page"] == "evaluate" and row["model_id"] == "minilm-zero-shot"
     assert row["tokens_in"] == ev.total_tokens("input") and row["total_s"] == pytest.approx(ev.wall_s + ev.load_s)
     assert f"on {len(data.texts)} texts" in row["output"] and row["error"] is None
+    assert ev.share is not None and ev.share.cpu_s > 0  # the pass's own CPU time...
+    assert row["energy_wh"] > 0 and row["energy_source"] in ("cpu-time", "rapl", "nvml")  # ...is its energy
 
 
 def test_a_store_that_cannot_write_does_not_break_the_run(catalog, tmp_path):
