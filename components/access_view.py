@@ -22,6 +22,7 @@ from playground.access import (
     admin_password,
 )
 from playground.budget import spending_line
+from playground.energy import zones
 from playground.formatting import format_usd
 from playground.i18n import N_, _
 
@@ -84,6 +85,13 @@ def _server_form() -> None:
             format_func=fixed_labels(CREATORS),
         )
         store_prompts = st.toggle(_("Store prompts and answers at all"), value=bool(values["store_prompts"]))
+        known = zones()
+        zone = st.selectbox(
+            _("Electricity mix for the carbon of energy (EcoLogits zone)"),
+            known,
+            index=known.index(values["electricity_zone"]) if values["electricity_zone"] in known else None,
+            help=_("A country's ISO 3166-1 code (e.g. CHN, FRA, USA), or WOR for the world average."),
+        )
         if not st.form_submit_button(_("Save for everyone"), type="primary"):
             return
     settings = ServerSettings(get_store())
@@ -95,6 +103,7 @@ def _server_form() -> None:
         ("api_calls_per_minute", per_minute),
         ("room_creation", creators),
         ("store_prompts", store_prompts),
+        ("electricity_zone", zone or values["electricity_zone"]),
     ):
         settings.set(scope(), name, value)
     st.success(_("Saved: every session now uses these."))

@@ -13,7 +13,6 @@ and each failure past the first few doubles the wait before the next try (``Lock
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import math
@@ -100,6 +99,14 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
     return parse
 
 
+def _zone(value: Any) -> str:
+    """An electricity-mix zone as EcoLogits names them: an ISO 3166-1 alpha-3 code, or WOR for the world."""
+    code = str(value).strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ValueError(value)
+    return code
+
+
 def _per_minute(value: Any) -> float:
     rate = float(value)
     if not math.isfinite(rate) or rate <= 0:
@@ -118,6 +125,7 @@ SETTINGS = {
         Setting("room_creation", "PLAYGROUND_ROOM_CREATION", "everyone", _choice(ROOM_CREATION_CHOICES)),
         Setting("default_hourly_usd", "PLAYGROUND_HOURLY_USD", None, _usd),  # None: the detected machine's rate
         Setting("store_prompts", "PLAYGROUND_STORE_PROMPTS", True, lambda v: str(v).lower() not in ("0", "false")),
+        Setting("electricity_zone", "PLAYGROUND_ELECTRICITY_ZONE", "WOR", _zone),  # carbon per kWh (playground.energy)
     )
 }
 SERVER_PREFIX = "server."  # the store's settings table holds them under this prefix
@@ -137,15 +145,16 @@ class ServerSettings:
     def all(self) -> dict[str, Any]:
         """Every setting in one read of the store (a call checks several)."""
         saved = self.store.settings_with_prefix(SERVER_PREFIX)
-        values = {}
-        for name, setting in SETTINGS.items():
-            values[name] = setting.default
-            for raw in (server_secret(setting.env) or None, saved.get(SERVER_PREFIX + name)):
-                if raw is None:
-                    continue
-                with contextlib.suppress(TypeError, ValueError):  # a bad value is ignored: the one before it stands
-                    values[name] = setting.parse(raw)
-        return values
+        return {
+            name: _parsed(setting, saved.get(SERVER_PREFIX + name), self.fallback(name))
+            for name, setting in SETTINGS.items()
+        }
+
+    @staticmethod
+    def fallback(name: str) -> Any:
+        """A setting before any admin chose it: the environment or secrets.toml, else its default."""
+        setting = SETTINGS[name]
+        return _parsed(setting, server_secret(setting.env) or None, setting.default)
 
     def set(self, scope: Scope, name: str, value: Any) -> None:
         if not scope.is_admin:
@@ -158,6 +167,16 @@ class ServerSettings:
         except (TypeError, ValueError):
             raise InputError(_("{value} is not a valid value here.").format(value=value)) from None
         self.store.set_setting(SERVER_PREFIX + name, parsed)
+
+
+def _parsed(setting: Setting, raw: Any, otherwise: Any) -> Any:
+    """``raw`` as the setting's value; ``otherwise`` when there is none or it is bad (a bad value is ignored)."""
+    if raw is None:
+        return otherwise
+    try:
+        return setting.parse(raw)
+    except (TypeError, ValueError):
+        return otherwise
 
 
 def may_use_server_keys(policy: str, scope: Scope, room: str | None, is_member: bool) -> bool:

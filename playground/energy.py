@@ -26,12 +26,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
+from playground.access import SETTINGS, ServerSettings
 from playground.formatting import format_number
 from playground.i18n import _
 
-ZONE_SETTING = "electricity_zone"  # in the store's settings table: the admin's choice for the whole server
-DEFAULT_ZONE = "WOR"  # EcoLogits' world average
-ZONE_ENV = "PLAYGROUND_ELECTRICITY_ZONE"  # the server's default before an admin sets one in the store
+ZONE_SETTING = "electricity_zone"  # a server-wide setting (playground.access.SETTINGS): the admin's choice
+DEFAULT_ZONE = SETTINGS[ZONE_SETTING].default  # EcoLogits' world average
+ZONE_ENV = SETTINGS[ZONE_SETTING].env  # the server's default before an admin sets one
 TDP_ENV = "PLAYGROUND_CPU_TDP_W"  # the whole CPU package's thermal design power, in watts
 CODECARBON_WATTS_PER_THREAD = 4.0  # CodeCarbon's fallback when its table does not know the CPU
 POWERCAP = Path("/sys/class/powercap")
@@ -110,13 +111,13 @@ def zones() -> list[str]:
 
 
 def zone_of(store) -> str:
-    """The server's zone: the store's setting (an admin's choice), else ``PLAYGROUND_ELECTRICITY_ZONE``, else the
-    world average."""
-    default = os.environ.get(ZONE_ENV) or DEFAULT_ZONE
+    """The server's zone: the admin's choice, else ``PLAYGROUND_ELECTRICITY_ZONE``, else the world average."""
+    if store is None:
+        return ServerSettings.fallback(ZONE_SETTING)
     try:
-        return str(store.get_setting(ZONE_SETTING, default)) if store is not None else default
+        return ServerSettings(store).get(ZONE_SETTING)
     except Exception:  # a locked database must not cost a run its energy line
-        return default
+        return ServerSettings.fallback(ZONE_SETTING)
 
 
 # ---------------------------------------------------------------- local runs

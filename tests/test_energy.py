@@ -11,6 +11,7 @@ from ecologits.tracers.utils import llm_impacts
 from streamlit.testing.v1 import AppTest
 
 from playground import CallMetrics, Playground, Request, Result, RunContext, energy
+from playground.access import ADMIN, STUDENT, Scope, ServerSettings
 from playground.energy import (
     CODECARBON_WATTS_PER_THREAD,
     ZONE_SETTING,
@@ -23,6 +24,7 @@ from playground.energy import (
     local_energy,
     rapl_joules,
 )
+from playground.errors import InputError
 from playground.events import GenParams
 from playground.store import Store
 from tests.apptest import APP
@@ -62,7 +64,12 @@ def test_ecologits_estimate_is_the_librarys_own(zone):
 def test_an_api_result_is_accounted_with_the_admins_zone(catalog, store, monkeypatch):
     monkeypatch.setenv(energy.ZONE_ENV, "CHN")  # the server's default ...
     assert energy.zone_of(store) == "CHN"
-    store.set_setting(ZONE_SETTING, "FRA")  # ... until an admin chooses
+    settings = ServerSettings(store)
+    with pytest.raises(InputError):
+        settings.set(Scope("s", STUDENT), ZONE_SETTING, "FRA")  # a server-wide setting: the admin's alone
+    with pytest.raises(InputError):
+        settings.set(Scope("a", ADMIN), ZONE_SETTING, "France")  # not a zone code
+    settings.set(Scope("a", ADMIN), ZONE_SETTING, "fra")  # ... until an admin chooses
     final = Result("gpt-4o", text="…", metrics=CallMetrics(ttft_s=0.5, total_s=3.5, queue_s=0.5, output_tokens=120))
     estimate = account(catalog.get("gpt-4o"), final, None, store)
     theirs = llm_impacts("openai", "gpt-4o", 120, 3.0, "FRA")  # the wait in line is not the model's time

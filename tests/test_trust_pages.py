@@ -71,3 +71,29 @@ def test_a_student_deletes_their_own_runs_and_only_those(monkeypatch, db):
         next(b for b in at.button if b.label.startswith("Delete 1 runs")).click().run()
         assert not at.exception
     assert list(store.runs()["input"]) == ["their question"]
+
+
+def _admin_block():
+    """The sidebar's server-wide block for a signed-in admin (AppTest shows no sidebar after a page switch)."""
+    import streamlit as st
+
+    from components.access_view import render_admin
+    from components.session import ADMIN_SIGNED_IN
+
+    st.session_state[ADMIN_SIGNED_IN] = True  # what the sign-in sets once the password matched
+    render_admin()
+
+
+def test_the_admin_sets_the_electricity_zone_for_everyone(monkeypatch, db):
+    from streamlit.testing.v1 import AppTest
+
+    from playground.energy import zone_of
+
+    monkeypatch.setenv("PLAYGROUND_DB", db)
+    at = AppTest.from_function(_admin_block, default_timeout=60).run()
+    zone = next(s for s in at.selectbox if s.label.startswith("Electricity mix"))
+    assert zone.value == "WOR" and "CHN" in zone.options
+    zone.set_value("FRA")
+    next(b for b in at.button if b.label == "Save for everyone").click().run()
+    assert not at.exception and at.success[-1].value.startswith("Saved")
+    assert zone_of(Store(db)) == "FRA"  # every session's energy line now uses France's mix
