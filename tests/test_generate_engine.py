@@ -46,6 +46,9 @@ def test_embedded_smollm2_answers_and_streams(catalog, smollm2_folder):
     )
     m = result.metrics
     assert 0 < m.ttft_s <= m.total_s and m.tokens_per_s and m.tokens_per_s > 0
+    # the card's "in memory" is the weights the model holds: 134.5M fp32 parameters, about what they take on disk
+    assert result.extra["memory_bytes"] == pytest.approx(134.5e6 * 4, rel=0.01)
+    assert result.extra["memory_bytes"] == pytest.approx(result.extra["disk_bytes"], rel=0.05)
 
 
 def test_long_prompt_is_truncated_with_a_notice(catalog):

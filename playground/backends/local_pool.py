@@ -9,7 +9,9 @@ one. ``Loaded.lock`` guards short uses of a model's tokenizer and one-at-a-time 
 
 from __future__ import annotations
 
+import itertools
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +32,7 @@ from playground.serving import admission, limits
 class Loaded:
     parts: Any  # whatever the loader returned: (tokenizer, model), a pipeline, ...
     lock: threading.Lock
-    memory_bytes: int = 0  # how much the process grew while loading it (one load at a time, so it is its own)
+    memory_bytes: int = 0  # its weights' bytes (torch), else how much the process grew while loading it
     services: dict = field(default_factory=dict)  # per-model serving objects (a batcher), built on first use
 
     def service(self, name: str, build: Callable[[], Any]) -> Any:
@@ -57,6 +59,25 @@ def card_facts(spec: ModelSpec, loaded: Loaded, location: str, default_precision
     }
 
 
+def weights_bytes(parts: Any) -> int:
+    """The bytes of the torch weights (parameters and buffers) in what a loader returned; 0 when it holds none.
+
+    Counted, not measured: safetensors are mapped lazily, so the process grows only as forward passes touch the
+    weights (SmolLM2 fp32 "grew" 96 MB while loading 538 MB of weights), and another model generating meanwhile
+    would have its growth counted as this one's."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return 0
+    modules = []
+    for part in parts if isinstance(parts, (tuple, list)) else (parts,):
+        for candidate in (part, getattr(part, "model", None), getattr(part, "network", None)):
+            if isinstance(candidate, torch.nn.Module):
+                modules.append(candidate)
+                break
+    tensors = {id(t): t for module in modules for t in itertools.chain(module.parameters(), module.buffers())}
+    return sum(t.numel() * t.element_size() for t in tensors.values())
+
+
 # Two models loading at once on worker threads can fail with "cannot import name 'AutoModel' from 'transformers'":
 # its lazy imports are not thread-safe. On a CPU, loading one after the other is no slower anyway.
 _ONE_LOAD_AT_A_TIME = threading.Lock()
@@ -80,7 +101,8 @@ class LocalModelPool:
             with _ONE_LOAD_AT_A_TIME:
                 started, rss_before = time.perf_counter(), models_cache.rss_bytes()
                 parts = loader()
-                loaded = Loaded(parts, threading.Lock(), max(0, models_cache.rss_bytes() - rss_before))
+                grown = max(0, models_cache.rss_bytes() - rss_before)
+                loaded = Loaded(parts, threading.Lock(), weights_bytes(parts) or grown)
             self._models[key] = loaded
             return loaded, time.perf_counter() - started
 
