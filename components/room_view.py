@@ -12,7 +12,7 @@ import segno
 import streamlit as st
 
 from components.answer import safe_markdown
-from components.arena_view import show_battle, start_battle, vote_or_outcome
+from components.arena_view import continue_battle, start_battle, vote_or_ask
 from components.charts import LEGEND_BELOW
 from components.language import fixed_labels
 from components.leaderboard_view import render_leaderboard
@@ -200,13 +200,13 @@ def run_exercise(
         candidates = [
             catalog.get(m) for m in exercise.models if availability(catalog, catalog.get(m), credentials).ready
         ]
+        follow_up_key = f"room_follow_up_{code}"
         if run_now:
             request, label = exercise_request(exercise)
             start_battle(catalog, candidates, request, credentials, code, state_key, label)
-        elif (state := st.session_state.get(state_key)) is not None:
-            show_battle(catalog, state)
-        if (state := st.session_state.get(state_key)) is not None:
-            vote_or_outcome(state, state_key)
+        else:
+            continue_battle(catalog, state_key, credentials, follow_up_key)
+        vote_or_ask(state_key, follow_up_key)  # follow-ups before the vote, as in the arena
         return
     if run_now:
         request, _label = exercise_request(exercise)
