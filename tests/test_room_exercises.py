@@ -9,7 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from playground import GenParams, rooms
+from playground import GenParams, live_run, rooms
+from playground.access import ADMIN, INSTRUCTOR, Scope
 from playground.store import Store
 from tests.apptest import app_page
 from tests.test_classroom_pages import NAMES, TWIN, texts, twin_catalog  # noqa: F401 (a fixture)
@@ -74,3 +75,75 @@ def test_a_two_turn_room_battle_stays_blind_and_its_vote_counts_the_turns(monkey
         tally = next(f for f in charts(at) if f["layout"]["title"]["text"] == "Votes by model")
         counted = {trace["name"]: int(sum(values(trace["x"]))) for trace in tally["data"] if values(trace["x"]).size}
         assert counted == {"preferred": 1, "the other was preferred": 1}  # one battle, one vote, whatever its turns
+
+
+TINY_SET = b"""id,prompt,contains
+capital,What is the capital of France?,Paris
+colour,Name one colour of the rainbow.,red
+"""
+MODELS = ["smollm2-135m", TWIN]
+
+
+def _instructor_hands_out_the_tiny_set(at) -> None:
+    at.session_state["instructor_rooms"] = {CODE}
+    at.query_params["room"] = CODE
+    at.run()
+    at.radio(key="exercise_task").set_value(rooms.PROMPT_SET).run()
+    at.radio(key="prompt_sets_source").set_value("upload").run()
+    at.file_uploader(key="prompt_sets_upload").set_value(("tiny.csv", TINY_SET, "text/csv")).run()
+    assert "tiny: 2 prompts" in texts(at)
+    at.multiselect[0].set_value(MODELS)
+    at.number_input[0].set_value(12)
+    next(b for b in at.button if b.label == "Save the exercise").click().run()
+    assert not at.exception, at.exception
+
+
+def _student_runs_it(at, store: Store, name: str) -> str:
+    _join(at, name)
+    assert "Prompt set **tiny**: 2 prompts" in texts(at)
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert not at.exception, at.exception
+    newest = store.room_prompt_set_runs(CODE, Scope("admin", ADMIN))[0]
+    assert live_run(newest["id"]) is None or live_run(newest["id"]).wait(300)
+    at.run()  # the page follows the finished run from the store: its scores and matrix
+    assert not at.exception, at.exception
+    matrix = at.dataframe[1].value
+    assert len(matrix) == 2 and list(matrix.columns)[1:] == ["SmolLM2-135M-Instruct", "SmolLM2 twin (path)"]
+    return newest["id"]
+
+
+@pytest.mark.slow
+def test_a_prompt_set_exercise_adds_up_in_the_live_view(monkeypatch, twin_catalog, tmp_path):  # noqa: F811
+    db = str(tmp_path / "room.sqlite")
+    store = _room(db)
+    with app_page(monkeypatch, "room", twin_catalog, PLAYGROUND_DB=db) as instructor:
+        _instructor_hands_out_the_tiny_set(instructor)
+        exercise = rooms.Exercise.from_dict(store.get_room(CODE)["exercise"])
+        assert exercise.task == rooms.PROMPT_SET and exercise.models == tuple(MODELS)
+        assert [r["prompt"] for r in exercise.prompt_set["rows"]][0] == "What is the capital of France?"
+        assert exercise.params.max_new_tokens == 12
+
+        run_ids = []
+        for name in ("Ada", "Grace"):
+            with app_page(monkeypatch, "room", twin_catalog, PLAYGROUND_DB=db) as student:
+                run_ids.append(_student_runs_it(student, store, name))
+        cells = [c for run_id in run_ids for c in store.prompt_set_cells(run_id)]
+        assert len(cells) == 2 * 2 * 2  # two students x two prompts x two models
+
+        instructor.run()
+        shown = next(d for d in instructor.dataframe if "students" in d.value.columns)
+        table = shown.value.set_index("model_id")
+        for model_id, label in zip(MODELS, ("SmolLM2-135M-Instruct", "SmolLM2 twin (path)")):
+            own = [c for c in cells if c["model_id"] == model_id]
+            row = table.loc[label]
+            assert (row["students"], row["runs"], row["cells"]) == (2, 2, 4)
+            assert row["passed"] == sum(c["verdict"] == "pass" for c in own)
+            assert row["pass_rate"] == pytest.approx(row["passed"] / 4)
+        assert any("Pass rate by model" in f["layout"]["title"]["text"] for f in charts(instructor))
+
+    sessions = {r["session_id"] for r in store.room_prompt_set_runs(CODE, Scope("admin", ADMIN))}
+    assert len(sessions) == 2
+    for session in sessions:  # a student reads their own run's cells only; a stranger none; the instructor all
+        assert {c["session_id"] for c in store.room_prompt_set_cells(CODE, Scope(session))} == {session}
+    assert store.room_prompt_set_cells(CODE, Scope("stranger")) == []
+    assert len(store.room_prompt_set_cells(CODE, Scope("teacher", INSTRUCTOR, frozenset({CODE})))) == 8
