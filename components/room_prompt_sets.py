@@ -62,17 +62,15 @@ def render_class_results(catalog: Catalog, code: str) -> None:
     table = rooms.class_pass_rates(get_store().room_prompt_set_cells(code, scope()))
     for set_name, part in table.groupby("set_name", sort=False):
         st.plotly_chart(pass_rate_chart(catalog, part, set_name), key=f"room_pass_rate_{set_name}")
+        titles = {
+            "model_id": _("Model"), "students": _("Students"), "runs": _("Runs"), "cells": _("Answers"),
+            "passed": _("Passed"), "pass_rate": _("Pass rate"),
+        }  # fmt: skip
+        shown = part.drop(columns="set_name").assign(
+            model_id=[catalog.get(m).display_name if m in catalog.models else m for m in part["model_id"]]
+        )
         st.dataframe(
-            part.drop(columns="set_name").assign(
-                model_id=[catalog.get(m).display_name if m in catalog.models else m for m in part["model_id"]]
-            ),
+            shown.rename(columns=titles),  # the headers themselves, so they are in the page's language
             hide_index=True,
-            column_config={
-                "model_id": _("Model"),
-                "students": _("Students"),
-                "runs": _("Runs"),
-                "cells": _("Answers"),
-                "passed": _("Passed"),
-                "pass_rate": st.column_config.NumberColumn(_("Pass rate"), format="percent"),
-            },
+            column_config={titles["pass_rate"]: st.column_config.NumberColumn(format="percent")},
         )

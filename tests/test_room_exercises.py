@@ -13,14 +13,15 @@ from playground import GenParams, live_run, rooms
 from playground.access import ADMIN, INSTRUCTOR, Scope
 from playground.store import Store
 from tests.apptest import app_page
-from tests.test_classroom_pages import NAMES, TWIN, texts, twin_catalog  # noqa: F401 (a fixture)
+from tests.test_classroom_pages import NAMES, TWIN, in_chinese, texts, twin_catalog  # noqa: F401 (a fixture)
+from tests.test_i18n import allowed_names, english_left, visible_texts  # noqa: F401 (a fixture)
 
 CODE = "ABCDEFGH"
 
 
-def _room(db: str, exercise: rooms.Exercise | None = None) -> Store:
+def _room(db: str, exercise: rooms.Exercise | None = None, title: str = "Class") -> Store:
     store = Store(db)
-    store.create_room(CODE, "Class", rooms.hash_pin("2468"))
+    store.create_room(CODE, title, rooms.hash_pin("2468"))
     if exercise is not None:
         store.set_exercise(CODE, exercise.to_dict())
     return store
@@ -120,7 +121,7 @@ def test_a_prompt_set_exercise_adds_up_in_the_live_view(monkeypatch, twin_catalo
         _instructor_hands_out_the_tiny_set(instructor)
         exercise = rooms.Exercise.from_dict(store.get_room(CODE)["exercise"])
         assert exercise.task == rooms.PROMPT_SET and exercise.models == tuple(MODELS)
-        assert [r["prompt"] for r in exercise.prompt_set["rows"]][0] == "What is the capital of France?"
+        assert next(r["prompt"] for r in exercise.prompt_set["rows"]) == "What is the capital of France?"
         assert exercise.params.max_new_tokens == 12
 
         run_ids = []
@@ -131,14 +132,13 @@ def test_a_prompt_set_exercise_adds_up_in_the_live_view(monkeypatch, twin_catalo
         assert len(cells) == 2 * 2 * 2  # two students x two prompts x two models
 
         instructor.run()
-        shown = next(d for d in instructor.dataframe if "students" in d.value.columns)
-        table = shown.value.set_index("model_id")
+        table = next(d.value for d in instructor.dataframe if "Students" in d.value.columns).set_index("Model")
         for model_id, label in zip(MODELS, ("SmolLM2-135M-Instruct", "SmolLM2 twin (path)")):
             own = [c for c in cells if c["model_id"] == model_id]
             row = table.loc[label]
-            assert (row["students"], row["runs"], row["cells"]) == (2, 2, 4)
-            assert row["passed"] == sum(c["verdict"] == "pass" for c in own)
-            assert row["pass_rate"] == pytest.approx(row["passed"] / 4)
+            assert (row["Students"], row["Runs"], row["Answers"]) == (2, 2, 4)
+            assert row["Passed"] == sum(c["verdict"] == "pass" for c in own)
+            assert row["Pass rate"] == pytest.approx(row["Passed"] / 4)
         assert any("Pass rate by model" in f["layout"]["title"]["text"] for f in charts(instructor))
 
     sessions = {r["session_id"] for r in store.room_prompt_set_runs(CODE, Scope("admin", ADMIN))}
@@ -147,3 +147,59 @@ def test_a_prompt_set_exercise_adds_up_in_the_live_view(monkeypatch, twin_catalo
         assert {c["session_id"] for c in store.room_prompt_set_cells(CODE, Scope(session))} == {session}
     assert store.room_prompt_set_cells(CODE, Scope("stranger")) == []
     assert len(store.room_prompt_set_cells(CODE, Scope("teacher", INSTRUCTOR, frozenset({CODE})))) == 8
+
+
+def _seed_class_run(store: Store, session: str, prompt_set: dict, models: list[str], verdict: str) -> str:
+    """A finished run of the set by one student, as ``PromptSetRun`` writes it (through the store's public calls)."""
+    run_id = f"run-{session}"
+    store.create_prompt_set_run(run_id, prompt_set, models, {"max_new_tokens": 12}, session, CODE)
+    for row in range(len(prompt_set["rows"])):
+        for model in models:
+            check = {"kind": "contains", "label": "包含", "passed": verdict == "pass", "detail": ""}
+            cell = {"answer": f"{session} {row}", "checks": [check], "verdict": verdict, "latency_s": 0.5}
+            store.record_cell(run_id, row, model, cell)
+    store.finish_prompt_set_run(run_id, "done")
+    return run_id
+
+
+def test_a_prompt_set_exercise_in_chinese_each_sees_what_they_may(monkeypatch, tmp_path, allowed_names):  # noqa: F811
+    """No model needed: two students' runs stored, the instructor's live view adds them up, a student's page shows
+    their own run only, and both pages are Chinese."""
+    from playground.prompt_sets import load_built_in
+
+    db = str(tmp_path / "room.sqlite")
+    prompt_set, models = load_built_in("quick-zh").as_data(), ["smollm2-135m", "smollm2-135m-int4"]
+    store = _room(db, rooms.Exercise(rooms.PROMPT_SET, tuple(models), prompt_set=prompt_set), title="第三周")
+    store.join_room(CODE, "s-ada", "小明")
+    _seed_class_run(store, "s-ada", prompt_set, models, "pass")
+    _seed_class_run(store, "s-grace", prompt_set, models, "fail")
+    store.mark_cell("run-s-grace", 0, models[0], "pass", "")  # a person's verdict counts as the matrix counts it
+
+    with app_page(monkeypatch, "room", PLAYGROUND_DB=db) as at:
+        at.session_state["instructor_rooms"] = {CODE}
+        at.query_params["room"] = CODE
+        in_chinese(at)
+        assert not at.exception, at.exception
+        table = next(d.value for d in at.dataframe if "学生数" in d.value.columns)
+        assert list(table["回答数"]) == [6, 6] and list(table["学生数"]) == [2, 2]
+        assert list(table["通过"]) == [4, 3]  # Ada's 3 each, and Grace's one marked cell on the first model
+        chinese_only(at, allowed_names)
+
+    with app_page(monkeypatch, "room", PLAYGROUND_DB=db) as at:
+        at.session_state["session_id"] = "s-ada"
+        at.query_params["room"] = CODE
+        in_chinese(at)
+        assert not at.exception, at.exception
+        matrix = at.dataframe[1].value
+        assert all(str(v).startswith("✓") for v in matrix.iloc[:, 1:].to_numpy().ravel())  # Ada's, not Grace's
+        assert not [d for d in at.dataframe if "学生数" in d.value.columns]  # no class results for a student
+        chinese_only(at, allowed_names, tuple(row["prompt"] for row in prompt_set["rows"]))
+
+
+def chinese_only(at, allowed_names: list[str], data: tuple[str, ...] = ()) -> None:  # noqa: F811
+    """No English UI text beyond ``data`` (the set's own prompts); the instructor's panel also names a command and
+    a file kind as they are typed."""
+    allowed_names = sorted([*allowed_names, *data, "streamlit run", "zip"], key=len, reverse=True)
+    texts_shown = visible_texts(at._tree, [])
+    leftovers = {t: words for t in texts_shown if (words := english_left(t, allowed_names))}
+    assert not leftovers, "\n".join(f"{words}: {text[:160]!r}" for text, words in leftovers.items())
