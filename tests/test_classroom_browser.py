@@ -1,6 +1,7 @@
 """Two browsers in Chromium: an instructor creates a room and a blind exercise; a student joins by the link, runs
-it on two real local generators and votes; the instructor's live view updates without a reload; the student's page
-held no model name before the vote. Screenshots of the live room and the leaderboard go to docs/screenshots/."""
+it on two real local generators, asks a follow-up and votes; the instructor's live view updates without a reload;
+the student's page held no model name in either turn before the vote. Screenshots of the live room, the student's
+two-turn battle and the leaderboard go to docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from playground.store import Store
-from tests.browser import open_page, streamlit_app, wait_idle
+from tests.browser import open_page, screenshot_whole_page, streamlit_app, wait_idle
 from tests.test_classroom_pages import NAMES, TWIN
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
@@ -39,8 +41,13 @@ def simulate_votes(store: Store, n: int = 240, seed: int = 7) -> None:
 
 
 @pytest.fixture(scope="module")
-def classroom_url(tmp_path_factory, smollm2_folder):
-    home = tmp_path_factory.mktemp("classroom_app")
+def classroom_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("classroom_app")
+
+
+@pytest.fixture(scope="module")
+def classroom_url(classroom_home, smollm2_folder):
+    home = classroom_home
     catalog = home / "twin.toml"
     catalog.write_text(
         f'[[models]]\nid = "{TWIN}"\nname = "SmolLM2 twin (path)"\ntasks = ["generate"]\nopenness = "open"\n'
@@ -51,7 +58,7 @@ def classroom_url(tmp_path_factory, smollm2_folder):
         yield url
 
 
-def test_instructor_and_student_in_two_browsers(browser, classroom_url):
+def test_instructor_and_student_in_two_browsers(browser, classroom_url, classroom_home):
     teacher_context = browser.new_context(viewport={"width": 1400, "height": 1900})
     student_context = browser.new_context(viewport={"width": 1300, "height": 1000})
     teacher, student = teacher_context.new_page(), student_context.new_page()
@@ -66,7 +73,7 @@ def test_instructor_and_student_in_two_browsers(browser, classroom_url):
         teacher.get_by_text("Save the exercise").wait_for()
         link = teacher.locator("[data-testid=stCode]").first.inner_text().strip()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/room\?room=[A-Z2-9]{8}", link), link
-        teacher.get_by_role("textbox", name="Prompt (generate)").fill("Name one colour of the rainbow.")
+        teacher.get_by_role("textbox", name="Prompt", exact=True).fill("Name one colour of the rainbow.")
         teacher.get_by_role("spinbutton", name="Max new tokens").fill("8")
         teacher.get_by_text("Blind battle").click()
         teacher.get_by_role("button", name="Save the exercise").click()
@@ -86,9 +93,20 @@ def test_instructor_and_student_in_two_browsers(browser, classroom_url):
         html = student.content()
         assert "Model A" in html and "Model B" in html
         assert not [name for name in NAMES if name in html], "a model name reached the page before the vote"
+        box = student.locator("[data-testid=stChatInputTextArea]")  # a follow-up before the vote, as in the arena
+        box.fill("Why that one?")
+        box.press("Enter")
+        expect(student.get_by_text("Why that one?")).to_have_count(1, timeout=60_000)
+        student.get_by_role("button", name="A is better").wait_for()
+        wait_idle(student)
+        assert not [name for name in NAMES if name in student.content()], "a model name reached the second turn"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        screenshot_whole_page(student, SCREENSHOTS / "room-battle-en.png")
         student.get_by_role("button", name="A is better").click()
         student.get_by_text("Vote counted").wait_for()
         assert "SmolLM2" in student.content()  # revealed after the vote
+
+        assert list(Store(classroom_home / "history.sqlite").votes(link[-8:])["turns"]) == [2]
 
         # the instructor's live view caught up by itself
         teacher.get_by_text("In the room: Bea").wait_for(timeout=60_000)
@@ -96,10 +114,9 @@ def test_instructor_and_student_in_two_browsers(browser, classroom_url):
         assert teacher.evaluate("window.__sameDocument === true"), "the instructor's page was reloaded"
         metrics = dict(zip(teacher.locator("[data-testid=stMetricLabel]").all_inner_texts(),
                            teacher.locator("[data-testid=stMetricValue]").all_inner_texts()))  # fmt: skip
-        assert metrics["Joined"] == "1" and metrics["Ran the exercise"] == "1" and metrics["Runs"] == "2"
+        assert metrics["Joined"] == "1" and metrics["Ran the exercise"] == "1" and metrics["Runs"] == "4"
         teacher.get_by_text("Latency across the class").first.wait_for()
         teacher.wait_for_timeout(1500)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         teacher.screenshot(path=str(SCREENSHOTS / "room.png"))
 
         # the overall leaderboard: the simulated term plus the room's vote
