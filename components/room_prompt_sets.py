@@ -34,23 +34,25 @@ def run_exercise(
     mine = [
         r
         for r in get_store().room_prompt_set_runs(code, scope())
-        if r["session_id"] == session_id() and r["set_name"] == prompt_set.name
-    ]
+        if r["session_id"] == session_id() and (r["set_name"], r["models"]) == (prompt_set.name, list(exercise.models))
+    ]  # this exercise's runs: the same set on the same models
     if mine:
         show_run(catalog, mine[0]["id"], credentials, again=False)
 
 
 def pass_rate_chart(catalog: Catalog, table: pd.DataFrame, set_name: str) -> go.Figure:
+    """One bar per model, labelled "passed / answered" outside the bar, so a model that passed nothing shows 0 / n."""
     names = [catalog.get(m).display_name if m in catalog.models else m for m in table["model_id"]]
     fig = go.Figure(
         go.Bar(
-            x=table["pass_rate"], y=names, orientation="h",
-            text=[f"{p} / {c}" for p, c in zip(table["passed"], table["cells"])], textposition="auto",
+            x=table["pass_rate"], y=names, orientation="h", textposition="outside", cliponaxis=False,
+            text=[f"{p} / {c}" for p, c in zip(table["passed"], table["cells"])],
         )
     )  # fmt: skip
     fig.update_layout(
         title=_("Pass rate by model, the class's runs of {name}").format(name=set_name),
-        xaxis=dict(title=_("pass rate"), tickformat=".0%", range=[0, 1]),
+        xaxis=dict(title=_("pass rate"), tickformat=".0%", range=[0, 1.12], tickvals=[0, 0.25, 0.5, 0.75, 1]),
+        yaxis=dict(autorange="reversed"),  # the table's order, top to bottom
         height=max(200, 60 * len(names) + 140), margin=dict(l=10, r=10, t=40, b=10),
     )  # fmt: skip
     return fig

@@ -128,3 +128,66 @@ def test_instructor_and_student_in_two_browsers(browser, classroom_url, classroo
     finally:
         teacher_context.close()
         student_context.close()
+
+
+TINY_SETS = {  # two prompts each, in the page's language: what a class might get in its first minutes
+    "en": ("PRMPTSET", "Capitals and colours", [("What is the capital of France?", "Paris"),
+                                                ("Name one colour of the rainbow.", "red")]),
+    "zh": ("PRMPTZHS", "首都与颜色", [("法国的首都是哪里？", "巴黎"), ("说出彩虹的一种颜色。", "红")]),
+}  # fmt: skip
+LABELS = {
+    "en": {"name": "Your name", "join": "Join the room", "run": "Run", "unlock": "Instructor? Unlock the room's "
+           "controls", "pin": "Instructor PIN", "open": "Unlock", "chart": "Pass rate by model"},
+    "zh": {"name": "你的名字", "join": "加入房间", "run": "运行", "unlock": "你是讲师？解锁房间的控制功能",
+           "pin": "讲师 PIN 码", "open": "解锁", "chart": "各模型通过率"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_student_runs_a_prompt_set_exercise_and_the_instructor_sees_the_class(
+    browser, classroom_url, classroom_home, lang
+):
+    """The set goes through the prompt-sets engine on two real local models; the instructor's live view shows the
+    class's pass rate per model, equal to the stored cells'."""
+    from playground import GenParams, rooms
+    from playground.access import INSTRUCTOR, Scope
+    from playground.prompt_sets import from_data
+
+    code, name, rows = TINY_SETS[lang]
+    store = Store(classroom_home / "history.sqlite")
+    prompt_set = from_data({"name": name, "rows": [{"prompt": p, "checks": [{"contains": c}]} for p, c in rows]})
+    exercise = rooms.Exercise(
+        rooms.PROMPT_SET, ("smollm2-135m", TWIN), params=GenParams(max_new_tokens=12), prompt_set=prompt_set.as_data()
+    )
+    store.create_room(code, name, rooms.hash_pin("2468"))
+    store.set_exercise(code, exercise.to_dict())
+    labels, suffix = LABELS[lang], "&lang=zh" if lang == "zh" else ""
+    student_context, teacher_context = (browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in "st")
+    student, teacher = student_context.new_page(), teacher_context.new_page()
+    for page in (student, teacher):
+        page.set_default_timeout(240_000)
+    try:
+        open_page(student, f"{classroom_url}/room?room={code}{suffix}")
+        student.get_by_role("textbox", name=labels["name"]).fill("Bea")
+        student.get_by_role("button", name=labels["join"]).click()
+        student.get_by_role("button", name=labels["run"], exact=True).click()
+        student.locator("[data-testid=stPlotlyChart]").first.wait_for()  # the finished run's pass-rate charts
+        wait_idle(student)
+
+        open_page(teacher, f"{classroom_url}/room?room={code}{suffix}")
+        teacher.get_by_text(labels["unlock"]).click()
+        teacher.get_by_role("textbox", name=labels["pin"]).fill("2468")
+        teacher.get_by_role("button", name=labels["open"], exact=True).click()
+        teacher.get_by_text(labels["chart"]).first.wait_for()
+        wait_idle(teacher)
+        cells = store.room_prompt_set_cells(code, Scope("teacher", INSTRUCTOR, frozenset({code})))
+        assert len(cells) == 4 and {c["session_id"] for c in cells} != {"teacher"}
+        screenshot_whole_page(teacher, SCREENSHOTS / f"room-prompt-set-{lang}.png")
+        labels_shown = teacher.locator("[data-testid=stPlotlyChart] .bartext").all_text_contents()
+        from_the_store = [
+            f"{sum(c['verdict'] == 'pass' for c in cells if c['model_id'] == m)} / 2" for m in ("smollm2-135m", TWIN)
+        ]
+        assert sorted(labels_shown) == sorted(from_the_store)  # each bar: passed over answered, as stored
+    finally:
+        student_context.close()
+        teacher_context.close()
