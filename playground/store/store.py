@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from playground.access import Scope
+from playground.access import INSTRUCTOR, Scope
 from playground.catalog import ModelSpec
 from playground.context import RunContext
 from playground.errors import InputError
@@ -383,6 +383,7 @@ class Store(TrustStore, PromptSetStore, RoomResultsStore):
             "runs": json_rows(self.runs(room=code).drop(columns=["time"])),
             "battles": room_battles,
             "votes": json_rows(self.votes(room=code)),
+            "prompt_set_cells": self.room_prompt_set_cells(code, Scope("", INSTRUCTOR, frozenset({code}))),
         }
 
     # ------------------------------------------------------------ helpers
