@@ -140,11 +140,10 @@ def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exe
         )
         prompt = photo = ""
         if task == "generate":
+            default = _("Explain in two sentences what an open-weight model is.")
             prompt = st.text_area(
-                _("Prompt"),
-                value=current.prompt if current and current.prompt else _("Explain in two sentences what an open-weight model is."),
-                max_chars=MAX_PROMPT_CHARS,
-            )  # fmt: skip
+                _("Prompt"), value=current.prompt if current and current.prompt else default, max_chars=MAX_PROMPT_CHARS
+            )
         elif task == "caption":
             photo_names = list(SAMPLE_PHOTOS)
             photo = st.selectbox(
