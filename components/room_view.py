@@ -40,6 +40,7 @@ from playground import (
 )
 from playground.budget import spending_line
 from playground.i18n import _, is_chinese
+from playground.prompt_sets import from_data
 from playground.public_url import LAN
 from playground.store import measured_speeds
 
@@ -123,7 +124,13 @@ def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exe
         _("Task"), tasks, horizontal=True, key="exercise_task", index=tasks.index(current.task) if current else 0,
         format_func=fixed_labels(tasks, task_names().get),
     )  # fmt: skip
-    prompt_set = choose_set(catalog) if task == rooms.PROMPT_SET else None
+    prompt_set = None
+    if task == rooms.PROMPT_SET:  # an uploaded set is not uploaded again to change the models or the tokens
+        handed_out = from_data(current.prompt_set) if current is not None and current.prompt_set else None
+        keep = handed_out is not None and st.checkbox(
+            _("Keep the set handed out: {name}").format(name=handed_out.name), value=True, key="exercise_keep_set"
+        )
+        prompt_set = handed_out if keep else choose_set(catalog)
     model_task = "caption" if task == "caption" else "generate"
     with st.form("exercise_form"):
         models = [m for m in catalog.models.values() if {"generate", "caption"} & set(m.tasks)]

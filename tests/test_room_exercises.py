@@ -123,6 +123,11 @@ def test_a_prompt_set_exercise_adds_up_in_the_live_view(monkeypatch, twin_catalo
         assert exercise.task == rooms.PROMPT_SET and exercise.models == tuple(MODELS)
         assert next(r["prompt"] for r in exercise.prompt_set["rows"]) == "What is the capital of France?"
         assert exercise.params.max_new_tokens == 12
+        assert instructor.checkbox(key="exercise_keep_set").value  # fewer tokens, without uploading the set again
+        instructor.number_input[0].set_value(10)
+        next(b for b in instructor.button if b.label == "Save the exercise").click().run()
+        again = rooms.Exercise.from_dict(store.get_room(CODE)["exercise"])
+        assert again.prompt_set == exercise.prompt_set and again.params.max_new_tokens == 10
 
         run_ids = []
         for name in ("Ada", "Grace"):
