@@ -102,6 +102,27 @@ def can_follow_up(state: BattleState) -> bool:
     return state.choice is None and state.battle.task == "generate" and len(state.finals) == 2
 
 
+def continue_battle(catalog: Catalog, state_key: str, credentials: Credentials, follow_up_key: str) -> None:
+    """The battle after a rerun (the arena's and a room exercise's): a follow-up typed in ``follow_up_key``'s box
+    is asked of both models, else the battle is shown as it stands."""
+    if (state := st.session_state.get(state_key)) is None:
+        return
+    if can_follow_up(state) and (asked := st.session_state.get(follow_up_key)):
+        follow_up(catalog, state, asked, credentials)
+    else:
+        show_battle(catalog, state)
+
+
+def vote_or_ask(state_key: str, follow_up_key: str) -> None:
+    """Under the battle: the vote (or what became of it) and, until the vote, a box for a follow-up, whose text
+    ``continue_battle`` reads on the rerun it causes."""
+    if (state := st.session_state.get(state_key)) is None:
+        return
+    vote_or_outcome(state, state_key)
+    if can_follow_up(state):
+        st.chat_input(_("Ask both a follow-up before you vote"), key=follow_up_key)
+
+
 def _stream_turn(catalog: Catalog, state: BattleState, request, credentials: Credentials) -> None:
     """One turn of a battle, both sides at once and blind. When a side is local, both answers appear together once
     both are complete, so their speed does not give the models away."""

@@ -101,7 +101,9 @@ def shown_run_id() -> str | None:
     return st.query_params.get(RUN)
 
 
-def show_run(catalog: Catalog, run_id: str, credentials: Credentials) -> None:
+def show_run(catalog: Catalog, run_id: str, credentials: Credentials, again: bool = True) -> None:
+    """A run from the store: followed while it goes, then its scores and matrix; with ``again``, its exports, a
+    rerun and the diff (a room's exercise runs the set the instructor handed out, not a rerun of the student's)."""
     store = get_store()
     run = store.prompt_set_run(run_id)
     if run is None:
@@ -116,7 +118,8 @@ def show_run(catalog: Catalog, run_id: str, credentials: Credentials) -> None:
         st.warning(_("This run was {status}: {n} cells were answered.").format(status=status, n=len(cells)))
     show_scores(catalog, run, cells)
     show_matrix(catalog, run, cells)
-    show_exports_and_rerun(catalog, run, cells, credentials)
+    if again:
+        show_exports_and_rerun(catalog, run, cells, credentials)
 
 
 def follow(catalog: Catalog, run_id: str) -> None:

@@ -11,11 +11,13 @@ import plotly.graph_objects as go
 import segno
 import streamlit as st
 
+from components import room_prompt_sets
 from components.answer import safe_markdown
-from components.arena_view import show_battle, start_battle, vote_or_outcome
+from components.arena_view import continue_battle, start_battle, vote_or_ask
 from components.charts import LEGEND_BELOW
 from components.language import fixed_labels
 from components.leaderboard_view import render_leaderboard
+from components.prompt_sets_view import choose_set
 from components.run_view import render_finished, render_side_by_side
 from components.session import configured_setting, get_store, scope, server_settings
 from components.settings import hourly_rate
@@ -27,6 +29,7 @@ from playground import (
     Catalog,
     Credentials,
     GenParams,
+    InputError,
     JoinAddress,
     Request,
     availability,
@@ -37,6 +40,7 @@ from playground import (
 )
 from playground.budget import spending_line
 from playground.i18n import _, is_chinese
+from playground.prompt_sets import from_data
 from playground.public_url import LAN
 from playground.store import measured_speeds
 
@@ -108,13 +112,27 @@ def render_join_panel(code: str, title: str) -> None:
 # ---------------------------------------------------------------- the exercise
 
 
+def task_names() -> dict[str, str]:
+    return {"generate": _("Generate"), "caption": _("Caption"), rooms.PROMPT_SET: _("Prompt set")}
+
+
 def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exercise | None) -> rooms.Exercise | None:
-    """The instructor's form; returns the exercise when it is saved."""
+    """The instructor's form; returns the exercise when it is saved. The task and the prompt set are chosen above
+    the form, so the form shows only what the task needs and the set is checked as soon as it is picked."""
+    tasks = list(task_names())
+    task = st.radio(
+        _("Task"), tasks, horizontal=True, key="exercise_task", index=tasks.index(current.task) if current else 0,
+        format_func=fixed_labels(tasks, task_names().get),
+    )  # fmt: skip
+    prompt_set = None
+    if task == rooms.PROMPT_SET:  # an uploaded set is not uploaded again to change the models or the tokens
+        handed_out = from_data(current.prompt_set) if current is not None and current.prompt_set else None
+        keep = handed_out is not None and st.checkbox(
+            _("Keep the set handed out: {name}").format(name=handed_out.name), value=True, key="exercise_keep_set"
+        )
+        prompt_set = handed_out if keep else choose_set(catalog)
+    model_task = "caption" if task == "caption" else "generate"
     with st.form("exercise_form"):
-        task = st.radio(
-            _("Task"), ["generate", "caption"], horizontal=True, index=0 if current is None or current.task == "generate" else 1,
-            format_func=fixed_labels(["generate", "caption"], {"generate": _("Generate"), "caption": _("Caption")}.get),
-        )  # fmt: skip
         models = [m for m in catalog.models.values() if {"generate", "caption"} & set(m.tasks)]
         status = {m.id: availability(catalog, m, credentials) for m in models}
         chosen = st.multiselect(
@@ -127,45 +145,64 @@ def exercise_form(catalog: Catalog, credentials: Credentials, current: rooms.Exe
                 status, lambda m: catalog.get(m).label + ("" if status[m].state == READY else f" · {status[m].status}")
             ),
         )
-        prompt = st.text_area(
-            _("Prompt (generate)"),
-            value=current.prompt if current else _("Explain in two sentences what an open-weight model is."),
-            max_chars=MAX_PROMPT_CHARS,
-        )
-        photo_names = list(SAMPLE_PHOTOS)
-        photo = st.selectbox(
-            _("Sample photo (caption)"), photo_names, format_func=fixed_labels(photo_names, lambda p: _(SAMPLE_PHOTOS[p])),
-            index=photo_names.index(current.sample_image) if current and current.sample_image in photo_names else 0,
-        )  # fmt: skip
+        prompt = photo = ""
+        if task == "generate":
+            default = _("Explain in two sentences what an open-weight model is.")
+            prompt = st.text_area(
+                _("Prompt"), value=current.prompt if current and current.prompt else default, max_chars=MAX_PROMPT_CHARS
+            )
+        elif task == "caption":
+            photo_names = list(SAMPLE_PHOTOS)
+            photo = st.selectbox(
+                _("Sample photo"), photo_names, format_func=fixed_labels(photo_names, lambda p: _(SAMPLE_PHOTOS[p])),
+                index=photo_names.index(current.sample_image) if current and current.sample_image in photo_names else 0,
+            )  # fmt: skip
         a, b = st.columns(2)
         params = current.params if current else GenParams()
         temperature = a.slider(_("Temperature"), 0.0, 2.0, params.temperature, 0.05)
         max_tokens = b.number_input(_("Max new tokens"), 1, 1024, params.max_new_tokens)
-        blind = st.checkbox(
+        blind = task != rooms.PROMPT_SET and st.checkbox(
             _("Blind battle: students see two anonymous answers and vote"), value=current.blind if current else False
         )
         if not st.form_submit_button(_("Save the exercise"), type="primary"):
             return None
-    wrong_task = [catalog.get(m).name for m in chosen if task not in catalog.get(m).tasks]
+    wrong_task = [catalog.get(m).name for m in chosen if model_task not in catalog.get(m).tasks]
     if len(chosen) < (2 if blind else 1) or wrong_task:
         st.warning(
             _("Pick models that can do this task (two at least for a blind battle).")
             + (" " + _("Cannot: {names}.").format(names=", ".join(wrong_task)) if wrong_task else "")
         )
         return None
-    return rooms.Exercise(
+    if task == rooms.PROMPT_SET and prompt_set is None:
+        st.warning(_("Choose a prompt set, or upload one, before you save."))
+        return None
+    exercise = rooms.Exercise(
         task=task,
         models=tuple(chosen),
-        prompt=prompt if task == "generate" else "",
-        sample_image=photo if task == "caption" else "",
+        prompt=prompt,
+        sample_image=photo,
         params=GenParams(temperature=temperature, top_p=params.top_p, max_new_tokens=int(max_tokens), seed=params.seed),
         blind=blind,
+        prompt_set=prompt_set.as_data() if prompt_set is not None else None,
     )
+    try:
+        exercise.check_size()
+    except InputError as exc:
+        st.warning(f"{exc.message} {exc.hint}")
+        return None
+    return exercise
 
 
 def describe_exercise(catalog: Catalog, exercise: rooms.Exercise) -> None:
     """What students see before they run it. A blind battle does not say which models are in it."""
-    if exercise.task == "caption":
+    if exercise.task == rooms.PROMPT_SET:
+        prompt_set = exercise.prompt_set or {"name": "", "rows": []}
+        st.markdown(
+            _("Prompt set **{name}**: {n} prompts, each on every model, and every answer checked.").format(
+                name=safe_markdown(prompt_set["name"]), n=len(prompt_set["rows"])
+            )
+        )
+    elif exercise.task == "caption":
         st.image(
             sample_photo(exercise.sample_image), caption=_(SAMPLE_PHOTOS.get(exercise.sample_image, "")), width=320
         )
@@ -196,17 +233,20 @@ def run_exercise(
 ) -> None:
     """Run the exercise when ``run_now`` (tagged with the room), else show this session's last run of it again."""
     state_key, outcome_key = f"room_battle_{code}", f"room_outcome_{code}"
+    if exercise.task == rooms.PROMPT_SET:
+        room_prompt_sets.run_exercise(catalog, exercise, credentials, code, run_now)
+        return
     if exercise.blind:
         candidates = [
             catalog.get(m) for m in exercise.models if availability(catalog, catalog.get(m), credentials).ready
         ]
+        follow_up_key = f"room_follow_up_{code}"
         if run_now:
             request, label = exercise_request(exercise)
             start_battle(catalog, candidates, request, credentials, code, state_key, label)
-        elif (state := st.session_state.get(state_key)) is not None:
-            show_battle(catalog, state)
-        if (state := st.session_state.get(state_key)) is not None:
-            vote_or_outcome(state, state_key)
+        else:
+            continue_battle(catalog, state_key, credentials, follow_up_key)
+        vote_or_ask(state_key, follow_up_key)  # follow-ups before the vote, as in the arena
         return
     if run_now:
         request, _label = exercise_request(exercise)
@@ -313,6 +353,7 @@ def render_live(catalog: Catalog, code: str, rounds: int = 100) -> None:
         st.caption(_("No votes yet."))
     else:
         st.plotly_chart(tally_chart(catalog, summary.tally))
+    room_prompt_sets.render_class_results(catalog, code)
     speeds = measured_speeds(runs)
     render_leaderboard(
         catalog, votes, hourly_rate(), dict(zip(speeds["model_id"], speeds["tokens_per_s"])), rounds=rounds

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components.arena_view import can_follow_up, follow_up, show_battle, start_battle, vote_or_outcome
+from components.arena_view import continue_battle, start_battle, vote_or_ask
 from components.language import fixed_labels
 from components.session import credentials, get_catalog, get_store
 from playground import (
@@ -17,7 +17,7 @@ from playground import (
 )
 from playground.i18n import _
 
-STATE = "arena_battle"
+STATE, FOLLOW_UP = "arena_battle", "arena_follow_up"
 
 st.title(_("Blind arena"))
 st.caption(
@@ -76,12 +76,6 @@ else:
 
 if st.button(_("New battle"), type="primary", disabled=task == "generate" and not request.prompt.strip()):
     start_battle(catalog, candidates, request, session_credentials, room, STATE, label)
-elif (state := st.session_state.get(STATE)) is not None:
-    if can_follow_up(state) and (asked := st.session_state.get("arena_follow_up")):
-        follow_up(catalog, state, asked, session_credentials)
-    else:
-        show_battle(catalog, state)
-if (state := st.session_state.get(STATE)) is not None:
-    vote_or_outcome(state, STATE)
-    if can_follow_up(state):  # multi-turn before the vote; its text is read above, on the rerun it causes
-        st.chat_input(_("Ask both a follow-up before you vote"), key="arena_follow_up")
+else:
+    continue_battle(catalog, STATE, session_credentials, FOLLOW_UP)
+vote_or_ask(STATE, FOLLOW_UP)

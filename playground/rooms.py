@@ -1,7 +1,7 @@
 """Classroom rooms: codes nobody can guess, the instructor's PIN, the exercise handed out, and what the class did.
 
 A room is a code (the join link carries it), a title and a PIN hash. Everything students do in it (runs, battles,
-votes) is stored tagged with the code, so the live view and the exports are queries over the store.
+votes, prompt-set runs) is stored tagged with the code, so the live view and the exports are queries over the store.
 """
 
 from __future__ import annotations
@@ -19,8 +19,12 @@ import pandas as pd
 
 from playground.errors import InputError
 from playground.events import GenParams
+from playground.i18n import _
+from playground.prompt_set_report import verdict_of
 from playground.store.frames import safe_csv
+from playground.store.store import MAX_EXERCISE_CHARS
 
+PROMPT_SET = "prompt_set"  # the exercise's task when it hands out a prompt set
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a projector without mistakes
 CODE_LENGTH = 8  # 31^8 ≈ 8.5e11 codes, about 40 bits: not worth guessing, and codes are never listed
 PIN_MIN_LENGTH = 4
@@ -61,12 +65,13 @@ def check_pin(pin: str, stored: str) -> bool:
 class Exercise:
     """What the instructor hands out: students open the room and find it filled in."""
 
-    task: str  # "generate" or "caption"
+    task: str  # "generate", "caption" or PROMPT_SET
     models: tuple[str, ...]
     prompt: str = ""
     sample_image: str = ""  # caption: a key of playground.images.SAMPLE_PHOTOS
     params: GenParams = field(default_factory=GenParams)
     blind: bool = False  # a blind battle between two of ``models`` instead of a side-by-side run
+    prompt_set: dict | None = None  # PROMPT_SET: the validated set (``PromptSet.as_data``), built in or uploaded
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "models": list(self.models)}
@@ -80,7 +85,19 @@ class Exercise:
             sample_image=raw.get("sample_image", ""),
             params=GenParams(**raw.get("params", {})),
             blind=bool(raw.get("blind", False)),
+            prompt_set=raw.get("prompt_set"),
         )
+
+    def check_size(self) -> None:
+        """The store keeps an exercise of at most MAX_EXERCISE_CHARS of JSON: say so before it refuses one."""
+        size = len(json.dumps(self.to_dict(), ensure_ascii=False))
+        if size > MAX_EXERCISE_CHARS:
+            raise InputError(
+                _("This exercise is too large to hand out ({n} characters).").format(n=f"{size:,}"),
+                _("Keep it under {most} characters: a shorter prompt set or fewer rows.").format(
+                    most=f"{MAX_EXERCISE_CHARS:,}"
+                ),
+            )
 
 
 # ---------------------------------------------------------------- live aggregates
@@ -137,6 +154,28 @@ def tally_by_model(votes: pd.DataFrame) -> pd.DataFrame:
     ] if not votes.empty else []  # fmt: skip
     frame = pd.DataFrame(rows, columns=["model_id", "outcome"])
     return frame.groupby(["model_id", "outcome"], as_index=False).size().rename(columns={"size": "votes"})
+
+
+def class_pass_rates(cells: list[dict]) -> pd.DataFrame:
+    """Each model's pass rate over the class's runs of each prompt set: every student's answered cells added up,
+    a person's verdict first (as the matrix counts it). ``cells`` are ``Store.room_prompt_set_cells`` rows.
+
+    Columns set_name, model_id, students, runs, cells, passed, pass_rate; the newest set first."""
+    columns = ["set_name", "model_id", "students", "runs", "cells", "passed", "pass_rate"]
+    if not cells:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(cells)
+    frame["passed"] = [verdict_of(c) == "pass" for c in cells]
+    newest = frame.groupby("set_name")["created_at"].max()
+    table = frame.groupby(["set_name", "model_id"], as_index=False).agg(
+        students=("session_id", "nunique"),
+        runs=("run_id", "nunique"),
+        cells=("run_id", "size"),
+        passed=("passed", "sum"),
+    )
+    table["pass_rate"] = table["passed"] / table["cells"]
+    table["newest"] = table["set_name"].map(newest)
+    return table.sort_values(["newest", "model_id"], ascending=[False, True], ignore_index=True)[columns]
 
 
 # ---------------------------------------------------------------- export

@@ -12,6 +12,7 @@ import pytest
 from playground import rooms
 from playground.errors import InputError
 from playground.events import GenParams
+from playground.prompt_sets import MAX_ROWS, from_data, load_built_in
 
 
 def test_codes_are_random_readable_and_normalised():
@@ -40,6 +41,37 @@ def test_exercise_round_trips_through_a_dict():
     )
     raw = json.loads(json.dumps(exercise.to_dict()))
     assert rooms.Exercise.from_dict(raw) == exercise
+
+
+def test_a_prompt_set_exercise_round_trips_and_a_huge_one_is_refused_with_a_hint():
+    quick = load_built_in("quick-en")
+    exercise = rooms.Exercise(rooms.PROMPT_SET, ("smollm2-135m",), prompt_set=quick.as_data())
+    back = rooms.Exercise.from_dict(json.loads(json.dumps(exercise.to_dict())))
+    assert back == exercise and from_data(back.prompt_set) == quick
+    exercise.check_size()  # a built-in set fits
+    rows = [{"prompt": f"Question {i}: " + "x" * 80, "checks": [{"contains": "y"}]} for i in range(MAX_ROWS)]
+    huge = rooms.Exercise(rooms.PROMPT_SET, ("smollm2-135m",), prompt_set=from_data({"rows": rows}).as_data())
+    with pytest.raises(InputError, match="too large to hand out") as refused:
+        huge.check_size()
+    assert "8,000" in refused.value.hint
+
+
+def test_class_pass_rates_add_up_every_students_cells_per_set_and_model():
+    def cell(run, session, model, verdict, manual=None, set_name="Quick", at=1.0):
+        return {"run_id": run, "session_id": session, "model_id": model, "verdict": verdict,
+                "manual_verdict": manual, "set_name": set_name, "created_at": at}  # fmt: skip
+
+    cells = [
+        cell("r1", "s1", "A", "pass"), cell("r1", "s1", "A", "fail"), cell("r1", "s1", "B", "error"),
+        cell("r2", "s2", "A", "pass"), cell("r2", "s2", "A", "fail", manual="pass"), cell("r2", "s2", "B", "pass"),
+        cell("r3", "s1", "A", "not judged", set_name="Older", at=0.5),
+    ]  # fmt: skip
+    table = rooms.class_pass_rates(cells)
+    assert list(table["set_name"]) == ["Quick", "Quick", "Older"]  # the newest set first
+    quick = table[table["set_name"] == "Quick"].set_index("model_id")
+    assert quick.loc["A", ["students", "runs", "cells", "passed"]].tolist() == [2, 2, 4, 3]  # a person's pass counts
+    assert quick.loc["B", "pass_rate"] == 0.5 and table.iloc[2]["pass_rate"] == 0.0  # an error, "not judged": no pass
+    assert rooms.class_pass_rates([]).empty
 
 
 def _runs() -> pd.DataFrame:

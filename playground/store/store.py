@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from playground.access import Scope
+from playground.access import INSTRUCTOR, Scope
 from playground.catalog import ModelSpec
 from playground.context import RunContext
 from playground.errors import InputError
@@ -29,6 +29,7 @@ from playground.retention import Retention
 from playground.store.engine import as_url, connect, upgrade
 from playground.store.frames import json_rows
 from playground.store.prompt_set_store import PromptSetStore
+from playground.store.room_results import RoomResultsStore
 from playground.store.schema import (
     RUN_COLUMNS,
     VOTE_CHOICES,
@@ -89,7 +90,7 @@ def _params(request: Request) -> str:
     return json.dumps(params)
 
 
-class Store(TrustStore, PromptSetStore):
+class Store(TrustStore, PromptSetStore, RoomResultsStore):
     """Everything the playground remembers, behind one engine per database URL."""
 
     def __init__(self, url: str | Path | None = None, retention: Retention | None = None) -> None:
@@ -382,6 +383,7 @@ class Store(TrustStore, PromptSetStore):
             "runs": json_rows(self.runs(room=code).drop(columns=["time"])),
             "battles": room_battles,
             "votes": json_rows(self.votes(room=code)),
+            "prompt_set_cells": self.room_prompt_set_cells(code, Scope("", INSTRUCTOR, frozenset({code}))),
         }
 
     # ------------------------------------------------------------ helpers
