@@ -68,7 +68,7 @@ class Energy:
         else:
             figure = "≈ " + format_wh(self.wh)
         carbon = "" if self.gwp_g is None else " · ≈ " + format_grams(self.gwp_g) + " CO₂e"
-        return f"{figure}{carbon} ({self.method})"
+        return _("{figure} ({method})").format(figure=f"{figure}{carbon}", method=self.method)  # full-width in Chinese
 
 
 def _two_digits(value: float) -> str:
