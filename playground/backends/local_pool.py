@@ -9,6 +9,7 @@ one. ``Loaded.lock`` guards short uses of a model's tokenizer and one-at-a-time 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import queue
 import sys
@@ -23,6 +24,7 @@ from typing import Any
 import playground.hardware as hardware
 import playground.models_cache as models_cache
 from playground.catalog import ModelSpec
+from playground.errors import INPUT
 from playground.events import Failure, Notice, Result
 from playground.i18n import _
 from playground.serving import admission, limits
@@ -253,3 +255,47 @@ def load_shared(spec: ModelSpec, source, load: Callable[[str], Any]):
             hint=source.missing_hint,
         )
         return None
+
+
+def serve_pooled(
+    spec: ModelSpec,
+    request,
+    source,
+    load: Callable[[str], Any],
+    runtime: str,
+    slots: Callable[[Any], int],
+    generate: Callable[..., Iterator],
+    facts: Callable[[Any], dict] = lambda parts: {},
+) -> Iterator:
+    """The whole ``execute`` of a runtime that batches its own model (ONNX Runtime GenAI, OpenVINO GenAI): load it
+    once into the pool, serve it through one line per model whose places are the runtime's batch (``slots``), and
+    put the card's facts (plus the runtime's own ``facts``) on the result. ``generate(parts, load_s, line, ticket)``
+    runs one admitted request."""
+    if (found := (yield from load_shared(spec, source, load))) is None:
+        return
+    shared, load_s = found
+    line = admission.line_for((spec.id, source.location, runtime), spec.id, slots(shared.parts), limits.max_queue())
+    work = functools.partial(generate, shared.parts, load_s, line)
+    for event in admission.serve_in_line(line, spec.id, request, work):
+        if isinstance(event, Result):
+            event.extra = card_facts(spec, shared, source.location, "int4") | facts(shared.parts)
+        yield event
+
+
+def fitted_prompt(spec: ModelSpec, request, ids: list[int], context: int):
+    """The prompt's token ids cut to what the model's window leaves for the answer and to the server's prompt cap
+    (with its notice), keeping the end, where the question and the generation prompt are; None after a Failure
+    when the answer alone does not fit."""
+    budget = min(spec.context or context, context) - request.params.max_new_tokens
+    if budget <= 0:
+        yield Failure(
+            spec.id,
+            _("Max new tokens exceeds {name}'s context window.").format(name=spec.display_name),
+            hint=_("Lower it."),
+            code=INPUT,
+        )
+        return None
+    kept, notice = limits.cap_prompt(len(ids), budget, spec.id)
+    if notice is not None:
+        yield notice
+    return ids[-kept:]

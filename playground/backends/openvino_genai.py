@@ -43,13 +43,12 @@ from typing import Any, Iterator
 
 import playground.models_cache as models_cache
 from playground.backends.local_generate import _Detokenizer
-from playground.backends.local_pool import card_facts, load_shared
+from playground.backends.local_pool import fitted_prompt, serve_pooled
 from playground.catalog import ModelSpec
-from playground.errors import INPUT
 from playground.events import Event, Failure, Notice, Request, Result, Token, chat_messages
 from playground.i18n import _
 from playground.metrics import Stopwatch
-from playground.serving import admission, limits
+from playground.serving import limits
 
 STEPPER = Path(__file__).parents[1] / "serving" / "openvino_stepper.py"
 SCHEDULER = {
@@ -200,39 +199,26 @@ class OpenVINOBackend:
     """The generation contract of every backend, on OpenVINO GenAI: streaming, cancel, sampling, metrics."""
 
     def execute(self, spec: ModelSpec, request: Request, credentials=None) -> Iterator[Event]:
+        generate = functools.partial(self._generate, spec, request)
         source = models_cache.resolve_openvino(spec)
-        if (found := (yield from load_shared(spec, source, load))) is None:
-            return
-        shared, load_s = found
-        key = (spec.id, source.location)
-        model: OvModel = shared.parts
-        line = admission.line_for((*key, "openvino"), spec.id, model.stepper.slots, limits.max_queue())
-        work = functools.partial(self._generate, spec, request, model, load_s, line)
-        for event in admission.serve_in_line(line, spec.id, request, work):
-            if isinstance(event, Result):
-                facts = card_facts(spec, shared, source.location, "int4")
-                event.extra = facts | {"memory_bytes": process_rss_bytes(model.stepper.pid)}
-            yield event
+        yield from serve_pooled(
+            spec,
+            request,
+            source,
+            load,
+            "openvino",
+            lambda model: model.stepper.slots,
+            generate,
+            facts=lambda model: {"memory_bytes": process_rss_bytes(model.stepper.pid)},  # its own process
+        )
 
     def _generate(
         self, spec: ModelSpec, request: Request, model: OvModel, load_s: float, line, ticket
     ) -> Iterator[Event]:
         watch = Stopwatch(request.arrived)
         watch.load_s = load_s
-        ids = prompt_ids(model, request)
-        context_budget = min(spec.context or CONTEXT, CONTEXT) - request.params.max_new_tokens
-        if context_budget <= 0:
-            yield Failure(
-                spec.id,
-                _("Max new tokens exceeds {name}'s context window.").format(name=spec.display_name),
-                hint=_("Lower it."),
-                code=INPUT,
-            )
+        if (ids := (yield from fitted_prompt(spec, request, prompt_ids(model, request), CONTEXT))) is None:
             return
-        kept, notice = limits.cap_prompt(len(ids), context_budget, spec.id)
-        ids = ids[-kept:]  # keep the end, where the question and the generation prompt are
-        if notice is not None:
-            yield notice
         yield from line.wait_turn(ticket)
         watch.started(ticket.admitted)
         job = model.stepper.submit(ids, generation_config(request))

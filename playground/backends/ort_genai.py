@@ -31,9 +31,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import playground.models_cache as models_cache
-from playground.backends.local_pool import card_facts, load_shared
+from playground.backends.local_pool import fitted_prompt, serve_pooled
 from playground.catalog import ModelSpec
-from playground.errors import INPUT
 from playground.events import (
     Event,
     Failure,
@@ -45,7 +44,6 @@ from playground.events import (
 )
 from playground.i18n import _
 from playground.metrics import Stopwatch
-from playground.serving import admission, limits
 
 CPU_BATCH = 4  # what og.Engine takes at once on a CPU when it does not say
 
@@ -257,18 +255,9 @@ class OrtGenAIBackend:
     """The generation contract of every backend, on ONNX Runtime GenAI: streaming, cancel, sampling, metrics."""
 
     def execute(self, spec: ModelSpec, request: Request, credentials=None) -> Iterator[Event]:
+        generate = functools.partial(self._generate, spec, request)
         source = models_cache.resolve_onnx(spec)
-        if (found := (yield from load_shared(spec, source, load))) is None:
-            return
-        shared, load_s = found
-        key = (spec.id, source.location)
-        loaded: OrtModel = shared.parts
-        line = admission.line_for((*key, "ort-genai"), spec.id, loaded.worker.batch, limits.max_queue())
-        work = functools.partial(self._generate, spec, request, loaded, load_s, line)
-        for event in admission.serve_in_line(line, spec.id, request, work):
-            if isinstance(event, Result):
-                event.extra = card_facts(spec, shared, source.location, "int4")
-            yield event
+        yield from serve_pooled(spec, request, source, load, "ort-genai", lambda m: m.worker.batch, generate)
 
     def _generate(
         self, spec: ModelSpec, request: Request, loaded: OrtModel, load_s: float, line, ticket
@@ -276,20 +265,8 @@ class OrtGenAIBackend:
         params = request.params
         watch = Stopwatch(request.arrived)
         watch.load_s = load_s
-        ids = prompt_ids(loaded, request)
-        context_budget = min(spec.context or loaded.context, loaded.context) - params.max_new_tokens
-        if context_budget <= 0:
-            yield Failure(
-                spec.id,
-                _("Max new tokens exceeds {name}'s context window.").format(name=spec.display_name),
-                hint=_("Lower it."),
-                code=INPUT,
-            )
+        if (ids := (yield from fitted_prompt(spec, request, prompt_ids(loaded, request), loaded.context))) is None:
             return
-        kept, notice = limits.cap_prompt(len(ids), context_budget, spec.id)
-        ids = ids[-kept:]  # keep the end, where the question and the generation prompt are
-        if notice is not None:
-            yield notice
         yield from line.wait_turn(ticket)
         watch.started(ticket.admitted)
         job = _Job(ids, params.max_new_tokens, max(0.0, params.temperature or 0.0), params.top_p, params.seed)
