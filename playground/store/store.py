@@ -28,7 +28,7 @@ from playground.redact import scrub
 from playground.retention import Retention
 from playground.store.engine import as_url, connect, upgrade
 from playground.store.frames import json_rows
-from playground.store.prompt_set_store import PromptSetStore
+from playground.store.prompt_set_store import Cell, PromptSetStore
 from playground.store.schema import (
     RUN_COLUMNS,
     VOTE_CHOICES,
@@ -140,10 +140,12 @@ class Store(TrustStore, PromptSetStore):
         cost: Cost | None,
         secrets: Iterable[str] = (),
         store_io: bool | None = None,
+        cell: Cell | None = None,
     ) -> int:
         """Store one finished run and return its id. ``context`` says who and where (a bare page name is accepted);
         ``secrets`` (the session's keys) are scrubbed from every text field; ``store_io`` None means the saved
-        setting (default: store)."""
+        setting (default: store). ``cell``: the prompt-set cell this run answered, written in the same transaction
+        with this run's id as its ``history_id`` (both rows land, or neither)."""
         if isinstance(context, str):
             context = RunContext(context)
         if store_io is None:
@@ -199,6 +201,8 @@ class Store(TrustStore, PromptSetStore):
         }
         with self._begin() as conn:
             run_id = conn.execute(sa.insert(runs).values(row).returning(runs.c.id)).scalar_one()
+            if cell is not None:
+                self._insert_cell(conn, cell, hidden, history_id=run_id)
             if excess := self.retention.excess(conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar_one()):
                 oldest = sa.select(runs.c.id).order_by(runs.c.id).limit(excess).scalar_subquery()
                 conn.execute(sa.delete(runs).where(runs.c.id.in_(oldest)))
