@@ -82,7 +82,7 @@ class PromptSetStore:
             "model_id": cell.model_id,
             "created_at": time.time(),
         }
-        conn.execute(sa.insert(prompt_set_cells).values(values))
+        conn.execute(sa.insert(prompt_set_cells), values)  # parameters, not .values(): the compiled INSERT is reused
 
     def mark_cell(self, run_id: str, row_index: int, model_id: str, manual_verdict: str | None, comment: str) -> None:
         """A person's pass/fail (None: back to the checks' verdict) and comment on one cell."""

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import time
 from collections.abc import Iterable
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +100,10 @@ class Store(TrustStore, PromptSetStore):
         self.engine = connect(self.url)
         upgrade(self.engine)
         self._closed = False
+        # the newest max_runs stay: anything at or below the id just past them goes
+        past_the_newest = sa.select(runs.c.id).order_by(runs.c.id.desc()).limit(1).offset(self.retention.max_runs)
+        self._prune_runs = sa.delete(runs).where(runs.c.id <= past_the_newest.scalar_subquery())
+        self._writing = threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
 
     @property
     def path(self) -> Path | None:
@@ -115,11 +121,13 @@ class Store(TrustStore, PromptSetStore):
             raise sa.exc.ResourceClosedError("This store is closed.")
         return self.engine.connect()
 
+    @contextmanager
     def _begin(self):
         """A connection in a transaction that commits when the block ends (rolls back on an error)."""
         if self._closed:
             raise sa.exc.ResourceClosedError("This store is closed.")
-        return self.engine.begin()
+        with self._writing, self.engine.begin() as conn:
+            yield conn
 
     # ------------------------------------------------------------ settings (never keys)
     def get_setting(self, name: str, default: Any = None) -> Any:
@@ -200,12 +208,11 @@ class Store(TrustStore, PromptSetStore):
             **_energy_columns(getattr(final, "energy", None)),
         }
         with self._begin() as conn:
-            run_id = conn.execute(sa.insert(runs).values(row).returning(runs.c.id)).scalar_one()
+            # parameters, not .values(): SQLAlchemy reuses the compiled INSERT instead of building ~40 binds a run
+            run_id = conn.execute(sa.insert(runs).returning(runs.c.id), row).scalar_one()
             if cell is not None:
                 self._insert_cell(conn, cell, hidden, history_id=run_id)
-            if excess := self.retention.excess(conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar_one()):
-                oldest = sa.select(runs.c.id).order_by(runs.c.id).limit(excess).scalar_subquery()
-                conn.execute(sa.delete(runs).where(runs.c.id.in_(oldest)))
+            conn.execute(self._prune_runs)  # one statement, not a COUNT and then a DELETE
             return run_id
 
     def runs(
