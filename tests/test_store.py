@@ -27,9 +27,11 @@ from playground.events import Credentials, Failure, GenParams, Request, Result
 from playground.hardware import detect
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, cost_of
+from playground.retention import Retention
 from playground.runner import final_of
 from playground.store import (
     STORE_IO,
+    Cell,
     Store,
     default_path,
     default_url,
@@ -215,6 +217,33 @@ def test_concurrent_writers_on_one_database(db_url, catalog):
     assert len(runs) == 400 and runs["id"].is_unique
     assert sorted(runs["output"]) == sorted(f"{w}:{i}" for w in range(8) for i in range(50))
     for store in stores:
+        store.close()
+
+
+def test_a_cell_and_its_history_row_land_together_or_not_at_all(db_url, catalog):
+    """A prompt-set cell and its generation's run are one transaction: the cell points at its run, and a cell that
+    cannot be written (its (run, row, model) is already taken) takes the run down with it. Pruning keeps the newest
+    runs on either engine."""
+    store = Store(db_url, Retention(max_runs=2))
+    spec = catalog.get("smollm2-135m")
+    store.create_prompt_set_run("set1", {"name": "s", "rows": []}, [spec.id], {})
+
+    def answer(row: int, text: str) -> int:
+        cell = Cell("set1", row, spec.id, {"answer": text, "checks": [], "verdict": "pass"})
+        return store.record("prompt_sets", spec, HELLO, Result(spec.id, text, CallMetrics(0.1, 0.2)), None, cell=cell)
+
+    try:
+        first = answer(0, "Paris")
+        (cell,) = store.prompt_set_cells("set1")
+        assert cell["history_id"] == first and store.runs()["id"].tolist() == [first]
+        with pytest.raises(sa.exc.IntegrityError):
+            answer(0, "Lyon")  # the same cell twice: the UNIQUE constraint fails after the run's INSERT
+        assert store.runs()["output"].tolist() == ["Paris"], "the failed cell's run was kept without it"
+        assert [c["answer"] for c in store.prompt_set_cells("set1")] == ["Paris"]
+        later = [answer(row, f"answer {row}") for row in (1, 2)]
+        assert store.runs()["id"].tolist() == later  # at most two runs: the oldest went
+        assert len(store.prompt_set_cells("set1")) == 3  # cells stay (history_id may outlive its pruned run)
+    finally:
         store.close()
 
 
