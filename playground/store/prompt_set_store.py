@@ -68,21 +68,21 @@ class PromptSetStore:
     def record_cell(self, run_id: str, row_index: int, model_id: str, cell: dict, secrets: Iterable[str] = ()) -> None:
         """One checked cell on its own, in one INSERT (a run's cells come with their generation's history row,
         through ``Store.record``)."""
+        values = self._cell_row(Cell(run_id, row_index, model_id, cell), tuple(s for s in secrets if s))
         with self._begin() as conn:
-            self._insert_cell(conn, Cell(run_id, row_index, model_id, cell), tuple(s for s in secrets if s))
+            conn.execute(sa.insert(prompt_set_cells), values)
 
-    def _insert_cell(self, conn: sa.Connection, cell: Cell, hidden: tuple[str, ...], **columns) -> None:
-        """The answer and the error are scrubbed of ``hidden`` and clipped like history's texts."""
-        values = dict(cell.values) | columns
+    def _cell_row(self, cell: Cell, hidden: tuple[str, ...]) -> dict:
+        """The cell's row: its answer and error scrubbed of ``hidden`` and clipped like history's texts."""
+        values = dict(cell.values)
         for name in ("answer", "error"):
             values[name] = self.retention.clip(scrub(values.get(name), hidden))
-        values |= {
+        return values | {
             "run_id": cell.run_id,
             "row_index": cell.row_index,
             "model_id": cell.model_id,
             "created_at": time.time(),
         }
-        conn.execute(sa.insert(prompt_set_cells), values)  # parameters, not .values(): the compiled INSERT is reused
 
     def mark_cell(self, run_id: str, row_index: int, model_id: str, manual_verdict: str | None, comment: str) -> None:
         """A person's pass/fail (None: back to the checks' verdict) and comment on one cell."""

@@ -30,6 +30,7 @@ from playground.redact import scrub
 from playground.retention import Retention
 from playground.store.engine import as_url, connect, upgrade
 from playground.store.frames import json_rows
+from playground.store.group_commit import RunWriter
 from playground.store.prompt_set_store import Cell, PromptSetStore
 from playground.store.schema import (
     RUN_COLUMNS,
@@ -100,9 +101,9 @@ class Store(TrustStore, PromptSetStore):
         self.engine = connect(self.url)
         upgrade(self.engine)
         self._closed = False
-        # the newest max_runs stay: anything at or below the id just past them goes
+        # the newest max_runs stay: anything at or below the id just past them goes (one statement, not COUNT + DELETE)
         past_the_newest = sa.select(runs.c.id).order_by(runs.c.id.desc()).limit(1).offset(self.retention.max_runs)
-        self._prune_runs = sa.delete(runs).where(runs.c.id <= past_the_newest.scalar_subquery())
+        self._run_writer = RunWriter(self._begin, sa.delete(runs).where(runs.c.id <= past_the_newest.scalar_subquery()))
         self._writing = threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
 
     @property
@@ -207,13 +208,7 @@ class Store(TrustStore, PromptSetStore):
             "partial": int(bool(isinstance(final, Failure) and final.partial_text)),
             **_energy_columns(getattr(final, "energy", None)),
         }
-        with self._begin() as conn:
-            # parameters, not .values(): SQLAlchemy reuses the compiled INSERT instead of building ~40 binds a run
-            run_id = conn.execute(sa.insert(runs).returning(runs.c.id), row).scalar_one()
-            if cell is not None:
-                self._insert_cell(conn, cell, hidden, history_id=run_id)
-            conn.execute(self._prune_runs)  # one statement, not a COUNT and then a DELETE
-            return run_id
+        return self._run_writer.write(row, None if cell is None else self._cell_row(cell, hidden))
 
     def runs(
         self,
