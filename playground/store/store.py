@@ -104,6 +104,8 @@ class Store(TrustStore, PromptSetStore):
         # the newest max_runs stay: anything at or below the id just past them goes (one statement, not COUNT + DELETE)
         past_the_newest = sa.select(runs.c.id).order_by(runs.c.id.desc()).limit(1).offset(self.retention.max_runs)
         self._run_writer = RunWriter(self._begin, sa.delete(runs).where(runs.c.id <= past_the_newest.scalar_subquery()))
+        # this process's SQLite writers queue on a lock, woken the moment it frees, not in SQLite's busy handler,
+        # which sleeps 1, 2, 5, 10... ms between tries (other processes still meet that handler)
         self._writing = threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
 
     @property
@@ -154,7 +156,8 @@ class Store(TrustStore, PromptSetStore):
         """Store one finished run and return its id. ``context`` says who and where (a bare page name is accepted);
         ``secrets`` (the session's keys) are scrubbed from every text field; ``store_io`` None means the saved
         setting (default: store). ``cell``: the prompt-set cell this run answered, written in the same transaction
-        with this run's id as its ``history_id`` (both rows land, or neither)."""
+        with this run's id as its ``history_id`` (both rows land, or neither). Runs recorded at the same moment
+        share one commit (``group_commit.RunWriter``); each call returns once its own run is committed."""
         if isinstance(context, str):
             context = RunContext(context)
         if store_io is None:
