@@ -20,9 +20,9 @@ On a quieter machine (load average 1.7) 512 with caching off took 3.1 s for the 
 p95 0.62 s, 613 tok/s in all, in bf16 and f32 alike; 512 tokens a step spreads first tokens over a few steps
 without making any one step long. A class's shared prefix (SmolLM2's 24-token system prompt) is too short for
 prefix caching to matter, but a conversation's follow-up re-sends the whole thread, and there it does
-(``bench.conversation``, 5 turns growing from 81 to 463 prompt tokens, load average 4-5): the 5th turn's first
-token came 7.06x later than the 1st's with caching off (0.19 s, then 1.32 s) and 0.67x with it on (0.27 s, then
-0.18 s). The 30 students lost nothing by it (load average 6, off then on, twice: wall 12.8 / 10.1 s and 9.1 / 8.7 s,
+(``bench.conversation``, 5 turns growing from 81 to 463 prompt tokens): the 5th turn's first token came 5.42x
+later than the 1st's with caching off (0.064 s, then 0.349 s) and 1.06x with it on (0.063 s, then 0.067 s), at a
+load average of 2.4; at 4-5, 7.06x (0.19 s, then 1.32 s) against 0.67x (0.27 s, then 0.18 s). The 30 students lost nothing by it (load average 6, off then on, twice: wall 12.8 / 10.1 s and 9.1 / 8.7 s,
 first token p95 1.70 / 1.85 s and 2.74 / 2.32 s), so it is on. Cached pages stay until the KV cache is full, then
 the oldest are overwritten, so memory stays at ``cache_size``.
 A long prompt is still read first come, first served: OpenVINO's scheduler gives the prompt budget of a step to
