@@ -63,6 +63,10 @@ class RunWriter:
             for job in batch:  # find the bad one: each alone, so the others still land
                 self._commit([job])
             return
+        except BaseException as exc:  # an interrupt: no caller may be left waiting for a commit that will not come
+            for job in batch:
+                job.error, job.done = exc, True
+            raise
         for job, run_id in zip(batch, ids):
             job.run_id, job.done = run_id, True
 
