@@ -92,8 +92,8 @@ def main() -> None:
     )
     print(
         f"store writes per cell / one cell's generation: {writes_s / generation_s:.4f} (goal <= 0.01)  "
-        f"[{writes_s * 1000:.1f} ms of writes per cell ({store.record.calls} history rows, each in one transaction with "
-        f"its cell); median generation alone {generation_s:.2f} s]"
+        f"[{writes_s * 1000:.1f} ms of writes per cell ({store.record.calls} history rows, each in one transaction "
+        f"with its cell); median generation alone {generation_s:.2f} s]"
     )
 
 

@@ -4,7 +4,8 @@ The run does not live in a page: it keeps going through a page rerun and a close
 store as soon as its answer is checked, in one transaction with its generation's history row (``Playground.record``
 with a ``Cell``), so any page that opens the run (``?run=<id>``) follows it from the store. Each model takes its
 rows several at a time: a local model gets up to ``LOCAL_IN_FLIGHT`` at once, which its continuous batch runs
-together, an API model ``API_IN_FLIGHT`` concurrent calls. Every generation (and every judge's call) is an ordinary recorded run, priced like any other.
+together, an API model ``API_IN_FLIGHT`` concurrent calls. Every generation (and every judge's call) is an ordinary
+recorded run, priced like any other.
 """
 
 from __future__ import annotations
