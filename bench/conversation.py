@@ -1,8 +1,9 @@
 """Follow-ups on local models: does the 5th turn of a conversation start about as soon as the 1st?
 
 Every turn re-sends the whole thread, so the 5th turn's prompt is several times the 1st's. A runtime that keeps
-the KV pages of earlier prompts (transformers continuous batching with prefix caching) reads only what is new;
-one that cannot (ONNX Runtime GenAI's engine on CPU) reads the whole thread again. Five turns of about 60 tokens
+the KV pages of earlier prompts (transformers continuous batching, OpenVINO GenAI's scheduler with
+``enable_prefix_caching``) reads only what is new; one that cannot (ONNX Runtime GenAI's engine on CPU) reads the
+whole thread again. Five turns of about 60 tokens
 each, answers of exactly 60 tokens (greedy), through the playground's own Conversation and Playground (the path the
 page takes), one runtime after the other, each warmed up first. A last request sends the 5th turn's thread with a
 one-off system prompt, so no page of it is cached: the TTFT the cache saved.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from bench.runtimes import hardware
 from playground import Credentials, GenParams, Playground, Request, RunContext, RunSettings, load_catalog
+from playground.backends.openvino_genai import SCHEDULER
 from playground.conversations import Asking, Conversation, token_counter
 from playground.store import Store
 
@@ -41,9 +43,14 @@ MESSAGES = [
 ]
 ANSWER_TOKENS = 30  # short answers keep the bench short; the thread still grows by about 90 tokens a turn
 SYSTEM = "You are a patient gardening teacher."
+OPENVINO_CACHES = SCHEDULER["enable_prefix_caching"]
 RUNTIMES = {
     "smollm2-135m": ("SmolLM2 fp32 with prefix caching", 1.5),  # transformers CB keeps completed KV pages
     "smollm2-135m-int4": ("SmolLM2 int4 on ONNX Runtime GenAI (no prefix cache across requests)", None),
+    "smollm2-135m-ov-int4": (
+        f"SmolLM2 int4 on OpenVINO GenAI, prefix caching {'on' if OPENVINO_CACHES else 'off'}",
+        1.5 if OPENVINO_CACHES else None,
+    ),
 }
 
 

@@ -1,10 +1,11 @@
 """Running a prompt set: every row on every model, through ``Playground``, on a thread of the engine's own.
 
 The run does not live in a page: it keeps going through a page rerun and a closed tab, and each cell goes to the
-store as soon as its answer is checked (``Store.record_cell``), so any page that opens the run (``?run=<id>``)
-follows it from the store. Each model takes its rows several at a time: a local model gets up to
-``LOCAL_IN_FLIGHT`` at once, which its continuous batch runs together, an API model ``API_IN_FLIGHT`` concurrent
-calls. Every generation (and every judge's call) is an ordinary recorded run, priced like any other.
+store as soon as its answer is checked, in one transaction with its generation's history row (``Playground.record``
+with a ``Cell``), so any page that opens the run (``?run=<id>``) follows it from the store. Each model takes its
+rows several at a time: a local model gets up to ``LOCAL_IN_FLIGHT`` at once, which its continuous batch runs
+together, an API model ``API_IN_FLIGHT`` concurrent calls. Every generation (and every judge's call) is an ordinary
+recorded run, priced like any other.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from playground.i18n import _
 from playground.params import check_params
 from playground.prompt_sets import PromptRow, PromptSet
 from playground.session import Playground, RunSettings
+from playground.store.prompt_set_store import Cell
 
 log = logging.getLogger(__name__)
 
@@ -188,13 +190,24 @@ class PromptSetRun:
             "generate", prompt=row.text, system=row.system, params=self.params, owner=f"{self.id}:{index}"
         )
         final = None
-        with closing(self.playground.run([model_id], request, self.credentials, self.context, self.settings)) as run:
+        run = self.playground.run([model_id], request, self.credentials, self.context, self.settings, record=False)
+        with closing(run):
             for event in run:
                 if self._cancel.is_set():
                     return  # closing the run stops the model at its next token; an unanswered cell is not stored
                 if isinstance(event, (Result, Failure)):
-                    final = event
-        cell = {"history_id": final.history_id, "checks": [], "verdict": "error"}
+                    final = event  # the last event: an answered cell is checked and stored, cancelled or not
+        try:
+            cell = Cell(self.id, index, model_id, self._checked(row, final))
+        except Exception:  # a broken check: the generation still happened, so history keeps it
+            self.playground.record(final, request, self.credentials, self.context, self.settings)
+            raise
+        if unsaved := self.playground.record(final, request, self.credentials, self.context, self.settings, cell):
+            log.warning("prompt set cell %s/%s not stored: %s", index, model_id, unsaved.message)
+
+    def _checked(self, row: PromptRow, final: Result | Failure) -> dict:
+        """The cell's columns: the answer or the error, its metrics, and every check's result."""
+        cell = {"checks": [], "verdict": "error"}
         m = final.metrics
         if m is not None:
             own_s = None if m.total_s is None else max(0.0, m.total_s - m.queue_s - m.load_s)
@@ -212,7 +225,7 @@ class PromptSetRun:
             }
         if not self.settings.store_io:
             cell["answer"] = None
-        self.playground.store.record_cell(self.id, index, model_id, cell, self.playground.secrets(self.credentials))
+        return cell
 
     def _similar(self, a: str, b: str) -> float:
         with self._lock:

@@ -1,7 +1,7 @@
 """How much history keeps: a bound on each stored text and on the number of runs.
 
 Without it, 3,400 runs with 100k-character prompts made a 347 MB file. The store calls ``clip`` on every text
-field it writes and deletes the ``excess`` oldest runs after each insert. Both limits are settings
+field it writes and, after each insert, deletes all but the newest ``max_runs`` runs. Both limits are settings
 (``PLAYGROUND_HISTORY_MAX_CHARS``, ``PLAYGROUND_HISTORY_MAX_RUNS``), so the worst case is their product.
 """
 
@@ -21,7 +21,7 @@ MIN_CHARS = 64  # the least a text keeps: room for the marker itself (a smaller 
 @dataclass(frozen=True)
 class Retention:
     max_chars: int = DEFAULT_MAX_CHARS  # per stored text field, at least MIN_CHARS (the marker must fit)
-    max_runs: int = DEFAULT_MAX_RUNS  # the oldest runs beyond this are deleted
+    max_runs: int = DEFAULT_MAX_RUNS  # the oldest runs beyond this are deleted (by the store)
 
     @classmethod
     def from_env(cls) -> Retention:
@@ -34,10 +34,6 @@ class Retention:
             return text
         keep = max(0, self.max_chars - len(MARKER.format(n=len(text))))  # the marker's longest possible form
         return text[:keep] + MARKER.format(n=len(text) - keep)
-
-    def excess(self, stored_runs: int) -> int:
-        """How many of the oldest runs to delete so that at most ``max_runs`` remain."""
-        return max(0, stored_runs - self.max_runs)
 
 
 def _positive(name: str, default: int) -> int:

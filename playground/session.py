@@ -30,6 +30,7 @@ from playground.metrics import CallMetrics
 from playground.params import check_params
 from playground.pricing import cost_of
 from playground.runner import DEFAULT_MODEL_TIMEOUT_S, run_side_by_side
+from playground.store.prompt_set_store import Cell
 
 log = logging.getLogger(__name__)
 EVALUATION_ANSWER_TOKENS = 16  # an API classifier answers with a label (backends/api_classify.py)
@@ -62,10 +63,13 @@ class Playground:
         credentials: Credentials | None = None,
         context: RunContext = RunContext("api"),
         settings: RunSettings | None = None,
+        record: bool = True,
     ) -> Iterator[Event]:
         """Every model's events as they happen; each final is priced (``.cost``) and recorded before it is yielded.
 
         A model that fails or times out is recorded as a failure with the text it had streamed so far.
+        ``record=False``: finals come priced but unrecorded, and the caller must ``record`` each one (a prompt set
+        writes a run together with its checked cell).
         """
         credentials = credentials or Credentials()
         settings = settings or RunSettings()
@@ -79,7 +83,7 @@ class Playground:
             refused = self._admit(model_id, own, credentials, context, tickets)
             if refused is not None:  # nothing is sent: the card says why, the other models run
                 model_ids.remove(model_id)
-                if (unsaved := self.settle(refused, own, credentials, context, settings)) is not None:
+                if (unsaved := self.settle(refused, own, credentials, context, settings, record=record)) is not None:
                     yield unsaved
                 yield refused
         for model_id in model_ids:  # before any token: the card says it first
@@ -103,7 +107,7 @@ class Playground:
                 if isinstance(event, Failure):
                     _complete_failure(event, own, streamed[event.model_id], first_token_at.get(event.model_id))
                 share = LEDGER.close(shares.pop(event.model_id, None))
-                if (unsaved := self.settle(event, own, credentials, context, settings, share)) is not None:
+                if (unsaved := self.settle(event, own, credentials, context, settings, share, record)) is not None:
                     yield unsaved
                 self._close_ticket(tickets.pop(event.model_id, None), event)
             yield event
@@ -205,10 +209,10 @@ class Playground:
         context: RunContext,
         settings: RunSettings,
         share: Share | None = None,
+        record: bool = True,
     ) -> Notice | None:
         """Price ``final`` (sets ``final.cost``), account its energy (``final.energy``, from ``share``, what a local
-        call used of this process) and record it. A store that cannot be written never breaks a run: the returned
-        Notice says the run was not saved."""
+        call used of this process) and, unless ``record`` is False, ``record`` it."""
         try:
             spec = self.catalog.get(final.model_id)
         except CatalogError:
@@ -222,9 +226,34 @@ class Playground:
                 hourly_usd=settings.hourly_usd,
             )
         final.energy = account(spec, final, share, self.store)
+        return self.record(final, request, credentials, context, settings) if record else None
+
+    def record(
+        self,
+        final: Result | Failure,
+        request: Request,
+        credentials: Credentials,
+        context: RunContext,
+        settings: RunSettings,
+        cell: Cell | None = None,
+    ) -> Notice | None:
+        """Write a settled ``final`` to history (sets ``final.history_id``), with its prompt-set ``cell`` in the same
+        transaction if given. A store that cannot be written never breaks a run: the returned Notice says the run
+        was not saved."""
+        try:
+            spec = self.catalog.get(final.model_id)
+        except CatalogError:
+            return None
         try:
             final.history_id = self.store.record(
-                context, spec, request, final, final.cost, secrets=self.secrets(credentials), store_io=settings.store_io
+                context,
+                spec,
+                request,
+                final,
+                final.cost,
+                secrets=self.secrets(credentials),
+                store_io=settings.store_io,
+                cell=cell,
             )
         except Exception as exc:  # a locked or full database, a dropped PostgreSQL connection
             log.warning("run not recorded: %s", type(exc).__name__)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
 from playground import models_cache
 from playground.backends.local_pool import POOL
-from playground.backends.openvino_genai import OpenVINOBackend
+from playground.backends.openvino_genai import SCHEDULER, OpenVINOBackend
 from playground.backends.registry import backend_for
 from playground.catalog import ModelSpec, load_catalog
 from playground.errors import BUSY
@@ -143,3 +144,17 @@ def test_the_reported_ttft_is_what_the_caller_waited(ov):
         final = event
     assert isinstance(final, Result), final
     assert abs(final.metrics.ttft_s - first) <= 0.05 * first, (final.metrics.ttft_s, first)
+
+
+def test_a_re_sent_thread_is_read_from_cached_pages_and_answers_the_same(ov):
+    """Prefix caching is on: a follow-up re-sends the whole thread, and the pipeline reads only what it has not
+    cached. Sent twice, a 700-token thread starts sooner the second time, with the very same greedy answer."""
+    assert SCHEDULER["enable_prefix_caching"]
+    facts = " ".join(f"Fact {i}: the garden has {i} pots of basil and {i + 1} of mint." for i in range(40))
+    thread = ({"role": "user", "content": facts}, {"role": "assistant", "content": "Noted, every fact."})
+    request = Request("generate", prompt="How many pots of mint in fact 7?", history=thread, params=GREEDY)
+    fresh, cached = run(ov, request)[-1], run(ov, replace(request, arrived=time.perf_counter()))[-1]
+    assert isinstance(fresh, Result) and isinstance(cached, Result), (fresh, cached)
+    assert fresh.metrics.input_tokens == cached.metrics.input_tokens > 600
+    assert cached.text == fresh.text
+    assert cached.metrics.ttft_s < fresh.metrics.ttft_s, (cached.metrics.ttft_s, fresh.metrics.ttft_s)

@@ -17,8 +17,7 @@ def test_clip_keeps_short_text_and_marks_a_cut():
     assert clipped.endswith(f"{1000 - clipped.count('x')} more characters not stored]")
 
 
-def test_excess_and_settings(monkeypatch):
-    assert Retention(max_runs=10).excess(12) == 2 and Retention(max_runs=10).excess(3) == 0
+def test_settings(monkeypatch):
     monkeypatch.setenv(MAX_RUNS_SETTING, "7")
     assert Retention.from_env().max_runs == 7
     monkeypatch.setenv(MAX_RUNS_SETTING, "-1")  # nonsense falls back to the default, never to "keep nothing"

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -27,9 +28,11 @@ from playground.events import Credentials, Failure, GenParams, Request, Result
 from playground.hardware import detect
 from playground.metrics import CallMetrics
 from playground.pricing import Cost, cost_of
+from playground.retention import Retention
 from playground.runner import final_of
 from playground.store import (
     STORE_IO,
+    Cell,
     Store,
     default_path,
     default_url,
@@ -224,6 +227,71 @@ def test_concurrent_writers_on_one_database(db_url, catalog):
     assert len(runs) == 400 and runs["id"].is_unique
     assert sorted(runs["output"]) == sorted(f"{w}:{i}" for w in range(8) for i in range(50))
     for store in stores:
+        store.close()
+
+
+def test_a_cell_and_its_history_row_land_together_or_not_at_all(db_url, catalog):
+    """A prompt-set cell and its generation's run are one transaction: the cell points at its run, and a cell that
+    cannot be written (its (run, row, model) is already taken) takes the run down with it. Pruning keeps the newest
+    runs on either engine."""
+    store = Store(db_url, Retention(max_runs=2))
+    spec = catalog.get("smollm2-135m")
+    store.create_prompt_set_run("set1", {"name": "s", "rows": []}, [spec.id], {})
+
+    def answer(row: int, text: str) -> int:
+        cell = Cell("set1", row, spec.id, {"answer": text, "checks": [], "verdict": "pass"})
+        return store.record("prompt_sets", spec, HELLO, Result(spec.id, text, CallMetrics(0.1, 0.2)), None, cell=cell)
+
+    try:
+        first = answer(0, "Paris")
+        (cell,) = store.prompt_set_cells("set1")
+        assert cell["history_id"] == first and store.runs()["id"].tolist() == [first]
+        with pytest.raises(sa.exc.IntegrityError):
+            answer(0, "Lyon")  # the same cell twice: the UNIQUE constraint fails after the run's INSERT
+        assert store.runs()["output"].tolist() == ["Paris"], "the failed cell's run was kept without it"
+        assert [c["answer"] for c in store.prompt_set_cells("set1")] == ["Paris"]
+        later = [answer(row, f"answer {row}") for row in (1, 2)]
+        assert store.runs()["id"].tolist() == later  # at most two runs: the oldest went
+        assert len(store.prompt_set_cells("set1")) == 3  # cells stay (history_id may outlive its pruned run)
+    finally:
+        store.close()
+
+
+def test_runs_that_wait_are_committed_together_each_with_its_own_id_and_a_bad_one_fails_alone(db_url, catalog):
+    """Group commit: while a commit is under way (here: the writer's turn held), ten runs with cells queue up; the
+    next commit writes them together, each caller gets its own run's id, and the one whose cell is already stored
+    fails alone, its run not kept."""
+    store = Store(db_url)
+    spec = catalog.get("smollm2-135m")
+    store.create_prompt_set_run("set1", {"name": "s", "rows": []}, [spec.id], {})
+    store.record_cell("set1", 3, spec.id, {"answer": "stored before", "checks": [], "verdict": "pass"})
+    outcomes: dict[int, int | BaseException] = {}
+
+    def answer(row: int) -> None:
+        cell = Cell("set1", row, spec.id, {"answer": f"answer {row}", "checks": [], "verdict": "pass"})
+        try:
+            final = Result(spec.id, f"answer {row}", CallMetrics(0.1, 0.2))
+            outcomes[row] = store.record("prompt_sets", spec, HELLO, final, None, cell=cell)
+        except BaseException as exc:
+            outcomes[row] = exc
+
+    try:
+        with store._run_writer._turn:
+            threads = [threading.Thread(target=answer, args=(row,)) for row in range(10)]
+            for thread in threads:
+                thread.start()
+            while len(store._run_writer._pending) < 10:
+                time.sleep(0.01)
+        for thread in threads:
+            thread.join()
+        assert isinstance(outcomes.pop(3), sa.exc.IntegrityError)
+        runs = store.runs().set_index("id")
+        assert sorted(outcomes) == [r for r in range(10) if r != 3] and len(runs) == 9
+        assert all(runs.loc[run_id, "output"] == f"answer {row}" for row, run_id in outcomes.items())
+        cells = {c["row_index"]: c for c in store.prompt_set_cells("set1")}
+        assert cells[3]["answer"] == "stored before" and cells[3]["history_id"] is None
+        assert all(cells[row]["history_id"] == run_id for row, run_id in outcomes.items())
+    finally:
         store.close()
 
 

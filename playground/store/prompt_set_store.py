@@ -1,14 +1,16 @@
 """The store's part for prompt sets: a run of a set (its rows, models and params) and one cell per (row, model).
 
 A cell is written once, as its answer is checked, so a page that reopens a run (another tab, another replica)
-reads every cell done so far; its generation is also an ordinary run in ``runs`` (``history_id``). A person's
-pass/fail and comment are the only later changes.
+reads every cell done so far; its generation is also an ordinary run in ``runs`` (``history_id``), written in the
+same transaction (``Store.record(..., cell=Cell(...))``): history and the matrix never disagree about a cell, and
+a cell costs one commit, not two. A person's pass/fail and comment are the only later changes.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -18,6 +20,16 @@ from playground.redact import scrub
 from playground.store.schema import prompt_set_cells, prompt_set_runs
 
 MANUAL_VERDICTS = ("pass", "fail")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One checked cell of a run: ``values`` holds the columns of prompt_set_cells (answer, checks, verdict...)."""
+
+    run_id: str
+    row_index: int
+    model_id: str
+    values: dict
 
 
 class PromptSetStore:
@@ -54,15 +66,23 @@ class PromptSetStore:
             conn.execute(query.values(status=status, finished_at=time.time()))
 
     def record_cell(self, run_id: str, row_index: int, model_id: str, cell: dict, secrets: Iterable[str] = ()) -> None:
-        """One checked cell, in one INSERT. ``cell`` holds the columns of prompt_set_cells; the answer and the
-        error are scrubbed of ``secrets`` and clipped like history's texts."""
-        hidden = tuple(s for s in secrets if s)
-        values = dict(cell)
+        """One checked cell on its own, in one INSERT (a run's cells come with their generation's history row,
+        through ``Store.record``)."""
+        values = self._cell_row(Cell(run_id, row_index, model_id, cell), tuple(s for s in secrets if s))
+        with self._begin() as conn:
+            conn.execute(sa.insert(prompt_set_cells), values)
+
+    def _cell_row(self, cell: Cell, hidden: tuple[str, ...]) -> dict:
+        """The cell's row: its answer and error scrubbed of ``hidden`` and clipped like history's texts."""
+        values = dict(cell.values)
         for name in ("answer", "error"):
             values[name] = self.retention.clip(scrub(values.get(name), hidden))
-        values |= {"run_id": run_id, "row_index": row_index, "model_id": model_id, "created_at": time.time()}
-        with self._begin() as conn:
-            conn.execute(sa.insert(prompt_set_cells).values(values))
+        return values | {
+            "run_id": cell.run_id,
+            "row_index": cell.row_index,
+            "model_id": cell.model_id,
+            "created_at": time.time(),
+        }
 
     def mark_cell(self, run_id: str, row_index: int, model_id: str, manual_verdict: str | None, comment: str) -> None:
         """A person's pass/fail (None: back to the checks' verdict) and comment on one cell."""

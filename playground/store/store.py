@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import time
 from collections.abc import Iterable
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,8 @@ from playground.redact import scrub
 from playground.retention import Retention
 from playground.store.engine import as_url, connect, upgrade
 from playground.store.frames import json_rows
-from playground.store.prompt_set_store import PromptSetStore
+from playground.store.group_commit import RunWriter
+from playground.store.prompt_set_store import Cell, PromptSetStore
 from playground.store.room_results import RoomResultsStore
 from playground.store.schema import (
     RUN_COLUMNS,
@@ -99,6 +102,12 @@ class Store(TrustStore, PromptSetStore, RoomResultsStore):
         self.engine = connect(self.url)
         upgrade(self.engine)
         self._closed = False
+        # the newest max_runs stay: anything at or below the id just past them goes (one statement, not COUNT + DELETE)
+        past_the_newest = sa.select(runs.c.id).order_by(runs.c.id.desc()).limit(1).offset(self.retention.max_runs)
+        self._run_writer = RunWriter(self._begin, sa.delete(runs).where(runs.c.id <= past_the_newest.scalar_subquery()))
+        # this process's SQLite writers queue on a lock, woken the moment it frees, not in SQLite's busy handler,
+        # which sleeps 1, 2, 5, 10... ms between tries (other processes still meet that handler)
+        self._writing = threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
 
     @property
     def path(self) -> Path | None:
@@ -116,11 +125,13 @@ class Store(TrustStore, PromptSetStore, RoomResultsStore):
             raise sa.exc.ResourceClosedError("This store is closed.")
         return self.engine.connect()
 
+    @contextmanager
     def _begin(self):
         """A connection in a transaction that commits when the block ends (rolls back on an error)."""
         if self._closed:
             raise sa.exc.ResourceClosedError("This store is closed.")
-        return self.engine.begin()
+        with self._writing, self.engine.begin() as conn:
+            yield conn
 
     # ------------------------------------------------------------ settings (never keys)
     def get_setting(self, name: str, default: Any = None) -> Any:
@@ -141,10 +152,13 @@ class Store(TrustStore, PromptSetStore, RoomResultsStore):
         cost: Cost | None,
         secrets: Iterable[str] = (),
         store_io: bool | None = None,
+        cell: Cell | None = None,
     ) -> int:
         """Store one finished run and return its id. ``context`` says who and where (a bare page name is accepted);
         ``secrets`` (the session's keys) are scrubbed from every text field; ``store_io`` None means the saved
-        setting (default: store)."""
+        setting (default: store). ``cell``: the prompt-set cell this run answered, written in the same transaction
+        with this run's id as its ``history_id`` (both rows land, or neither). Runs recorded at the same moment
+        share one commit (``group_commit.RunWriter``); each call returns once its own run is committed."""
         if isinstance(context, str):
             context = RunContext(context)
         if store_io is None:
@@ -198,12 +212,7 @@ class Store(TrustStore, PromptSetStore, RoomResultsStore):
             "partial": int(bool(isinstance(final, Failure) and final.partial_text)),
             **_energy_columns(getattr(final, "energy", None)),
         }
-        with self._begin() as conn:
-            run_id = conn.execute(sa.insert(runs).values(row).returning(runs.c.id)).scalar_one()
-            if excess := self.retention.excess(conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar_one()):
-                oldest = sa.select(runs.c.id).order_by(runs.c.id).limit(excess).scalar_subquery()
-                conn.execute(sa.delete(runs).where(runs.c.id.in_(oldest)))
-            return run_id
+        return self._run_writer.write(row, None if cell is None else self._cell_row(cell, hidden))
 
     def runs(
         self,
