@@ -128,7 +128,7 @@ def _stream_turn(catalog: Catalog, state: BattleState, request, credentials: Cre
     both are complete, so their speed does not give the models away."""
     battle, room = state.battle, state.room
     if state.past:
-        st.markdown(f"**{_('You')}:** {safe_markdown(state.request.prompt)}")
+        _show_question(state.request.prompt)
     together = arena.reveal_together(catalog, battle)
     status = st.empty()
     if together:
@@ -190,11 +190,17 @@ def _answers(state: BattleState, side: str) -> str:
     return "\n\n".join(_text(finals.get(model_id)) for _prompt, finals in [*state.past, ("", state.finals)])
 
 
+def _show_question(prompt: str) -> None:
+    """A follow-up the student asked, between the turns' answers."""
+    you = _("You")  # outside the f-string, where the extractor sees it
+    st.markdown(f"**{you}:** {safe_markdown(prompt)}")
+
+
 def _show_past(state: BattleState) -> None:
     """The earlier turns of a battle, blind until the vote."""
     for number, (prompt, finals) in enumerate(state.past, 1):
         if number > 1:
-            st.markdown(f"**{_('You')}:** {safe_markdown(prompt)}")
+            _show_question(prompt)
         for side, column in zip(SIDES, st.columns(2)):
             with column:
                 if number == 1:
@@ -218,7 +224,7 @@ def show_battle(catalog: Catalog, state: BattleState) -> None:
     """The battle after a rerun: blind until this session voted, then every card names its model."""
     _show_past(state)
     if state.past:
-        st.markdown(f"**{_('You')}:** {safe_markdown(state.request.prompt)}")
+        _show_question(state.request.prompt)
     for side, column in zip(SIDES, st.columns(2)):
         model_id = state.model_of(side)
         final = state.finals.get(model_id)
@@ -239,7 +245,8 @@ def show_battle(catalog: Catalog, state: BattleState) -> None:
 
 def _reveal_header(spec: ModelSpec) -> None:
     st.markdown(f"**{spec.display_name}** {openness_badge(spec.openness)}")
-    st.caption(f"{spec.license} · {spec.params or _('size not published')}")
+    size = spec.params or _("size not published")
+    st.caption(f"{spec.license} · {size}")
 
 
 def vote_or_outcome(state: BattleState, state_key: str) -> None:

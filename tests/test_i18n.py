@@ -181,6 +181,25 @@ def test_the_source_has_no_string_missing_from_the_catalog(tmp_path):
     translated = {(m.context, str(m.id)) for m in catalog_messages() if m.string and all(m.string)}
     missing = sorted(extracted - translated, key=str)
     assert not missing, f"run `make i18n` and translate: {missing[:10]}"
+    unused = sorted({(m.context, str(m.id)) for m in catalog_messages()} - extracted, key=str)
+    assert not unused, f"in the .po but nowhere in the code (or inside an f-string, which pybabel skips): {unused[:10]}"
+
+
+def test_no_message_is_marked_inside_an_f_string():
+    """pybabel does not look inside f-strings: a _() there is translated today and silently dropped by the next
+    `make i18n` (which keeps only what it extracts)."""
+    import ast
+
+    found = []
+    for path in [
+        REPO / "app.py",
+        *[p for d in ("components", "pages", "playground") for p in (REPO / d).rglob("*.py")],
+    ]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                calls = [c for c in ast.walk(node) if isinstance(c, ast.Call) and getattr(c.func, "id", "") == "_"]
+                found += [f"{path.relative_to(REPO)}:{c.lineno}" for c in calls]
+    assert not found, found
 
 
 def test_language_codes_formats_and_fallback():
