@@ -209,11 +209,16 @@ def describe_exercise(catalog: Catalog, exercise: rooms.Exercise) -> None:
     else:
         st.markdown("> " + safe_markdown(exercise.prompt).replace("\n", "\n> "))
     if exercise.blind:
-        st.caption(
-            _("A blind battle: two of {n} models answer; vote for the better answer, then see who they were.").format(
-                n=len(exercise.models)
+        if len(exercise.models) == 2:
+            st.caption(
+                _("A blind battle: both models answer unnamed; vote for the better answer, then see who they were.")
             )
-        )
+        else:
+            st.caption(
+                _(
+                    "A blind battle: two of {n} models answer; vote for the better answer, then see who they were."
+                ).format(n=len(exercise.models))
+            )
     else:
         st.caption(_("Models: {names}").format(names=", ".join(catalog.get(m).label for m in exercise.models)))
 
