@@ -97,7 +97,7 @@ class _Live:
 def _column(spec: ModelSpec, thread: Thread, conversation: Conversation, ask: Asking) -> _Live | None:
     st.markdown(f"**{spec.display_name}** {openness_badge(spec.openness)}")
     st.caption(f"{spec.runtime} {spec.precision}".strip() if spec.is_local else spec.params or "")
-    card = None
+    card, drawn_finished = None, True
     for turn in thread.turns:
         with st.chat_message("user"):
             st.markdown(safe_markdown(turn.user))
@@ -105,24 +105,26 @@ def _column(spec: ModelSpec, thread: Thread, conversation: Conversation, ask: As
             if turn.trim is not None:
                 st.caption(":material/content_cut: " + turn.trim.describe())
             card = Card(spec, notice=st.empty(), body=st.empty(), footer=st.container())
-            if turn.done.is_set():
+            # looked at once: an answer that ends while this column is drawn (an API's 58 ms) is finished by the
+            # stream loop, not left as an empty card
+            if drawn_finished := turn.done.is_set():
                 card.finish(turn.final, show_text, turn.notices)
     totals = st.empty()
     totals.caption(totals_line(thread.totals()))
     controls = st.empty()
-    _controls(controls, thread, conversation, ask)
+    _controls(controls, thread, conversation, ask, running=not drawn_finished)
     last = thread.turns[-1] if thread.turns else None
-    return _Live(card, last, totals, controls, thread, conversation, ask) if last and not last.done.is_set() else None
+    return _Live(card, last, totals, controls, thread, conversation, ask) if last and not drawn_finished else None
 
 
-def _controls(slot, thread: Thread, conversation: Conversation, ask: Asking) -> None:
+def _controls(slot, thread: Thread, conversation: Conversation, ask: Asking, running: bool) -> None:
     if not thread.turns:
         slot.empty()
         return
     model_id, last = thread.model_id, thread.turns[-1]
     with slot.container():
         first, copy, _spare = st.columns(3)  # the first is always filled: it replaces Stop in place
-        if not last.done.is_set():
+        if running:  # as the card was drawn: the stream loop redraws these once it has drawn the end
             first.button(
                 _("Stop"),
                 key=f"chat_stop_{model_id}",
@@ -152,7 +154,7 @@ def _stream(live: dict[str, _Live | None]) -> None:
             if turn.done.is_set():
                 card.finish(turn.final, show_text, turn.notices)
                 column.totals.caption(totals_line(column.thread.totals()))
-                _controls(column.controls, column.thread, column.conversation, column.ask)
+                _controls(column.controls, column.thread, column.conversation, column.ask, running=False)
                 running.remove(column)
             elif turn.text:
                 card.stream(turn.text)
