@@ -73,6 +73,7 @@ class Card:
     footer: st.delta_generator.DeltaGenerator
     drawn_at: float = 0.0
     passing: bool = False  # the notice slot shows something that ends when tokens come (place in line, reading)
+    showing: str = ""  # what the passing notice says now: a page polling every 30 ms redraws it only when it changes
     kept: list[str] = field(default_factory=list)  # notices that stay on the card (a cut prompt, a language)
 
     @classmethod
@@ -90,24 +91,26 @@ class Card:
         """Show the answer so far, at most every STREAM_INTERVAL_S: tokens between redraws are kept, not lost."""
         if self.passing:  # the model has started on it: "in line" or "reading the prompt" is over
             self._show_kept()
-            self.passing = False
+            self.passing, self.showing = False, ""
         if (now := time.monotonic()) - self.drawn_at >= STREAM_INTERVAL_S:
             self.drawn_at = now
             self.body.markdown(safe_markdown(text) + " ▌")
 
     def waiting(self, event: Waiting) -> None:
-        self.notice.info(waiting_line(event), icon=":material/hourglass_top:")
-        self.passing = True
+        if (line := waiting_line(event)) != self.showing:
+            self.notice.info(line, icon=":material/hourglass_top:")
+            self.passing, self.showing = True, line
 
     def progress(self, message: str) -> None:
         """Work before the first token (loading, reading the prompt): shown until the answer starts."""
-        self.notice.info(safe_markdown(message))
-        self.passing = True
+        if message != self.showing:
+            self.notice.info(safe_markdown(message))
+            self.passing, self.showing = True, message
 
     def keep(self, message: str) -> None:
         self.kept.append(message)
         self._show_kept()
-        self.passing = False
+        self.passing, self.showing = False, ""
 
     def _show_kept(self) -> None:
         if self.kept:
