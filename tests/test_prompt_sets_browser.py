@@ -40,6 +40,15 @@ def row_details(page) -> int:
     return sum(bool(re.search(r"\b(capital-france|json-person|sky-colour): ", t)) for t in titles)
 
 
+def rows_settle_at(page, expected: int, seconds: float = 30) -> int:
+    """How many rows the matrix shows once it shows ``expected`` or ``seconds`` pass: a toggle's rerun can end after
+    the status widget was last looked for, leaving the old rows on the page a moment longer."""
+    deadline = time.monotonic() + seconds
+    while (shown := row_details(page)) != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    return shown
+
+
 def start_run(page, max_tokens: int, button: str) -> str:
     tokens = page.get_by_label(re.compile("Max new tokens|最大新词元数"))
     tokens.fill(str(max_tokens))
@@ -92,10 +101,11 @@ def test_run_close_the_tab_reopen_filter_export_rerun_and_diff(browser, app, art
         }  # fmt: skip
     page.get_by_text("Failures only").click()
     wait_idle(page)
-    assert row_details(page) == len(failing)
+    assert rows_settle_at(page, len(failing)) == len(failing)
     screenshot_whole_page(page, artifacts / "prompt-sets-failures.png")
     page.get_by_text("Failures only").click()
     wait_idle(page)
+    assert rows_settle_at(page, 3) == 3
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Export CSV").click()
