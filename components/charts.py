@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from components.language import openness_words
 from playground.i18n import N_, _
 from playground.pricing import BreakEven, SelfHosted, api_line, break_evens, hosted_staircase
 
@@ -14,7 +15,7 @@ LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=LEGEND_BELOW, height=4
 
 
 def _model_axis(runs) -> list[str]:
-    return runs["model_name"] + " · " + runs["openness"].map({"open": _("open"), "closed": _("closed")})
+    return runs["model_name"] + " · " + openness_words(runs["openness"])
 
 
 def latency(runs) -> go.Figure:

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components.charts import LEGEND_BELOW
+from components.language import openness_words
 from components.settings import hourly_rate
 from playground import Catalog, LabelledSet, ModelEvaluation, Result, format_usd, prediction_rows
 from playground.classify import agreement, same_labels
@@ -173,15 +174,24 @@ def confusion_chart(name: str, ev: ModelEvaluation) -> go.Figure:
     return fig
 
 
+def show_model_table(table: pd.DataFrame, titles: dict[str, str], column_config: dict) -> None:
+    """One row per model (a batch evaluation's scores, a prompt set's pass rates), headed and worded in the page's
+    language."""
+    st.dataframe(
+        table.assign(Openness=openness_words(table["Openness"])).rename(columns=titles),
+        hide_index=True,
+        width="stretch",
+        column_config=column_config,
+    )
+
+
 def show_batch_report(catalog: Catalog, data: LabelledSet, evaluations: dict[str, ModelEvaluation]) -> None:
     table = summary(catalog, evaluations)
     titles = column_titles()
-    shown = table.assign(Openness=table["Openness"].map({"open": _("open"), "closed": _("closed")}))
-    st.dataframe(
-        shown.rename(columns=titles),
-        hide_index=True,
-        width="stretch",
-        column_config={
+    show_model_table(
+        table,
+        titles,
+        {
             titles["Accuracy"]: st.column_config.NumberColumn(format="percent"),
             titles["Macro-F1"]: st.column_config.NumberColumn(format="%.3f"),
             titles["Mean latency (s)"]: st.column_config.NumberColumn(

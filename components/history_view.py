@@ -14,7 +14,7 @@ import streamlit as st
 
 from components import charts
 from components.clock import time_title, visitor_times
-from components.language import fixed_labels
+from components.language import fixed_labels, openness_words
 from components.session import get_store
 from playground import Catalog
 from playground.access import Scope
@@ -149,7 +149,7 @@ def render_runs(runs: pd.DataFrame, viewer: Scope) -> None:
     shown = shown.assign(
         time=visitor_times(runs["ts"]),
         page=shown["page"].map(lambda p: _(PAGES[p]) if p in PAGES else p),
-        openness=shown["openness"].map({"open": _("open"), "closed": _("closed")}),
+        openness=openness_words(shown["openness"]),
         hardware=shown["hardware"].map(lambda h: display_hardware(h) if isinstance(h, str) else h),
     )
     text = shown.select_dtypes(include=["object", "str"]).columns  # a missing text is blank, never the word "None"

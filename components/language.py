@@ -37,6 +37,11 @@ def apply_language() -> str:
     return language
 
 
+def openness_words(values):
+    """A column of "open"/"closed" in the page's language, for tables and chart labels."""
+    return values.map({"open": _("open"), "closed": _("closed")})
+
+
 def _chosen() -> None:
     st.session_state[LANGUAGE] = st.session_state[SWITCH]
     st.query_params["lang"] = st.session_state[SWITCH]

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 import playground.prompt_set_report as report
-from components.classify_view import accuracy_scatter
+from components.classify_view import accuracy_scatter, show_model_table
 from components.language import fixed_labels
 from components.session import get_playground, get_store, run_context, session_id
 from components.settings import run_settings
@@ -174,12 +174,10 @@ def show_scores(catalog: Catalog, run: dict, cells: list[dict]) -> None:
         "Mean latency (s)": _("Mean latency (s)"),
         "Cost (USD)": _("Cost (USD)"),
     }
-    shown = table.assign(Openness=table["Openness"].map({"open": _("open"), "closed": _("closed")}))
-    st.dataframe(
-        shown.rename(columns=titles),
-        hide_index=True,
-        width="stretch",
-        column_config={
+    show_model_table(
+        table,
+        titles,
+        {
             titles["Pass rate"]: st.column_config.NumberColumn(format="percent"),
             titles["Mean latency (s)"]: st.column_config.NumberColumn(
                 format="%.2f", help=_("The model's own time per answer: wait in line and model load left out.")
