@@ -151,21 +151,10 @@ class LocalBackend:
         line = admission.line_for((*key, type(self).__name__), spec.id, self.slots(), limits.max_queue())
 
         def work(ticket: admission.Ticket) -> Iterator:
-            if not POOL.is_loaded(key):
-                yield Notice(
-                    spec.id,
-                    _("Loading {name} (first use in this server process)...").format(name=spec.display_name),
-                    progress=True,
-                )
-            try:
-                loaded, load_s = POOL.get(key, lambda: self.load(location))
-            except Exception as exc:  # a broken folder or an incompatible checkpoint
-                yield Failure(
-                    spec.id,
-                    _("Could not load {name}: {error}").format(name=spec.display_name, error=exc),
-                    hint=_("Check the source '{source}'.").format(source=spec.source),
-                )
+            hint = _("Check the source '{source}'.").format(source=spec.source)
+            if (found := (yield from _pooled(spec, key, lambda: self.load(location), hint))) is None:
                 return
+            loaded, load_s = found
             yield from line.wait_turn(ticket)
             queue_s = max(0.0, ticket.admitted - request.arrived - load_s)  # in line, not loading
             for event in self.serve(loaded, spec, request):
@@ -239,7 +228,12 @@ def load_shared(spec: ModelSpec, source, load: Callable[[str], Any]):
             spec.id, _("{name} is not on this machine.").format(name=spec.display_name), hint=source.missing_hint
         )
         return None
-    key = (spec.id, source.location)
+    return (yield from _pooled(spec, (spec.id, source.location), lambda: load(source.location), source.missing_hint))
+
+
+def _pooled(spec: ModelSpec, key: tuple[str, str], loader: Callable[[], Any], hint: str):
+    """The model under ``key`` from the pool, loaded by ``loader`` the first time with a Notice while it loads;
+    returns ``(loaded, load_s)``, or None after a Failure saying why it could not load (with ``hint``)."""
     if not POOL.is_loaded(key):
         yield Notice(
             spec.id,
@@ -247,13 +241,9 @@ def load_shared(spec: ModelSpec, source, load: Callable[[str], Any]):
             progress=True,
         )
     try:
-        return POOL.get(key, lambda: load(source.location))
-    except Exception as exc:  # a broken or half-written build
-        yield Failure(
-            spec.id,
-            _("Could not load {name}: {error}").format(name=spec.display_name, error=exc),
-            hint=source.missing_hint,
-        )
+        return POOL.get(key, loader)
+    except Exception as exc:  # a broken folder, a half-written build, an incompatible checkpoint
+        yield Failure(spec.id, _("Could not load {name}: {error}").format(name=spec.display_name, error=exc), hint=hint)
         return None
 
 
