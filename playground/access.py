@@ -140,7 +140,8 @@ class ServerSettings:
         self.store = store
 
     def get(self, name: str) -> Any:
-        return self.all()[name]
+        """One setting, in one read of its row (a run asks for its electricity zone)."""
+        return _parsed(SETTINGS[name], self.store.get_setting(SERVER_PREFIX + name), self.fallback(name))
 
     def all(self) -> dict[str, Any]:
         """Every setting in one read of the store (a call checks several)."""
