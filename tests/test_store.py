@@ -350,7 +350,7 @@ price_ref = "gpt-4o-mini"
     if store.path is not None:
         assert {p.name for p in files} >= {"store.sqlite", "store.sqlite-wal", "runs.csv", "runs.json"}
     for path in files:
-        data = path.read_bytes()
+        data = read_unless_gone(path)
         assert key.encode() not in data and self_hosted_key.encode() not in data, path
         assert b"7c1e9b2f0d4a" not in data and b"5e8d2a91" not in data, path
     store.close()
