@@ -13,8 +13,7 @@ import uuid
 import streamlit as st
 
 from playground import Catalog, Credentials, Endpoint, Playground, RunContext, load_catalog
-from playground.access import ADMIN, INSTRUCTOR, STUDENT, Scope, ServerSettings
-from playground.credentials import SELF_HOSTED_URL, self_hosted_key
+from playground.access import ADMIN, INSTRUCTOR, STUDENT, Scope, ServerSettings, server_secret
 from playground.store import Store, default_url
 
 KEYS = "api_keys"  # session_state: provider id -> key typed in the sidebar
@@ -88,16 +87,9 @@ def run_context(page: str, **tags) -> RunContext:
     return RunContext(page, session_id=viewer.session_id, role=viewer.role, instructs=viewer.rooms, **tags)
 
 
-def _secret(name: str) -> str:
-    try:
-        return str(st.secrets.get(name, ""))
-    except Exception:  # no secrets.toml at all is the normal case
-        return ""
-
-
 def configured_setting(name: str) -> str:
     """A server setting from .streamlit/secrets.toml, else the environment (empty when neither has it)."""
-    return _secret(name) or os.environ.get(name, "")
+    return server_secret(name)
 
 
 def session_keys() -> dict[str, str]:
@@ -105,26 +97,13 @@ def session_keys() -> dict[str, str]:
 
 
 def credentials(catalog: Catalog) -> Credentials:
-    """This session's keys, then st.secrets; the engine falls back to the environment.
-
-    The server's self-hosted key (``PLAYGROUND_SELF_HOSTED_KEY``) goes only to the URL it was configured with: a
-    student who types another base URL sends their own key or none, never the instructor's."""
-    keys = {}
-    for provider in catalog.providers.values():
-        if key := session_keys().get(provider.id) or (provider.key_env and _secret(provider.key_env)):
-            keys[provider.id] = key  # the self-hosted one too: every key a run could see is scrubbed from history
+    """What this session typed: its keys and its self-hosted endpoint. The server's own keys never pass through
+    here; the engine adds them per call (``playground.credentials.resolve_access``), which also keeps the server's
+    self-hosted key to the URL it was configured for."""
+    keys = {pid: key for pid in catalog.providers if (key := session_keys().get(pid))}
     url = st.session_state.get("self_hosted_url", "").strip()
     model = st.session_state.get("self_hosted_model", "").strip()
-    self_hosted = None
-    if url and model:
-        key_env = catalog.providers["self-hosted"].key_env
-        key = self_hosted_key(
-            url,
-            typed_key=session_keys().get("self-hosted", ""),
-            configured_url=_secret(SELF_HOSTED_URL) or os.environ.get(SELF_HOSTED_URL, ""),
-            configured_key=_secret(key_env) or os.environ.get(key_env, ""),
-        )
-        self_hosted = Endpoint(url, model, key)
+    self_hosted = Endpoint(url, model, session_keys().get("self-hosted", "")) if url and model else None
     return Credentials(api_keys=keys, self_hosted=self_hosted)
 
 

@@ -54,19 +54,26 @@ class Scope:
 
 
 def server_secret(name: str) -> str:
-    """A server-side setting from the environment, else from ``.streamlit/secrets.toml`` (the engine reads the
-    file itself, so it works without Streamlit). Empty when neither has it."""
-    if value := os.environ.get(name, ""):
-        return value
+    """A server-side setting from ``.streamlit/secrets.toml``, else the environment; empty when neither has it.
+
+    The file wins, as it does under Streamlit (which copies a secrets file's top-level values into ``os.environ``).
+    The engine reads the file itself, so it works without Streamlit."""
     for path in [Path(p) for p in os.environ.get(SECRETS_FILES_ENV, "").split()] or SECRETS_FILES:
-        try:
-            with open(path.expanduser(), "rb") as file:
-                value = tomllib.load(file).get(name, "")
-        except (OSError, tomllib.TOMLDecodeError):
-            continue
+        value = _secrets_in(path.expanduser()).get(name)
         if value not in ("", None):
             return str(value)
-    return ""
+    return os.environ.get(name, "")
+
+
+def _secrets_in(path: Path) -> dict[str, Any]:
+    """A secrets file's contents; empty when it is missing or unreadable (no secrets.toml is the normal case).
+
+    Read on every lookup, never cached: it holds keys, and a small TOML parses in microseconds."""
+    try:
+        with open(path, "rb") as file:
+            return tomllib.load(file)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
 
 
 # ---------------------------------------------------------------- server-wide settings (the admin's alone)

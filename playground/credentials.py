@@ -1,7 +1,7 @@
 """Which key goes to which URL: pure functions, no side effects.
 
-A model's access is decided from the session's credentials first, then the server's configuration (its environment,
-else ``.streamlit/secrets.toml``: ``access.server_secret``). It also says whether the call spends the server's key
+A model's access is decided from the session's credentials first, then the server's configuration (its
+``.streamlit/secrets.toml``, else its environment: ``access.server_secret``). It also says whether the call spends the server's key
 or endpoint, which ``playground.budget`` caps: one place knows where a key came from. Deciding it moves
 no load balancer and opens no connection, so a model picker may ask on every redraw; the endpoint pool is asked for
 a URL only inside a call (``playground.endpoints.failover``).
@@ -81,5 +81,5 @@ def resolve_access(spec: ModelSpec, provider: ProviderSpec, credentials: Credent
                 ".streamlit/secrets.toml."
             ).format(env=provider.key_env),
         )
-    # a key the session typed that is the server's own (the page passes secrets.toml's keys on) spends the server's
+    # a typed key that is the server's own still spends the server's money
     return Access(split_urls(provider.base_urls or provider.base_url), spec.source, key or NO_KEY, own in ("", server))

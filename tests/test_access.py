@@ -24,6 +24,7 @@ from playground.access import (
     ServerSettings,
     room_target,
     scrypt_equal,
+    server_secret,
 )
 from playground.errors import InputError
 from playground.store import Store, to_csv, to_json
@@ -67,6 +68,22 @@ def test_only_the_admin_changes_server_wide_settings(store, monkeypatch):
     settings.set(Scope("root", role=ADMIN), "budget_session_usd", 1.25)
     settings.set(Scope("root", role=ADMIN), "budget_day_usd", 3)
     assert settings.get("budget_session_usd") == 1.25 and settings.get("budget_day_usd") == 3.0  # over the env
+
+
+def test_a_server_setting_comes_from_secrets_toml_first_then_the_environment(monkeypatch, tmp_path):
+    """The order Streamlit itself gives them (it copies a secrets file's values into os.environ), so the engine and
+    the pages agree on which key is the server's."""
+    secrets = tmp_path / "secrets.toml"
+    monkeypatch.setenv("STREAMLIT_SECRETS_FILES", f"{tmp_path / 'missing.toml'} {secrets}")
+    monkeypatch.setenv("PLAYGROUND_ELECTRICITY_ZONE", "FRA")
+    assert server_secret("PLAYGROUND_ELECTRICITY_ZONE") == "FRA"  # no file yet: the environment
+    secrets.write_text('PLAYGROUND_ELECTRICITY_ZONE = "SWE"\n')
+    assert server_secret("PLAYGROUND_ELECTRICITY_ZONE") == "SWE"
+    secrets.write_text('PLAYGROUND_ELECTRICITY_ZONE = "CHN"\n')  # an edit is seen at once: nothing cached
+    assert ServerSettings.fallback("electricity_zone") == "CHN"
+    secrets.write_text("not = toml = at all")
+    assert server_secret("PLAYGROUND_ELECTRICITY_ZONE") == "FRA"
+    assert server_secret("PLAYGROUND_NOT_SET_ANYWHERE") == ""
 
 
 def test_twenty_wrong_pins_across_reloads_wait_longer_each_time_then_the_right_one_works(db_url):
