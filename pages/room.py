@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from components import room_view
+from components import room_doors, room_view
 from components.answer import safe_markdown
-from components.session import credentials, get_catalog, get_store, scope, server_settings, session_id, unlocked_rooms
-from playground import InputError, rooms
-from playground.access import LockedOut, Lockout, may_create_rooms, room_target
+from components.session import credentials, get_catalog, get_store, unlocked_rooms
+from playground import rooms
 from playground.i18n import _
 
 catalog = get_catalog()
@@ -16,35 +15,7 @@ unlocked = unlocked_rooms()
 code = rooms.normalize_code(st.query_params.get("room", ""))
 
 if code is None:
-    st.title(_("Classroom"))
-    join, create = st.columns(2)
-    with join, st.form("join_room"):
-        st.subheader(_("Join a room"))
-        typed = st.text_input(_("Room code"), placeholder="ABCD2345")
-        if st.form_submit_button(_("Join")):
-            if (found := rooms.normalize_code(typed)) and store.get_room(found):
-                st.query_params["room"] = found
-                st.rerun()
-            st.warning(_("There is no room with this code. Check the code the instructor gave out."))
-    if not may_create_rooms(server_settings()["room_creation"], scope()):
-        create.info(_("On this server only the admin creates rooms. Ask for a room code."))
-        st.stop()
-    with create, st.form("create_room"):
-        st.subheader(_("Create a room"))
-        title = st.text_input(_("Title"), value=_("Open vs closed models"), max_chars=120)
-        pin = st.text_input(
-            _("Instructor PIN"), type="password", help=_("Guards the room's controls; at least 4 characters.")
-        )
-        if st.form_submit_button(_("Create"), type="primary"):
-            try:
-                new = rooms.new_code()
-                store.create_room(new, title.strip() or _("Classroom"), rooms.hash_pin(pin))
-            except InputError as exc:
-                st.warning(f"{exc.message} {exc.hint}")
-                st.stop()
-            unlocked.add(new)
-            st.query_params["room"] = new
-            st.rerun()
+    room_doors.lobby()
     st.stop()
 
 room = store.get_room(code)
@@ -78,16 +49,7 @@ if code in unlocked:  # ------------------------------------------------ the ins
 # ------------------------------------------------------------------------ a student
 st.title(safe_markdown(room["title"]))
 st.caption(_("Room {code}").format(code=code))
-members = {m["session_id"]: m["display_name"] for m in store.room_members(code)}
-name = members.get(session_id())
-if name is None:
-    with st.form("join_name"):
-        typed = st.text_input(_("Your name (as the class will see it)"), max_chars=40)
-        if st.form_submit_button(_("Join the room"), type="primary") and typed.strip():
-            store.join_room(code, session_id(), typed.strip())
-            st.rerun()
-else:
-    st.caption(_("Joined as {name}.").format(name=safe_markdown(name)))
+name = room_doors.student_name(code)
 
 room_view.follow_exercise(code, room.get("exercise"))
 if exercise is None:
@@ -101,13 +63,4 @@ else:
     room_view.run_exercise(catalog, exercise, session_credentials, code, run_now)
 room_view.student_live(code)
 
-with st.expander(_("Instructor? Unlock the room's controls")):
-    pin = st.text_input(_("Instructor PIN"), type="password", key="unlock_pin")
-    if st.button(_("Unlock")):
-        try:  # wrong tries are counted in the store: a reload or another replica does not reset them
-            if Lockout(store).check(room_target(code), pin, room["pin_hash"]):
-                unlocked.add(code)
-                st.rerun()
-            st.warning(_("Wrong PIN."))
-        except LockedOut as exc:
-            st.warning(f"{exc.message} {exc.hint}")
+room_doors.unlock_form(code, room["pin_hash"])
