@@ -123,6 +123,11 @@ def vote_or_ask(state_key: str, follow_up_key: str) -> None:
         st.chat_input(_("Ask both a follow-up before you vote"), key=follow_up_key)
 
 
+HELD = "held-answer"  # the key prefix of an answer drawn while the other side's is still being drawn
+HOLD_CSS = f'<style>[class*="st-key-{HELD}-"] {{display: none}}</style><span hidden></span>'  # not style-only: a
+# style-only st.html goes to Streamlit's event container, outside the placeholder that removes it
+
+
 def _stream_turn(catalog: Catalog, state: BattleState, request, credentials: Credentials) -> None:
     """One turn of a battle, both sides at once and blind. When a side is local, both answers appear together once
     both are complete, so their speed does not give the models away."""
@@ -132,10 +137,12 @@ def _stream_turn(catalog: Catalog, state: BattleState, request, credentials: Cre
     together = arena.reveal_together(catalog, battle)
     status = st.empty()
     if together:
-        status.info(
-            _("Both answers appear together once both are complete, so their speed does not give the models away."),
-            icon=":material/hourglass_top:",
-        )
+        with status.container():
+            st.info(
+                _("Both answers appear together once both are complete, so their speed does not give the models away."),
+                icon=":material/hourglass_top:",
+            )
+            st.html(HOLD_CSS)  # keeps the answers hidden while they are drawn; goes with this notice
     columns = dict(zip(SIDES, st.columns(2)))
     slots = {}
     for side, column in columns.items():
@@ -146,12 +153,13 @@ def _stream_turn(catalog: Catalog, state: BattleState, request, credentials: Cre
     context = run_context("arena", room=room, battle_id=battle.id, conversation_id=battle.id, turn=state.turns)
     for event in get_playground().run([battle.model_a, battle.model_b], request, credentials, context, run_settings()):
         _show_blind_event(state, slots[event.model_id], event, held=together)
-    if together:
-        status.empty()
-        for model_id, (_notice, body) in slots.items():
-            if (final := state.finals.get(model_id)) is not None:
-                with body.container():
+    if together:  # draw both hidden, then drop the notice and its style in one message: the browser shows both
+        for side in SIDES:
+            _notice, body = slots[state.model_of(side)]
+            if (final := state.finals.get(state.model_of(side))) is not None:
+                with body.container(key=f"{HELD}-{battle.id}-{state.turns}-{side}"):
                     _blind_answer(final)
+        status.empty()
     state.anonymous = arena.is_anonymous(catalog, battle, *(_answers(state, side) for side in SIDES))
 
 

@@ -26,12 +26,12 @@ def test_a_local_blind_battle_shows_both_answers_at_once(page, fixes_app):
     open_page(page, f"{url}/arena")
     page.get_by_label("Prompt", exact=True).fill("Name three colours of the rainbow.")
     page.get_by_role("button", name="New battle").click()
-    seen = []  # (A has text, B has text) as the page showed them, every 100 ms; an answer may be a list (no <p>)
+    seen = []  # (A shows text, B shows text) as the page showed them, every 100 ms; an answer may be a list (no <p>)
     for _ in range(1200):
         sides = page.evaluate(
             """() => [...document.querySelectorAll('[data-testid="stColumn"]')].slice(0, 2)
                    .map(c => [...c.querySelectorAll('[data-testid="stMarkdown"]')]
-                                .some(m => m.innerText.trim().length > 0))"""
+                                .some(m => m.checkVisibility() && m.innerText.trim().length > 0))"""
         )
         if len(sides) == 2:
             seen.append(tuple(sides))
