@@ -112,11 +112,17 @@ pytest_plugins = ["tests.browser", "tests.databases", "tests.tiny_vision", "test
 # fixtures (directly or through another fixture) is marked ``slow``; one that starts a process itself says so with
 # ``@pytest.mark.slow``. `make test-fast` runs the rest, `make test` everything.
 SLOW_FIXTURES = {"browser", "serve_endpoint", "two_servers", "vlm_serve_credentials", "postgres_server"}
+# A test in a real browser gets one retry, as Playwright's own runner gives on CI: a page is a second process whose
+# timing a busy 2-core machine shifts. The summary counts each retry ("1 rerun"), so a flake stays visible.
+BROWSER_RETRIES = 1
 
 
 def pytest_collection_modifyitems(items) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_postgres = callspec is not None and callspec.params.get("db_url") == "postgresql"
-        if on_postgres or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if on_postgres or SLOW_FIXTURES & fixtures:
             item.add_marker(pytest.mark.slow)
+        if "page" in fixtures:
+            item.add_marker(pytest.mark.flaky(reruns=BROWSER_RETRIES, reruns_delay=2))
