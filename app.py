@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from components.language import apply_language
-from components.session import RERUN_STARTED, get_catalog
+from components.session import RERUN_STARTED, get_catalog, remember_visitor
 from components.sidebar import render_sidebar
 from playground.catalog import CatalogError
 from playground.i18n import _
@@ -39,4 +39,6 @@ except CatalogError as exc:  # a typo in a catalog file: say which entry, instea
     st.error(_("The model catalog could not be read. {error}").format(error=exc))
     st.stop()
 render_sidebar(catalog)
+with st.sidebar:
+    remember_visitor()  # before the page: a page may stop early
 page.run()

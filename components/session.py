@@ -6,9 +6,11 @@ The catalog is shared by every session (it holds no secrets). Keys live only in 
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import secrets
 import time
-import uuid
 
 import streamlit as st
 
@@ -20,6 +22,10 @@ KEYS = "api_keys"  # session_state: provider id -> key typed in the sidebar
 UNLOCKED = "instructor_rooms"  # session_state: codes whose controls this session unlocked with the PIN
 RERUN_STARTED = "rerun_started"  # session_state: perf_counter when app.py began this rerun (a click arrived)
 ADMIN_SIGNED_IN = "admin_signed_in"  # session_state: True once the admin password was given in this session
+SESSION_ID = "session_id"  # session_state: this visitor's id (``session_id``)
+NEW_VISITOR = "new_visitor_token"  # session_state: the token this session made, until the browser sends it back
+VISITOR_COOKIE = "playground_visitor"
+VISITOR_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # what secrets.token_urlsafe(24) makes; anything else is replaced
 
 
 @st.cache_resource
@@ -67,8 +73,40 @@ def get_playground() -> Playground:
 
 
 def session_id() -> str:
-    """An opaque id for this browser session, recorded with its runs (rooms, arena, one run per model at a time)."""
-    return st.session_state.setdefault("session_id", uuid.uuid4().hex)
+    """An opaque id for this visitor, recorded with their runs (history, rooms, arena, budget, their place in line).
+
+    It is the hash of a random token kept in a browser cookie, so a reload on bad wifi keeps a student's runs, their
+    seat in the room and what they spent; a new browser (or a cleared cookie) is a new visitor. The cookie holds no
+    key and no role: an instructor's PIN and the admin's sign-in stay with the Streamlit session."""
+    if (known := st.session_state.get(SESSION_ID)) is not None:
+        return known
+    token = _cookie(VISITOR_COOKIE)
+    if not VISITOR_TOKEN.fullmatch(token):
+        token = st.session_state[NEW_VISITOR] = secrets.token_urlsafe(24)
+    st.session_state[SESSION_ID] = visitor_id(token)
+    return st.session_state[SESSION_ID]
+
+
+def visitor_id(token: str) -> str:
+    """The id runs are recorded under: a hash, so an id seen in a room's export cannot be turned back into a cookie."""
+    return hashlib.sha256(f"playground-visitor:{token}".encode()).hexdigest()[:32]
+
+
+def _cookie(name: str) -> str:
+    """A cookie the browser sent; empty when there is no browser behind this run (AppTest mocks the request)."""
+    value = st.context.cookies.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def remember_visitor() -> None:
+    """Give a new visitor's browser its token (a session cookie: gone when the browser closes; Secure over HTTPS)."""
+    session_id()
+    if token := st.session_state.get(NEW_VISITOR):
+        st.html(
+            f"<script>document.cookie = '{VISITOR_COOKIE}={token}; Path=/; SameSite=Strict'"
+            " + (location.protocol === 'https:' ? '; Secure' : '');</script>",
+            unsafe_allow_javascript=True,
+        )
 
 
 def unlocked_rooms() -> set[str]:

@@ -76,3 +76,32 @@ def test_on_a_phone_run_is_right_under_the_prompt(browser, fixes_app):
         assert 0 < run["y"] - (prompt["y"] + prompt["height"]) < 100, (prompt, run)
     finally:
         context.close()
+
+
+def test_a_reload_keeps_the_students_seat_and_a_new_browser_is_a_stranger(browser, fixes_app):
+    """Bad wifi: a student who reloads is still in the room under their name, not a second, nameless member. The
+    cookie holds a random token, and runs are recorded under its hash, never the token itself."""
+    url, store = fixes_app
+    laptop, other = browser.new_context(), browser.new_context()
+    try:
+        page = laptop.new_page()
+        open_page(page, f"{url}/room?room=ABCDEFGH")
+        page.get_by_label("Your name (as the class will see it)").fill("Ada")
+        page.get_by_role("button", name="Join the room").click()
+        page.get_by_text("Joined as Ada.").wait_for()
+        (cookie,) = [c for c in laptop.cookies() if c["name"] == "playground_visitor"]
+        assert cookie["expires"] == -1 and cookie["sameSite"] == "Strict"  # a session cookie, this site only
+        page.reload()
+        wait_idle(page)
+        page.get_by_text("Joined as Ada.").wait_for()
+        members = store.room_members("ABCDEFGH")
+        assert [m["display_name"] for m in members] == ["Ada"]
+        assert members[0]["session_id"] != cookie["value"] and cookie["value"] not in str(members)
+
+        stranger = other.new_page()
+        open_page(stranger, f"{url}/room?room=ABCDEFGH")
+        assert stranger.get_by_label("Your name (as the class will see it)").is_visible()
+        assert not stranger.get_by_text("Joined as Ada.").is_visible()
+    finally:
+        laptop.close()
+        other.close()
