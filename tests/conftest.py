@@ -124,5 +124,5 @@ def pytest_collection_modifyitems(items) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if on_postgres or SLOW_FIXTURES & fixtures:
             item.add_marker(pytest.mark.slow)
-        if "page" in fixtures:
+        if "browser" in fixtures:  # the `page` fixture, or contexts a test opens itself
             item.add_marker(pytest.mark.flaky(reruns=BROWSER_RETRIES, reruns_delay=2))

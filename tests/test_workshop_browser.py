@@ -112,9 +112,10 @@ def test_a_long_prompt_freezes_nobody_and_the_other_students_ttft_is_honest(brow
         )
         # The card's clock runs from the rerun's start in app.py to the engine's first token; the student also waits
         # for the click to reach the server (55 ms, logged) and for the page to draw the token and Playwright to see
-        # it (0.18-0.23 s logged; up to 0.5 s when a CI machine is busy). The card must count the wait behind the
-        # long prompt (the bug was 0.32 s reported after 20 s waited) and never claim more than the student saw.
-        page_side_s = max(0.15 * observed_s, 0.6)
+        # it (0.18-0.23 s logged on a quiet machine; 0.62 and 0.67 s seen in clean-clone CI runs, where the long
+        # prompt's prefill holds both cores). The card must count the wait behind the long prompt (the bug was
+        # 0.32 s reported after 20 s waited) and never claim more than the student saw.
+        page_side_s = max(0.2 * observed_s, 1.0)
         assert observed_s - page_side_s <= reported_s <= observed_s + 0.02, (reported_s, observed_s)
         assert worst[0] < 1.0, f"the health check took {worst[0]:.2f} s while the long prompt was read"
         expect(long_page.get_by_text("models beside it may have answered a longer one")).to_have_count(1)
