@@ -62,7 +62,7 @@ def whose_runs(viewer: Scope) -> tuple[Scope, str | None]:
         if viewer.rooms:
             st.caption(_("Your runs, and the runs of the rooms you teach."))
         else:
-            st.caption(_("Your runs in this browser session. Nobody else sees them unless you join a room."))
+            st.caption(_("Your runs in this browser, reloads included. Nobody else sees them unless you join a room."))
         return viewer, None
     rooms = sorted(r for r in get_store().runs(scope=viewer)["room"].dropna().unique())
     labels = {EVERYONE: _("everyone's runs"), MINE: _("only mine")} | {

@@ -247,7 +247,8 @@ def visible_texts(node, out: list[str]) -> list[str]:
 
 
 def english_left(text: str, names: list[str]) -> list[str]:
-    text = re.sub(r"<[^>]*>", " ", text)  # st.html: the markup is not read, only the text between the tags
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.DOTALL)  # st.html: code and styles are not read
+    text = re.sub(r"<[^>]*>", " ", text)  # nor is the markup, only the text between the tags
     for allowed in names:  # longest first, so "GPT-4o mini" goes before "GPT-4o"; whole words only
         text = re.sub(rf"(?<![A-Za-z0-9/-]){re.escape(allowed)}(?![A-Za-z0-9/-])", " ", text)
     text = MACHINE_TOKEN.sub(" ", text)  # links, code, ids, file names and anything with a digit

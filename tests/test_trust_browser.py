@@ -85,7 +85,7 @@ def test_two_visitors_never_see_each_others_runs_until_the_admin_signs_in(browse
 
         # B's dashboard and both of B's exports hold B's run, never A's
         nav(b, "Latency & cost")
-        assert b.get_by_text("Your runs in this browser session.").count() == 1
+        assert b.get_by_text("Your runs in this browser, reloads included.").count() == 1
         for button in ("Export CSV", "Export JSON"):
             exported = downloaded(b, button)
             assert SECRET_B in exported and SECRET_A not in exported, button
