@@ -1,7 +1,8 @@
-"""Per-process resources and per-session secrets.
+"""Per-process resources, per-session secrets and who the visitor is.
 
 The catalog is shared by every session (it holds no secrets). Keys live only in this browser session's
-``st.session_state``; they are handed to the engine call by call and never cached, stored or rendered back.
+``st.session_state``; they are handed to the engine call by call and never cached, stored or rendered back. The
+visitor's id outlives a reload (``session_id``: a cookie's random token, hashed); keys and roles do not.
 """
 
 from __future__ import annotations
