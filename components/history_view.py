@@ -90,9 +90,7 @@ def filters(catalog: Catalog, everything: pd.DataFrame) -> tuple[list, list, flo
         key="dash_models",
         select_all=False,  # its "Select all" is English in every language
         placeholder=_("all models"),
-        format_func=fixed_labels(
-            everything["model_id"].unique(), lambda m: catalog.models[m].display_name if m in catalog.models else m
-        ),
+        format_func=fixed_labels(everything["model_id"].unique(), catalog.name_of),
     )
     period = right.selectbox(_("Time"), list(PERIODS), key="dash_period", format_func=fixed_labels(PERIODS))
     return pages, models, time.time() - PERIODS[period] if PERIODS[period] else None

@@ -190,7 +190,7 @@ def energy_comparison(catalog: Catalog) -> None:
     local = runs[runs["energy_wh"].notna() & (runs["openness"] == "open") & (runs["tokens_out"].fillna(0) > 0)]
     for model_id, part in local.groupby("model_id"):
         per_token = (part["energy_wh"] / part["tokens_out"]).median()
-        name = catalog.models[model_id].display_name if model_id in catalog.models else model_id
+        name = catalog.name_of(model_id)
         how = _("measured here") if part["energy_source"].isin(["rapl", "nvml"]).all() else _("estimated here")
         rows.append(
             (name, "≈ " + format_wh(per_token * output_tokens), _("{how}, {n} runs").format(how=how, n=len(part)))

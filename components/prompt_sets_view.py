@@ -226,7 +226,7 @@ def show_matrix(catalog: Catalog, run: dict, cells: list[dict], details: bool = 
             shown = [i for i in shown if i in report.failing_rows(cells)]
         if right.toggle(_("Rows where models disagree"), key="prompt_sets_disagree"):
             shown = [i for i in shown if i in report.disagreeing_rows(cells)]
-    names = {m: catalog.get(m).display_name if m in catalog.models else m for m in run["models"]}
+    names = {m: catalog.name_of(m) for m in run["models"]}
     matrix = pd.DataFrame(
         [
             {_("Prompt"): f"{rows[i]['id']}: {rows[i]['prompt']}"}

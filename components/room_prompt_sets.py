@@ -42,7 +42,7 @@ def run_exercise(
 
 def pass_rate_chart(catalog: Catalog, table: pd.DataFrame, set_name: str) -> go.Figure:
     """One bar per model, labelled "passed / answered" outside the bar, so a model that passed nothing shows 0 / n."""
-    names = [catalog.get(m).display_name if m in catalog.models else m for m in table["model_id"]]
+    names = [catalog.name_of(m) for m in table["model_id"]]
     fig = go.Figure(
         go.Bar(
             x=table["pass_rate"], y=names, orientation="h", textposition="outside", cliponaxis=False,
@@ -68,9 +68,7 @@ def render_class_results(catalog: Catalog, code: str) -> None:
             "model_id": _("Model"), "students": _("Students"), "runs": _("Runs"), "cells": _("Answers"),
             "passed": _("Passed"), "pass_rate": _("Pass rate"),
         }  # fmt: skip
-        shown = part.drop(columns="set_name").assign(
-            model_id=[catalog.get(m).display_name if m in catalog.models else m for m in part["model_id"]]
-        )
+        shown = part.drop(columns="set_name").assign(model_id=[catalog.name_of(m) for m in part["model_id"]])
         st.dataframe(
             shown.rename(columns=titles),  # the headers themselves, so they are in the page's language
             hide_index=True,

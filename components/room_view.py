@@ -19,7 +19,7 @@ from components.language import fixed_labels
 from components.leaderboard_view import render_leaderboard
 from components.prompt_sets_view import choose_set
 from components.run_view import render_finished, render_side_by_side
-from components.session import configured_setting, get_store, scope, server_settings
+from components.session import get_store, scope, server_settings
 from components.settings import hourly_rate
 from playground import (
     DEFAULT_CAPTION_INSTRUCTION,
@@ -38,6 +38,7 @@ from playground import (
     rooms,
     sample_photo,
 )
+from playground.access import server_secret
 from playground.budget import spending_line
 from playground.i18n import _, is_chinese
 from playground.prompt_sets import from_data
@@ -67,7 +68,7 @@ def join_address() -> JoinAddress:
         root = "/".join(p for p in (st.context.headers.get("Origin", ""), prefix) if p)
     root = root.split("?")[0].rstrip("/").removesuffix("/room")
     listens_on = str(st.get_option("server.address") or "")
-    return join_root(root, configured_setting(PUBLIC_URL_SETTING), listens_on)
+    return join_root(root, server_secret(PUBLIC_URL_SETTING), listens_on)
 
 
 def join_link(code: str, address: JoinAddress) -> str:
@@ -287,7 +288,7 @@ def outcome_names() -> dict[str, str]:
 def tally_chart(catalog: Catalog, tally: pd.DataFrame) -> go.Figure:
     """Votes by model and outcome: sides are drawn anew for every student, so "A" would mean nothing here."""
     fig = go.Figure()
-    names = {m: catalog.get(m).display_name if m in catalog.models else m for m in tally["model_id"]}
+    names = {m: catalog.name_of(m) for m in tally["model_id"]}
     most = int(tally.groupby("model_id")["votes"].sum().max())
     for outcome, label in outcome_names().items():
         part = tally[tally["outcome"] == outcome]

@@ -16,7 +16,7 @@ import time
 import streamlit as st
 
 from playground import Catalog, Credentials, Endpoint, Playground, RunContext, load_catalog
-from playground.access import ADMIN, INSTRUCTOR, STUDENT, Scope, ServerSettings, server_secret
+from playground.access import ADMIN, INSTRUCTOR, STUDENT, Scope, ServerSettings
 from playground.store import Store, default_url
 
 KEYS = "api_keys"  # session_state: provider id -> key typed in the sidebar
@@ -124,11 +124,6 @@ def scope() -> Scope:
 def run_context(page: str, **tags) -> RunContext:
     viewer = scope()
     return RunContext(page, session_id=viewer.session_id, role=viewer.role, instructs=viewer.rooms, **tags)
-
-
-def configured_setting(name: str) -> str:
-    """A server setting from .streamlit/secrets.toml, else the environment (empty when neither has it)."""
-    return server_secret(name)
 
 
 def session_keys() -> dict[str, str]:

@@ -161,6 +161,10 @@ class Catalog:
                 _("Check the model id in playground/catalog.toml."),
             ) from None
 
+    def name_of(self, model_id: str) -> str:
+        """A model's display name; its id when the catalog no longer has it (history and votes outlive a model)."""
+        return self.models[model_id].display_name if model_id in self.models else model_id
+
     def provider_of(self, model: ModelSpec) -> ProviderSpec:
         return self.providers[model.provider]
 
