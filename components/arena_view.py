@@ -155,8 +155,9 @@ def _stream_turn(catalog: Catalog, state: BattleState, request, credentials: Cre
         _show_blind_event(state, slots[event.model_id], event, held=together)
     if together:  # draw both hidden, then drop the notice and its style in one message: the browser shows both
         for side in SIDES:
-            _notice, body = slots[state.model_of(side)]
-            if (final := state.finals.get(state.model_of(side))) is not None:
+            model_id = state.model_of(side)
+            if (final := state.finals.get(model_id)) is not None:
+                _notice, body = slots[model_id]
                 with body.container(key=f"{HELD}-{battle.id}-{state.turns}-{side}"):
                     _blind_answer(final)
         status.empty()

@@ -160,7 +160,7 @@ class ServerSettings:
 
     @staticmethod
     def fallback(name: str) -> Any:
-        """A setting before any admin chose it: the environment or secrets.toml, else its default."""
+        """A setting before any admin chose it: secrets.toml or the environment (``server_secret``), else its default."""
         setting = SETTINGS[name]
         return _parsed(setting, server_secret(setting.env) or None, setting.default)
 

@@ -1,10 +1,10 @@
 """Which key goes to which URL: pure functions, no side effects.
 
 A model's access is decided from the session's credentials first, then the server's configuration (its
-``.streamlit/secrets.toml``, else its environment: ``access.server_secret``). It also says whether the call spends the server's key
-or endpoint, which ``playground.budget`` caps: one place knows where a key came from. Deciding it moves
-no load balancer and opens no connection, so a model picker may ask on every redraw; the endpoint pool is asked for
-a URL only inside a call (``playground.endpoints.failover``).
+``.streamlit/secrets.toml``, else its environment: ``access.server_secret``). It also says whether the call spends
+the server's key or endpoint, which ``playground.budget`` caps: one place knows where a key came from. Deciding it
+moves no load balancer and opens no connection, so a model picker may ask on every redraw; the endpoint pool is asked
+for a URL only inside a call (``playground.endpoints.failover``).
 
 The server's self-hosted key (``PLAYGROUND_SELF_HOSTED_KEY``) goes only to the URL it was configured for: a student
 who types another base URL sends their own key or none, never the instructor's.
